@@ -5,8 +5,8 @@
  * CONTRACT (initial version; the infrastructure work fills in the implementations behind these types).
  */
 import type * as HttpApp from "@effect/platform/HttpApp"
-import type * as Effect from "effect/Effect"
 import type * as Duration from "effect/Duration"
+import type * as Effect from "effect/Effect"
 
 /** Credentials the emulator accepts. */
 export interface Credentials {
@@ -64,7 +64,10 @@ export interface ChatCompletion {
 
 /** Deterministic fake completions. A request whose message content contains `[[barge:fail]]` fails. */
 export interface Completions {
-  readonly complete: (request: { readonly customId: string; readonly model: string; readonly body: unknown }, createdAtSeconds: number) => CompletionOutcome
+  readonly complete: (
+    request: { readonly customId: string; readonly model: string; readonly body: unknown },
+    createdAtSeconds: number
+  ) => CompletionOutcome
 }
 
 /** How fast emulated jobs move, in emulated time. */
