@@ -1,0 +1,173 @@
+/**
+ * What Moonshot checks when a batch is created (spec A2 "Limits"). Which checks answer synchronously with a 400/404
+ * and which make the batch end `failed` is UNCONFIRMED; this emulator chooses:
+ * - at upload (`POST /v1/files`): empty, over 100 MB, over 1000 batch files — the documented upload messages;
+ * - at create (`POST /v1/batches`), synchronously: unknown input file, wrong purpose, endpoint, completion window,
+ *   metadata, and a model that does not exist (as the chat endpoint would answer);
+ * - asynchronously, `validating` → `failed` with an `errors` list: not `.jsonl`, a malformed line, a missing field,
+ *   a duplicated `custom_id`, more than one model.
+ */
+import * as Either from "effect/Either"
+import { type ApiError, invalidRequest, notFound } from "./Errors.js"
+import type { BatchErrorItem } from "./Wire.js"
+
+/** The only endpoint Moonshot batches accept. */
+export const chatCompletionsEndpoint = "/v1/chat/completions"
+
+const hourMillis = 3_600_000
+
+/**
+ * Parses a semantic completion window such as `12h`, `24h`, `1d`, `3d`. Moonshot documents "minimum 12h, maximum 7d";
+ * the grammar (hours or days, integer count) is UNCONFIRMED.
+ */
+export const parseCompletionWindow = (window: string): Either.Either<number, ApiError> => {
+  const match = /^(\d{1,4})([hd])$/.exec(window)
+  if (match === null) {
+    return Either.left(
+      invalidRequest(
+        `Invalid completion_window '${window}': use a duration such as 12h, 24h, 1d or 3d (minimum 12h, maximum 7d)`
+      )
+    )
+  }
+  const millis = Number(match[1]) * (match[2] === "d" ? 24 : 1) * hourMillis
+  if (millis < 12 * hourMillis || millis > 7 * 24 * hourMillis) {
+    return Either.left(
+      invalidRequest(`Invalid completion_window '${window}': it must be between 12h and 7d`)
+    )
+  }
+  return Either.right(millis)
+}
+
+/** Checks `metadata`: at most 16 string pairs, keys ≤ 64 characters, values ≤ 512. */
+export const validateMetadata = (metadata: unknown): Either.Either<Record<string, string> | null, ApiError> => {
+  if (metadata === undefined || metadata === null) return Either.right(null)
+  if (typeof metadata !== "object" || Array.isArray(metadata)) {
+    return Either.left(invalidRequest("Invalid metadata: it must be an object of string values"))
+  }
+  const entries = Object.entries(metadata)
+  if (entries.length > 16) {
+    return Either.left(
+      invalidRequest(`Invalid metadata: at most 16 key-value pairs are allowed, got ${entries.length}`)
+    )
+  }
+  for (const [key, value] of entries) {
+    if (typeof value !== "string") {
+      return Either.left(invalidRequest(`Invalid metadata: the value of '${key}' must be a string`))
+    }
+    if (key.length > 64) {
+      return Either.left(invalidRequest(`Invalid metadata: key '${key}' is longer than 64 characters`))
+    }
+    if (value.length > 512) {
+      return Either.left(invalidRequest(`Invalid metadata: the value of '${key}' is longer than 512 characters`))
+    }
+  }
+  return Either.right(Object.fromEntries(entries) as Record<string, string>)
+}
+
+/** One request of a batch input file that passed validation. */
+export interface BatchRequest {
+  readonly customId: string
+  readonly model: string
+  readonly body: unknown
+}
+
+/** The outcome of reading a batch input file. */
+export interface InputCheck {
+  readonly requests: ReadonlyArray<BatchRequest>
+  /** The single model the file uses, when one could be determined. */
+  readonly model: string | undefined
+  /** Reasons the batch will end `failed`; empty when it is valid. */
+  readonly errors: ReadonlyArray<BatchErrorItem>
+}
+
+const lineError = (code: string, line: number | null, message: string, param: string | null = null) => ({
+  code,
+  line,
+  message,
+  param
+})
+
+const isRecord = (u: unknown): u is Record<string, unknown> => typeof u === "object" && u !== null && !Array.isArray(u)
+
+/** Reads every line of an input file, collecting all problems rather than stopping at the first. */
+export const checkInput = (filename: string, content: Uint8Array): InputCheck => {
+  const errors: Array<BatchErrorItem> = []
+  if (!filename.toLowerCase().endsWith(".jsonl")) {
+    errors.push(lineError("invalid_file_format", null, `The input file '${filename}' must have the .jsonl extension`))
+  }
+  const requests: Array<BatchRequest> = []
+  const seen = new Set<string>()
+  const models = new Set<string>()
+  const text = new TextDecoder("utf-8", { fatal: false }).decode(content).replace(/^\uFEFF/, "")
+  const lines = text.split(/\r?\n/)
+  lines.forEach((raw, index) => {
+    const lineNumber = index + 1
+    if (raw.trim() === "") return
+    let parsed: unknown
+    try {
+      parsed = JSON.parse(raw)
+    } catch {
+      errors.push(lineError("invalid_json_line", lineNumber, `Line ${lineNumber} is not valid JSON`))
+      return
+    }
+    if (!isRecord(parsed)) {
+      errors.push(lineError("invalid_json_line", lineNumber, `Line ${lineNumber} is not a JSON object`))
+      return
+    }
+    const { body, custom_id, method, url } = parsed
+    if (typeof custom_id !== "string" || custom_id === "") {
+      errors.push(
+        lineError("missing_required_parameter", lineNumber, `Line ${lineNumber} has no custom_id`, "custom_id")
+      )
+      return
+    }
+    if (method !== "POST") {
+      errors.push(lineError("invalid_method", lineNumber, `Line ${lineNumber}: method must be POST`, "method"))
+    }
+    if (url !== chatCompletionsEndpoint) {
+      errors.push(
+        lineError("invalid_url", lineNumber, `Line ${lineNumber}: url must be ${chatCompletionsEndpoint}`, "url")
+      )
+    }
+    if (!isRecord(body) || typeof body.model !== "string") {
+      errors.push(
+        lineError("missing_required_parameter", lineNumber, `Line ${lineNumber}: body.model is missing`, "body.model")
+      )
+      return
+    }
+    if (seen.has(custom_id)) {
+      errors.push(
+        lineError(
+          "duplicate_custom_id",
+          lineNumber,
+          `Line ${lineNumber}: custom_id '${custom_id}' is used more than once; it must be unique within the file`,
+          "custom_id"
+        )
+      )
+      return
+    }
+    seen.add(custom_id)
+    models.add(body.model)
+    requests.push({ customId: custom_id, model: body.model, body })
+  })
+  if (models.size > 1) {
+    errors.push(
+      lineError(
+        "mismatched_model",
+        null,
+        `All requests in a batch must use the same model; found ${[...models].sort().join(", ")}`,
+        "body.model"
+      )
+    )
+  }
+  if (requests.length === 0 && errors.length === 0) {
+    errors.push(lineError("empty_file", null, "The input file contains no requests"))
+  }
+  return { requests, model: models.size === 1 ? [...models][0] : undefined, errors }
+}
+
+/** The synchronous model check at create: an unknown model answers like the chat endpoint would. */
+export const checkModel = (model: string | undefined, known: ReadonlyArray<string>): Either.Either<void, ApiError> =>
+  model === undefined || known.includes(model)
+    ? Either.void
+    : Either.left(notFound(`Not found the model ${model} or Permission denied`))
