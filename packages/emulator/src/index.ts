@@ -1,4 +1,11 @@
 /**
  * @since 0.1.0
  */
-export {}
+
+/**
+ * The Barge emulator: five loopback HTTP servers (Ark, TOS, Moonshot, Qianfan, BOS) for tests, examples and
+ * trying Barge without provider credentials.
+ *
+ * @since 0.1.0
+ */
+export * as Emulator from "./Emulator.js"

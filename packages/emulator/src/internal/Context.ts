@@ -19,17 +19,42 @@ export interface Credentials {
 export interface EmulatorTime {
   /** Emulated epoch milliseconds. */
   readonly now: Effect.Effect<number>
+  /** The same reading, synchronously (for code that is not an Effect, e.g. inside an `ObjectStore` call). */
+  readonly unsafeNow: () => number
   readonly timeScale: number
+  /** Emulated epoch milliseconds at which the emulator started (emulated and real time agree there). */
+  readonly startedAt: number
+  /** Moves emulated time forward by `duration` (emulated), independently of the `Clock`. */
+  readonly advance: (duration: Duration.DurationInput) => Effect.Effect<void>
 }
 
 /** A stored object. */
 export interface StoredObject {
   readonly bucket: string
   readonly key: string
+  /**
+   * The whole object as one array. For an object stored as chunks this joins them on first access (and caches the
+   * result), so prefer `chunks`/`slice` for large objects.
+   */
   readonly body: Uint8Array
+  /** MD5 of the body, lowercase hex, without quotes (computed on first access). */
   readonly etag: string
   readonly contentType: string
+  /** Epoch milliseconds of the write, in emulated time when the store was given a clock. */
   readonly lastModified: number
+  /** Size in bytes. */
+  readonly size: number
+  /** The body as stored, never copied. */
+  readonly chunks: ReadonlyArray<Uint8Array>
+  /** Bytes `[start, end)` as views into the stored chunks (no copy). `end` defaults to `size`. */
+  readonly slice: (start: number, end?: number) => ReadonlyArray<Uint8Array>
+}
+
+/** Builds one large object chunk by chunk; nothing is visible until `commit`. */
+export interface ObjectWriter {
+  readonly append: (bytes: Uint8Array) => void
+  /** Stores the object atomically (replacing any previous one) and returns it. */
+  readonly commit: () => StoredObject
 }
 
 /** An in-memory bucket store, one per storage service (TOS, BOS). Synchronous, so updates never interleave. */
@@ -41,6 +66,17 @@ export interface ObjectStore {
   readonly delete: (bucket: string, key: string) => boolean
   /** Objects whose key starts with `prefix`, sorted by key. */
   readonly list: (bucket: string, prefix: string) => ReadonlyArray<StoredObject>
+  /** Stores a body given as chunks (kept as they are, not joined). */
+  readonly putChunks: (
+    bucket: string,
+    key: string,
+    chunks: ReadonlyArray<Uint8Array>,
+    contentType?: string
+  ) => StoredObject
+  /** Starts an object that is appended to piece by piece (e.g. a 1 GB results file) and stored on `commit`. */
+  readonly writer: (bucket: string, key: string, contentType?: string) => ObjectWriter
+  /** Names of existing buckets, sorted. */
+  readonly buckets: () => ReadonlyArray<string>
 }
 
 /** The outcome of one emulated chat completion. */
@@ -77,10 +113,25 @@ export interface ProcessingModel {
   readonly finalizingFor: Duration.Duration
 }
 
+/** The kinds of fault the emulator can inject. */
+export type FaultKind =
+  | "serverError"
+  | "throttle"
+  | "reset"
+  | "truncate"
+  | "slowBody"
+  | "latency"
+  | "lostResponse"
+
+/** How many faults were injected, by kind, plus the total. */
+export type FaultCounts = { readonly [K in FaultKind]: number } & { readonly total: number }
+
 /** Seeded fault injection for one service. */
 export interface Faults {
   /** Wraps a surface's app so the configured faults apply to its routes. */
   readonly wrap: (service: ServiceName, app: HttpApp.Default) => HttpApp.Default
+  /** Faults injected so far. */
+  readonly counts: () => FaultCounts
 }
 
 /** The five emulated services. */
@@ -103,6 +154,10 @@ export interface EmulatorContext {
   readonly models: Models
   /** Seeded randomness for ids, so a run with the same seed is reproducible. */
   readonly nextId: (prefix: string) => string
+  /** The fault injector (already applied to every surface's app by the emulator; surfaces need not call it). */
+  readonly faults: Faults
+  /** The seed of this emulator run. */
+  readonly seed: number
 }
 
 /** A provider surface: its HTTP app and its inspectable state. */

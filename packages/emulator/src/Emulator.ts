@@ -1,0 +1,302 @@
+/**
+ * The Barge emulator: five loopback HTTP servers — Ark OpenAPI, TOS, Moonshot, Qianfan and BOS — that behave like
+ * the real providers closely enough for their official clients, sharing one emulated clock, one pair of object
+ * stores and one fault injector.
+ *
+ * @since 0.1.0
+ */
+import * as NodeHttpServer from "@effect/platform-node/NodeHttpServer"
+import type * as HttpServerError from "@effect/platform/HttpServerError"
+import type * as ConfigError from "effect/ConfigError"
+import * as Context from "effect/Context"
+import type * as Duration from "effect/Duration"
+import * as Effect from "effect/Effect"
+import * as Layer from "effect/Layer"
+import type * as Scope from "effect/Scope"
+import * as Http from "node:http"
+import * as ArkSurface from "./ark/Surface.js"
+import * as BosSurface from "./bos/Surface.js"
+import * as Completions from "./internal/Completions.js"
+import type * as Ctx from "./internal/Context.js"
+import * as Credentials from "./internal/Credentials.js"
+import * as Faults from "./internal/Faults.js"
+import * as Ids from "./internal/Ids.js"
+import * as Models from "./internal/Models.js"
+import * as ObjectStore from "./internal/ObjectStore.js"
+import * as Processing from "./internal/Processing.js"
+import * as Time from "./internal/Time.js"
+import * as MoonshotSurface from "./moonshot/Surface.js"
+import * as QianfanSurface from "./qianfan/Surface.js"
+import * as TosSurface from "./tos/Surface.js"
+
+/**
+ * The five emulated services, in port order.
+ *
+ * @since 0.1.0
+ * @category models
+ */
+export type ServiceName = Ctx.ServiceName
+
+/**
+ * @since 0.1.0
+ * @category models
+ */
+export const services: ReadonlyArray<ServiceName> = ["ark", "tos", "moonshot", "qianfan", "bos"]
+
+/**
+ * Base URLs, e.g. `http://127.0.0.1:41234`.
+ *
+ * @since 0.1.0
+ * @category models
+ */
+export type Urls = { readonly [K in ServiceName]: string }
+
+/**
+ * The credentials the emulator accepts.
+ *
+ * @since 0.1.0
+ * @category models
+ */
+export type AcceptedCredentials = Ctx.Credentials
+
+/**
+ * A structured fault configuration (see the README for the named profiles).
+ *
+ * @since 0.1.0
+ * @category models
+ */
+export type FaultSpec = Faults.FaultSpec
+
+/**
+ * @since 0.1.0
+ * @category models
+ */
+export type FaultRule = Faults.FaultRule
+
+/**
+ * Faults injected so far, by kind.
+ *
+ * @since 0.1.0
+ * @category models
+ */
+export type FaultCounts = Ctx.FaultCounts
+
+/**
+ * Names of the built-in fault profiles.
+ *
+ * @since 0.1.0
+ * @category constants
+ */
+export const faultProfiles: ReadonlyArray<string> = Object.keys(Faults.profiles)
+
+/**
+ * Everything the emulator holds, for assertions in tests.
+ *
+ * @since 0.1.0
+ * @category models
+ */
+export interface State {
+  readonly ark: ArkSurface.State
+  readonly tos: TosSurface.State
+  readonly moonshot: MoonshotSurface.State
+  readonly qianfan: QianfanSurface.State
+  readonly bos: BosSurface.State
+  /** The buckets behind TOS and BOS. */
+  readonly objects: { readonly tos: Ctx.ObjectStore; readonly bos: Ctx.ObjectStore }
+}
+
+/**
+ * The running emulator.
+ *
+ * @since 0.1.0
+ * @category models
+ */
+export interface Service {
+  readonly urls: Urls
+  readonly credentials: AcceptedCredentials
+  readonly state: State
+  /** Emulated now, epoch milliseconds. */
+  readonly now: Effect.Effect<number>
+  /** Moves emulated time forward by `duration`, on top of the (scaled) `Clock`. */
+  readonly advance: (duration: Duration.DurationInput) => Effect.Effect<void>
+  readonly faults: {
+    readonly counts: Effect.Effect<FaultCounts>
+    /** Replaces the fault configuration from now on (a profile name or a spec). */
+    readonly set: (faults: string | FaultSpec) => Effect.Effect<void>
+  }
+  /** What the surfaces were built with (time, stores, models, completions, processing). */
+  readonly context: Ctx.EmulatorContext
+}
+
+/**
+ * @since 0.1.0
+ * @category tags
+ */
+export class Emulator extends Context.Tag("@barge/emulator/Emulator")<Emulator, Service>() {}
+
+/**
+ * @since 0.1.0
+ * @category models
+ */
+export interface Options {
+  /** Interface to listen on (default `127.0.0.1`). */
+  readonly host?: string
+  /** Port of the first service; the others take the next four. `0` (the default) picks free ports. */
+  readonly port?: number
+  /** How many emulated milliseconds pass per `Clock` millisecond (default 1). */
+  readonly timeScale?: number
+  /** A fault profile name or spec (default: no faults). */
+  readonly faults?: string | FaultSpec
+  /** Seeds fault decisions and ids (default 1). */
+  readonly seed?: number
+  readonly credentials?: Credentials.Overrides
+  readonly models?: Partial<Ctx.Models>
+  readonly processing?: Partial<Record<keyof Ctx.ProcessingModel, Duration.DurationInput>>
+}
+
+const urlOf = (host: string, port: number): string =>
+  host.includes(":") ? `http://[${host}]:${port}` : `http://${host}:${port}`
+
+/**
+ * Builds the emulator in the current scope: the servers stop when the scope closes. The servers run their
+ * handlers with the services of the fiber that calls `make`, so under `it.effect` they see its `TestClock`.
+ *
+ * @since 0.1.0
+ * @category constructors
+ */
+export const make = (options: Options = {}): Effect.Effect<Service, HttpServerError.ServeError, Scope.Scope> =>
+  Effect.gen(function*() {
+    const host = options.host ?? "127.0.0.1"
+    const firstPort = options.port ?? 0
+    const seed = options.seed ?? 1
+    const time = yield* Time.make(options.timeScale ?? 1)
+    const faults = yield* Effect.try({
+      try: () => Faults.make({ faults: options.faults, seed }),
+      catch: (error) => error
+    }).pipe(Effect.orDie)
+    const objects = {
+      tos: ObjectStore.make({ now: time.unsafeNow }),
+      bos: ObjectStore.make({ now: time.unsafeNow })
+    }
+    const context: Ctx.EmulatorContext = {
+      time,
+      credentials: Credentials.merge(options.credentials),
+      objects,
+      completions: Completions.make(),
+      processing: Processing.make(options.processing),
+      models: Models.make(options.models),
+      nextId: Ids.make(seed),
+      faults,
+      seed
+    }
+    const surfaces = {
+      ark: yield* ArkSurface.make(context),
+      tos: yield* TosSurface.make(context),
+      moonshot: yield* MoonshotSurface.make(context),
+      qianfan: yield* QianfanSurface.make(context),
+      bos: yield* BosSurface.make(context)
+    }
+    const urls: Record<string, string> = {}
+    for (const [index, name] of services.entries()) {
+      const node = Http.createServer()
+      const server = yield* NodeHttpServer.make(() => node, {
+        host,
+        port: firstPort === 0 ? 0 : firstPort + index
+      })
+      // Runs before the platform's `close`, which would otherwise wait for idle keep-alive sockets to time out.
+      yield* Effect.addFinalizer(() => Effect.sync(() => node.closeAllConnections()))
+      yield* server.serve(faults.wrap(name, surfaces[name].app))
+      const address = server.address
+      urls[name] = address._tag === "TcpAddress" ? urlOf(host, address.port) : address.path
+    }
+    return Emulator.of({
+      urls: urls as Urls,
+      credentials: context.credentials,
+      state: {
+        ark: surfaces.ark.state,
+        tos: surfaces.tos.state,
+        moonshot: surfaces.moonshot.state,
+        qianfan: surfaces.qianfan.state,
+        bos: surfaces.bos.state,
+        objects
+      },
+      now: time.now,
+      advance: time.advance,
+      faults: {
+        counts: Effect.sync(faults.counts),
+        set: (spec) => Effect.try({ try: () => faults.set(spec), catch: (error) => error }).pipe(Effect.orDie)
+      },
+      context
+    })
+  })
+
+/**
+ * The emulator as a scoped layer.
+ *
+ * @example
+ * ```ts
+ * import { Emulator } from "@barge/emulator"
+ * import { Effect } from "effect"
+ *
+ * const program = Effect.gen(function*() {
+ *   const emulator = yield* Emulator.Emulator
+ *   console.log(emulator.urls.moonshot)
+ * })
+ * Effect.runPromise(Effect.provide(program, Emulator.layer()))
+ * ```
+ *
+ * @since 0.1.0
+ * @category layers
+ */
+export const layer = (options?: Options): Layer.Layer<Emulator, HttpServerError.ServeError> =>
+  Layer.scoped(Emulator, make(options))
+
+/**
+ * Like `layer`, with credentials overridable from the environment: `BARGE_EMULATOR_VOLC_ACCESS_KEY`,
+ * `BARGE_EMULATOR_VOLC_SECRET_KEY`, `BARGE_EMULATOR_BCE_ACCESS_KEY`, `BARGE_EMULATOR_BCE_SECRET_KEY`,
+ * `BARGE_EMULATOR_MOONSHOT_API_KEY`. Credentials given in `options` win over the environment.
+ *
+ * @since 0.1.0
+ * @category layers
+ */
+export const layerConfig = (
+  options: Options = {}
+): Layer.Layer<Emulator, HttpServerError.ServeError | ConfigError.ConfigError> =>
+  Layer.scoped(
+    Emulator,
+    Effect.flatMap(Credentials.config, (env) =>
+      make({
+        ...options,
+        credentials: {
+          volcengine: { ...env.volcengine, ...options.credentials?.volcengine },
+          bce: { ...env.bce, ...options.credentials?.bce },
+          moonshot: { ...env.moonshot, ...options.credentials?.moonshot }
+        }
+      }))
+  )
+
+/**
+ * The default credentials (documented in the README).
+ *
+ * @since 0.1.0
+ * @category constants
+ */
+export const defaultCredentials: AcceptedCredentials = Credentials.defaults
+
+/**
+ * What the emulator answers to a request with `customId` whose last user message is `lastUserText`: lets a test
+ * check every result against its request.
+ *
+ * @since 0.1.0
+ * @category completions
+ */
+export const expectedContent: (customId: string, lastUserText: string) => string = Completions.expectedContent
+
+/**
+ * Put this in a message to make that request fail (`[[barge:fail]]`, `[[barge:fail:CODE]]` or
+ * `[[barge:fail:CODE:STATUS]]`).
+ *
+ * @since 0.1.0
+ * @category completions
+ */
+export const failMarker: string = "[[barge:fail]]"
