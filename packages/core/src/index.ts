@@ -30,3 +30,24 @@ export * as Verifier from "./Verifier.js"
  * @since 0.1.0
  */
 export * as Signer from "./Signer.js"
+
+/**
+ * The HTTP edge every provider uses: base URL, signer, timeouts, retries honouring `Retry-After`, typed errors.
+ *
+ * @since 0.1.0
+ */
+export * as Transport from "./Transport.js"
+
+/**
+ * The typed failures of the HTTP edge.
+ *
+ * @since 0.1.0
+ */
+export * as TransportError from "./TransportError.js"
+
+/**
+ * JSON Lines over byte streams: numbered lines, Schema decoding, encoding.
+ *
+ * @since 0.1.0
+ */
+export * as Jsonl from "./Jsonl.js"

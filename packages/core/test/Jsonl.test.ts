@@ -1,0 +1,163 @@
+import { Jsonl } from "@barge/core"
+import { assert, describe, it } from "@effect/vitest"
+import { Chunk, Effect, Either, Schema, Stream } from "effect"
+
+const bytes = (text: string) => new TextEncoder().encode(text)
+
+/** Splits `data` into chunks at the given byte positions. */
+const chunked = (data: Uint8Array, cuts: ReadonlyArray<number>): Stream.Stream<Uint8Array> => {
+  const parts: Array<Uint8Array> = []
+  let from = 0
+  for (const cut of [...cuts, data.length]) {
+    parts.push(data.slice(from, cut))
+    from = cut
+  }
+  return Stream.fromIterable(parts)
+}
+
+/** Every single-byte chunking of the data, one byte per chunk. */
+const byteByByte = (data: Uint8Array) => chunked(data, Array.from({ length: data.length - 1 }, (_, i) => i + 1))
+
+const collectLines = <E>(stream: Stream.Stream<Uint8Array, E>) =>
+  Stream.runCollect(Jsonl.lines(stream)).pipe(Effect.map(Chunk.toReadonlyArray))
+
+const Row = Schema.Struct({ id: Schema.String, n: Schema.Number })
+
+describe("Jsonl.lines", () => {
+  it.effect("keeps a CJK character intact when it straddles chunks, at every split point", () =>
+    Effect.gen(function*() {
+      const data = bytes("{\"t\":\"批量推理\"}\n{\"t\":\"月之暗面\"}\n")
+      for (let cut = 1; cut < data.length; cut++) {
+        const result = yield* collectLines(chunked(data, [cut]))
+        assert.deepStrictEqual(result.map((l) => l.text), ["{\"t\":\"批量推理\"}", "{\"t\":\"月之暗面\"}"])
+      }
+      const oneByOne = yield* collectLines(byteByByte(data))
+      assert.deepStrictEqual(oneByOne.map((l) => l.text), ["{\"t\":\"批量推理\"}", "{\"t\":\"月之暗面\"}"])
+    }))
+
+  it.effect("numbers lines from 1 and reports byte ranges that include the terminator", () =>
+    Effect.gen(function*() {
+      const result = yield* collectLines(chunked(bytes("a\r\nbb\n\nccc"), [2, 5]))
+      assert.deepStrictEqual(result, [
+        { lineNumber: 1, text: "a", byteStart: 0, byteEnd: 3 },
+        { lineNumber: 2, text: "bb", byteStart: 3, byteEnd: 6 },
+        { lineNumber: 3, text: "", byteStart: 6, byteEnd: 7 },
+        { lineNumber: 4, text: "ccc", byteStart: 7, byteEnd: 10 }
+      ])
+    }))
+
+  it.effect("skips a leading BOM even when it is split across chunks, but only at byte 0", () =>
+    Effect.gen(function*() {
+      const data = new Uint8Array([0xef, 0xbb, 0xbf, ...bytes("x\ny\n")])
+      const result = yield* collectLines(byteByByte(data))
+      assert.deepStrictEqual(result.map((l) => [l.text, l.byteStart, l.byteEnd]), [["x", 3, 5], ["y", 5, 7]])
+      const resumed = yield* Stream.runCollect(Jsonl.lines(Stream.make(data), { byteOffset: 10, lineNumber: 4 }))
+      assert.strictEqual(Chunk.unsafeHead(resumed).text, "\uFEFFx")
+      assert.strictEqual(Chunk.unsafeHead(resumed).lineNumber, 4)
+      assert.strictEqual(Chunk.unsafeHead(resumed).byteStart, 10)
+    }))
+
+  it.effect("emits a final line without a newline at the end of the stream", () =>
+    Effect.gen(function*() {
+      const result = yield* collectLines(chunked(bytes("a\nb"), [1]))
+      assert.deepStrictEqual(result.map((l) => l.text), ["a", "b"])
+      assert.strictEqual(result[1]!.byteEnd, 3)
+      const tiny = yield* collectLines(Stream.make(bytes("a\n")))
+      assert.deepStrictEqual(tiny.map((l) => l.text), ["a"])
+      const empty = yield* collectLines(Stream.empty)
+      assert.strictEqual(empty.length, 0)
+    }))
+
+  it.effect("fails on invalid UTF-8 naming the line", () =>
+    Effect.gen(function*() {
+      const data = new Uint8Array([...bytes("ok\n"), 0xff, 0xfe, 0x0a])
+      const error = yield* Effect.flip(collectLines(Stream.make(data)))
+      assert.strictEqual(error.reason, "InvalidUtf8")
+      assert.strictEqual(error.lineNumber, 2)
+      assert.include(error.message, "line 2")
+    }))
+})
+
+describe("Jsonl.decode", () => {
+  it.effect("decodes rows and skips empty lines by default", () =>
+    Effect.gen(function*() {
+      const data = bytes("{\"id\":\"a\",\"n\":1}\r\n\r\n{\"id\":\"b\",\"n\":2}")
+      const rows = yield* Stream.runCollect(Jsonl.decode(Row)(chunked(data, [5, 20])))
+      assert.deepStrictEqual(Chunk.toReadonlyArray(rows), [{ id: "a", n: 1 }, { id: "b", n: 2 }])
+    }))
+
+  it.effect("fails on an empty line when asked to", () =>
+    Effect.gen(function*() {
+      const data = bytes("{\"id\":\"a\",\"n\":1}\n\n")
+      const error = yield* Effect.flip(Stream.runDrain(Jsonl.decode(Row, { emptyLines: "fail" })(Stream.make(data))))
+      assert.strictEqual(error.reason, "EmptyLine")
+      assert.strictEqual(error.lineNumber, 2)
+    }))
+
+  it.effect("emits every good row before failing on invalid JSON with its line number", () =>
+    Effect.gen(function*() {
+      const data = bytes("{\"id\":\"a\",\"n\":1}\n{\"id\":\"b\",\"n\":2}\n{nope}\n{\"id\":\"c\",\"n\":3}\n")
+      const seen: Array<string> = []
+      const result = yield* Jsonl.decode(Row)(Stream.make(data)).pipe(
+        Stream.runForEach((row) => Effect.sync(() => seen.push(row.id))),
+        Effect.either
+      )
+      assert.deepStrictEqual(seen, ["a", "b"])
+      assert(Either.isLeft(result))
+      assert.strictEqual(result.left.reason, "InvalidJson")
+      assert.strictEqual(result.left.lineNumber, 3)
+    }))
+
+  it.effect("reports a schema mismatch with the line number and the path", () =>
+    Effect.gen(function*() {
+      const data = bytes("{\"id\":\"a\",\"n\":1}\n{\"id\":\"b\",\"n\":\"two\"}\n")
+      const error = yield* Effect.flip(Stream.runDrain(Jsonl.decode(Row)(Stream.make(data))))
+      assert.strictEqual(error.reason, "SchemaMismatch")
+      assert.strictEqual(error.lineNumber, 2)
+      assert.include(error.message, "line 2")
+      assert.include(error.message, "n")
+    }))
+
+  it.effect("keeps the line with each value", () =>
+    Effect.gen(function*() {
+      const data = bytes("{\"id\":\"a\",\"n\":1}\n{\"id\":\"b\",\"n\":2}\n")
+      const rows = yield* Stream.runCollect(Jsonl.decodeWithLines(Row)(Stream.make(data)))
+      assert.deepStrictEqual(
+        Chunk.toReadonlyArray(rows).map(([row, line]) => [row.id, line.lineNumber, line.byteEnd]),
+        [
+          ["a", 1, 17],
+          ["b", 2, 34]
+        ]
+      )
+    }))
+})
+
+describe("Jsonl.encode", () => {
+  it.effect("round-trips values through encode and decode", () =>
+    Effect.gen(function*() {
+      const values = Array.from({ length: 50 }, (_, i) => ({ id: `请求-${i}`, n: i }))
+      const encoded = Jsonl.encode(Row)(Stream.fromIterable(values).pipe(Stream.rechunk(7)))
+      const text = new TextDecoder().decode(
+        Chunk.toReadonlyArray(yield* Stream.runCollect(encoded)).reduce((a, b) => {
+          const joined = new Uint8Array(a.length + b.length)
+          joined.set(a)
+          joined.set(b, a.length)
+          return joined
+        }, new Uint8Array())
+      )
+      assert.strictEqual(text.split("\n").length, 51)
+      assert.isTrue(text.endsWith("\n"))
+      const decoded = yield* Stream.runCollect(Jsonl.decode(Row)(Jsonl.encode()(Stream.fromIterable(values))))
+      assert.deepStrictEqual(Chunk.toReadonlyArray(decoded), values)
+    }))
+
+  it.effect("names the position of a value the schema cannot encode", () =>
+    Effect.gen(function*() {
+      const Positive = Schema.Struct({ n: Schema.Positive })
+      const error = yield* Effect.flip(
+        Stream.runDrain(Jsonl.encode(Positive)(Stream.make({ n: 1 }, { n: 2 }, { n: -3 })))
+      )
+      assert.strictEqual(error.reason, "Encode")
+      assert.strictEqual(error.lineNumber, 3)
+    }))
+})
