@@ -159,7 +159,10 @@ export const authorization = (
   input: BceInput,
   credentials: { readonly accessKeyId: string; readonly secretAccessKey: string },
   epochMillis: number,
-  options?: { readonly expirationSeconds?: number | undefined; readonly headersToSign?: ReadonlyArray<string> | undefined }
+  options?: {
+    readonly expirationSeconds?: number | undefined
+    readonly headersToSign?: ReadonlyArray<string> | undefined
+  }
 ): AuthorizationResult => {
   const prefix = authStringPrefix(
     credentials.accessKeyId,

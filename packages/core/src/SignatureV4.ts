@@ -441,7 +441,10 @@ export const signatureMatches = (
 ): boolean => {
   const canonical = canonicalRequest(scheme, input, parsed.signedHeaders)
   const scope = credentialScope(scheme, parsed.shortDate)
-  const expected = signature(signingKey(scheme, secret, parsed.shortDate), stringToSign(scheme, dateTime, scope, canonical))
+  const expected = signature(
+    signingKey(scheme, secret, parsed.shortDate),
+    stringToSign(scheme, dateTime, scope, canonical)
+  )
   return timingSafeEqual(Buffer.from(expected, "latin1"), Buffer.from(parsed.signature, "latin1"))
 }
 

@@ -25,6 +25,7 @@ import * as HttpClientRequest from "@effect/platform/HttpClientRequest"
 import * as UrlParams from "@effect/platform/UrlParams"
 import * as Clock from "effect/Clock"
 import * as Config from "effect/Config"
+import type * as ConfigError from "effect/ConfigError"
 import * as Context from "effect/Context"
 import * as Effect from "effect/Effect"
 import * as Either from "effect/Either"
@@ -88,7 +89,9 @@ interface WireRequest {
 const wireRequest = (scheme: string, request: HttpClientRequest.HttpClientRequest) => {
   const url = UrlParams.makeUrl(request.url, request.urlParams, request.hash)
   if (Either.isLeft(url)) {
-    return Effect.fail(new SignerError({ scheme, message: `Cannot sign a request with an invalid URL: ${url.left.message}` }))
+    return Effect.fail(
+      new SignerError({ scheme, message: `Cannot sign a request with an invalid URL: ${url.left.message}` })
+    )
   }
   const headers: Record<string, string> = {}
   for (const name of Object.keys(request.headers)) headers[name.toLowerCase()] = request.headers[name]!
@@ -158,7 +161,13 @@ const makeV4 = (
         return Effect.map(Clock.currentTimeMillis, (now) => {
           const result = SignatureV4.sign(
             scheme,
-            { method: request.method, path: wire.url.pathname, query: wire.url.search.slice(1), headers: wire.headers, payloadHash: hash },
+            {
+              method: request.method,
+              path: wire.url.pathname,
+              query: wire.url.search.slice(1),
+              headers: wire.headers,
+              payloadHash: hash
+            },
             {
               accessKeyId: options.accessKeyId,
               secretAccessKey: Redacted.value(options.secretAccessKey),
@@ -290,7 +299,7 @@ export const layerVolcengineConfig = (options: {
   readonly sessionToken?: Config.Config<Redacted.Redacted<string> | undefined>
   readonly region: string
   readonly service: string
-}): Layer.Layer<Signer, import("effect/ConfigError").ConfigError> =>
+}): Layer.Layer<Signer, ConfigError.ConfigError> =>
   Layer.effect(
     Signer,
     Effect.map(
@@ -313,7 +322,7 @@ export const layerBceConfig = (options: {
   readonly accessKeyId: Config.Config<string>
   readonly secretAccessKey: Config.Config<Redacted.Redacted<string>>
   readonly expirationSeconds?: number
-}): Layer.Layer<Signer, import("effect/ConfigError").ConfigError> =>
+}): Layer.Layer<Signer, ConfigError.ConfigError> =>
   Layer.effect(
     Signer,
     Effect.map(

@@ -4,10 +4,10 @@
  *
  * @since 0.1.0
  */
-import { createHash, timingSafeEqual } from "node:crypto"
 import * as Either from "effect/Either"
 import * as Redacted from "effect/Redacted"
 import * as Schema from "effect/Schema"
+import { createHash, timingSafeEqual } from "node:crypto"
 import * as BceAuth from "./BceAuth.js"
 import { sha256Hex } from "./internal/encoding.js"
 import * as SignatureV4 from "./SignatureV4.js"
@@ -128,10 +128,18 @@ const verifyV4 = (
     )
   }
   if (parsed.service !== scheme.service || (options.service !== undefined && parsed.service !== options.service)) {
-    return fail(family, "MalformedAuthorization", `The credential scope names service "${parsed.service}"; this endpoint is "${options.service ?? scheme.service}".`)
+    return fail(
+      family,
+      "MalformedAuthorization",
+      `The credential scope names service "${parsed.service}"; this endpoint is "${options.service ?? scheme.service}".`
+    )
   }
   if (options.region !== undefined && parsed.region !== options.region) {
-    return fail(family, "MalformedAuthorization", `The credential scope names region "${parsed.region}"; this endpoint serves "${options.region}".`)
+    return fail(
+      family,
+      "MalformedAuthorization",
+      `The credential scope names region "${parsed.region}"; this endpoint serves "${options.region}".`
+    )
   }
   const dateTime = request.headers[scheme.dateHeader]
   if (dateTime === undefined) {
@@ -139,11 +147,21 @@ const verifyV4 = (
   }
   const signedAt = SignatureV4.parseDateTime(dateTime)
   if (signedAt === undefined || dateTime.slice(0, 8) !== parsed.shortDate) {
-    return fail(family, "MalformedAuthorization", `The ${scheme.dateHeader} header "${dateTime}" is malformed or disagrees with the credential scope date ${parsed.shortDate}.`)
+    return fail(
+      family,
+      "MalformedAuthorization",
+      `The ${scheme.dateHeader} header "${dateTime}" is malformed or disagrees with the credential scope date ${parsed.shortDate}.`
+    )
   }
   const skew = options.maxSkewMillis ?? fifteenMinutes
   if (Math.abs(options.now - signedAt) > skew) {
-    return fail(family, "Expired", `The request was signed at ${dateTime}, more than ${Math.round(skew / 1000)} s from the server time ${SignatureV4.formatDateTime(options.now)}; check the client clock.`)
+    return fail(
+      family,
+      "Expired",
+      `The request was signed at ${dateTime}, more than ${Math.round(skew / 1000)} s from the server time ${
+        SignatureV4.formatDateTime(options.now)
+      }; check the client clock.`
+    )
   }
   for (const name of parsed.signedHeaders) {
     if (request.headers[name] === undefined) {
@@ -161,7 +179,11 @@ const verifyV4 = (
     if (declared === SignatureV4.UNSIGNED_PAYLOAD && scheme.allowsUnsignedPayload) {
       payloadHash = declared
     } else if (declared !== bodyHash) {
-      return fail(family, "SignatureMismatch", `The ${scheme.contentHashHeader} header does not match the SHA-256 of the body received.`)
+      return fail(
+        family,
+        "SignatureMismatch",
+        `The ${scheme.contentHashHeader} header does not match the SHA-256 of the body received.`
+      )
     }
   }
   const input: SignatureV4.SigningInput = {
@@ -172,7 +194,11 @@ const verifyV4 = (
     payloadHash
   }
   if (!SignatureV4.signatureMatches(scheme, input, parsed, Redacted.value(secret), dateTime)) {
-    return fail(family, "SignatureMismatch", "The signature does not match the request received; check the secret key and that nothing changed the request after signing.")
+    return fail(
+      family,
+      "SignatureMismatch",
+      "The signature does not match the request received; check the secret key and that nothing changed the request after signing."
+    )
   }
   return Either.right({ accessKeyId: parsed.accessKeyId })
 }
@@ -236,15 +262,27 @@ export const verifyBce = (
     )
   }
   const skew = options.maxSkewMillis ?? fifteenMinutes
-  if (options.now < parsed.epochMillis - skew || options.now > parsed.epochMillis + parsed.expirationSeconds * 1000 + skew) {
-    return fail("bce", "Expired", `The signature from ${parsed.timestamp} valid for ${parsed.expirationSeconds} s is outside its window at server time ${BceAuth.formatTimestamp(options.now)}.`)
+  if (
+    options.now < parsed.epochMillis - skew || options.now > parsed.epochMillis + parsed.expirationSeconds * 1000 + skew
+  ) {
+    return fail(
+      "bce",
+      "Expired",
+      `The signature from ${parsed.timestamp} valid for ${parsed.expirationSeconds} s is outside its window at server time ${
+        BceAuth.formatTimestamp(options.now)
+      }.`
+    )
   }
   const secret = options.lookupSecret(parsed.accessKeyId)
   if (secret === undefined) {
     return fail("bce", "UnknownAccessKey", `The access key "${parsed.accessKeyId}" is not known to this server.`)
   }
   if (!BceAuth.signatureMatches(request, parsed, Redacted.value(secret))) {
-    return fail("bce", "SignatureMismatch", "The signature does not match the request received; check the secret key and the signed headers.")
+    return fail(
+      "bce",
+      "SignatureMismatch",
+      "The signature does not match the request received; check the secret key and the signed headers."
+    )
   }
   return Either.right({ accessKeyId: parsed.accessKeyId })
 }
@@ -275,7 +313,11 @@ export const verifyBearer = (
 ): Either.Either<Verified, VerificationFailure> => {
   const header = request.headers.authorization
   if (header === undefined || header === "") {
-    return fail("bearer", "MissingAuthorization", "The request has no Authorization header; send `Authorization: Bearer <api key>`.")
+    return fail(
+      "bearer",
+      "MissingAuthorization",
+      "The request has no Authorization header; send `Authorization: Bearer <api key>`."
+    )
   }
   const match = /^Bearer\s+(\S+)\s*$/i.exec(header)
   if (match === null) {

@@ -19,7 +19,10 @@ describe("BceAuth official vectors", () => {
       jsTime
     )
     assert.strictEqual(out.signingKey, "b358d27f22640783b887965f17e6cf57ce5b44e3e44ed171a934df6daff52a7c")
-    assert.strictEqual(out.canonicalRequest, "PUT\n/v1/bucket/object1\nA=&C=d&b=\nhost:bce.baidu.com\nx-bce-meta-key1:ABC")
+    assert.strictEqual(
+      out.canonicalRequest,
+      "PUT\n/v1/bucket/object1\nA=&C=d&b=\nhost:bce.baidu.com\nx-bce-meta-key1:ABC"
+    )
     assert.strictEqual(
       out.authorization,
       "bce-auth-v1/my_ak/2014-06-13T05:57:36Z/1800/host;x-bce-meta-key1/80c9672aca2ea9af4bb40b9a8ff458d72df94e97d550840727f3a929af271d25"
@@ -89,7 +92,9 @@ describe("BceAuth official vectors", () => {
       docTime,
       { headersToSign: ["host"] }
     )
-    assert.isTrue(out.authorization.endsWith("/host;x-bce-date/1b8de5a23a56eef657c69f94c621e7acd227d049a4ba577f537d5e5cebf0cf32"))
+    assert.isTrue(
+      out.authorization.endsWith("/host;x-bce-date/1b8de5a23a56eef657c69f94c621e7acd227d049a4ba577f537d5e5cebf0cf32")
+    )
   })
 
   it("(c) derived Qianfan vector", () => {
@@ -98,7 +103,11 @@ describe("BceAuth official vectors", () => {
         method: "POST",
         path: "/v2/batchinference",
         query: "Action=DescribeBatchInferenceTask",
-        headers: { host: "qianfan.baidubce.com", "content-type": "application/json", "x-bce-date": "2015-04-27T08:23:49Z" }
+        headers: {
+          host: "qianfan.baidubce.com",
+          "content-type": "application/json",
+          "x-bce-date": "2015-04-27T08:23:49Z"
+        }
       },
       docCredentials,
       docTime

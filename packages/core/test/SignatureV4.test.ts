@@ -123,8 +123,14 @@ describe("SignatureV4 official Volcengine vectors", () => {
   })
 
   it("vector C and D: payload hashes", () => {
-    assert.strictEqual(signVector(vectors[2]!).payloadHash, "e8cc56e129d9759d56c936e679a345d001a4235b58bee8e935ccad97f23ed663")
-    assert.strictEqual(signVector(vectors[3]!).payloadHash, "58082be17412e6897bcdf0f799478edeb75fe6c71363a349a07a149f2d8301ad")
+    assert.strictEqual(
+      signVector(vectors[2]!).payloadHash,
+      "e8cc56e129d9759d56c936e679a345d001a4235b58bee8e935ccad97f23ed663"
+    )
+    assert.strictEqual(
+      signVector(vectors[3]!).payloadHash,
+      "58082be17412e6897bcdf0f799478edeb75fe6c71363a349a07a149f2d8301ad"
+    )
   })
 
   it("sign() produces vector D's Authorization with our default header set", () => {

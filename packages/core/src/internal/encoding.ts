@@ -36,8 +36,7 @@ export const percentDecode = (s: string): string => {
  * Decodes a query component. `+` means a space: Effect's `UrlParams` (via `URLSearchParams`) writes spaces that
  * way, and every official SDK we verify against sends a literal plus as `%2B`, so the reading is unambiguous.
  */
-export const queryDecode = (s: string): string =>
-  percentDecode(s.indexOf("+") === -1 ? s : s.replace(/\+/g, " "))
+export const queryDecode = (s: string): string => percentDecode(s.indexOf("+") === -1 ? s : s.replace(/\+/g, " "))
 
 /**
  * Re-encodes a wire path segment by segment (slashes kept, empty segments kept): the V4 "single encoding" and the
