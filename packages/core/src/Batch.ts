@@ -1,0 +1,907 @@
+/**
+ * The provider-agnostic batch front. A program written against `Batch` runs on Ark, Moonshot or Qianfan — the
+ * provider is chosen by the Layer (`ArkBatch.layerBatch`, `MoonshotBatch.layerBatch`, `QianfanBatch.layerBatch`).
+ *
+ * A provider package supplies a small {@link Driver} (its limits, how to create one job, get, list, cancel, read
+ * results, and how its statuses map onto {@link Phase}); {@link make} does the generic work once: validation of
+ * every line before anything is uploaded, splitting a submission that exceeds the provider's limits into several
+ * jobs behind one logical batch id, merged results, progress with an ETA.
+ *
+ * @example
+ * ```ts
+ * import { Batch } from "@barge/core"
+ * import { Effect, Stream } from "effect"
+ *
+ * const program = Effect.gen(function*() {
+ *   const batch = yield* Batch.Batch
+ *   const submitted = yield* batch.submit([
+ *     { customId: "q-1", model: "kimi-k2", messages: [{ role: "user", content: "Hello" }] }
+ *   ])
+ *   yield* batch.await(submitted.id)
+ *   yield* batch.results(submitted.id).pipe(Stream.runForEach((r) => Effect.log(r.customId, r._tag)))
+ * })
+ * ```
+ *
+ * @since 0.1.0
+ */
+import type * as PlatformError from "@effect/platform/Error"
+import * as FileSystem from "@effect/platform/FileSystem"
+import * as Arr from "effect/Array"
+import * as Chunk from "effect/Chunk"
+import * as Clock from "effect/Clock"
+import * as Context from "effect/Context"
+import * as DateTime from "effect/DateTime"
+import * as Duration from "effect/Duration"
+import * as Effect from "effect/Effect"
+import * as Either from "effect/Either"
+import * as Layer from "effect/Layer"
+import * as Option from "effect/Option"
+import * as Predicate from "effect/Predicate"
+import * as Schedule from "effect/Schedule"
+import * as Schema from "effect/Schema"
+import * as Stream from "effect/Stream"
+import * as ChatRequest from "./ChatRequest.js"
+import * as internal from "./internal/batchPlan.js"
+import * as Jsonl from "./Jsonl.js"
+
+// ---------------------------------------------------------------------------------------------------------------
+// Status model
+// ---------------------------------------------------------------------------------------------------------------
+
+/**
+ * Where a batch is in its life. Every provider state maps onto one of these; the provider's own word is kept
+ * verbatim in `providerStatus`.
+ *
+ * | phase | Ark | Moonshot | Qianfan |
+ * |---|---|---|---|
+ * | pending | Queued (Initializing) | validating | Queuing |
+ * | running | Running | in_progress | Running |
+ * | finalizing | — | finalizing | — |
+ * | completed | Completed | completed | Done |
+ * | failed | Failed | failed | Failed |
+ * | cancelling | Terminating | cancelling | Stopping |
+ * | cancelled | Terminated | cancelled | Stopped |
+ * | expired | Terminated past `ExpireTime` | expired | Expired |
+ *
+ * @since 0.1.0
+ * @category models
+ */
+export const Phase = Schema.Literal(
+  "pending",
+  "running",
+  "finalizing",
+  "completed",
+  "failed",
+  "cancelling",
+  "cancelled",
+  "expired"
+)
+
+/**
+ * @since 0.1.0
+ * @category models
+ */
+export type Phase = typeof Phase.Type
+
+/**
+ * Whether a batch in this phase will never change again.
+ *
+ * @since 0.1.0
+ * @category predicates
+ */
+export const isTerminal = (phase: Phase): boolean =>
+  phase === "completed" || phase === "failed" || phase === "cancelled" || phase === "expired"
+
+/**
+ * Request counts: `completed` and `failed` are requests finished each way, out of `total`.
+ *
+ * @since 0.1.0
+ * @category models
+ */
+export class Counts extends Schema.Class<Counts>("@barge/core/Batch/Counts")({
+  total: Schema.NonNegativeInt,
+  completed: Schema.NonNegativeInt,
+  failed: Schema.NonNegativeInt
+}) {}
+
+const Timestamp = Schema.optional(Schema.DateTimeUtc)
+
+/**
+ * The status of one provider job, as a driver maps it (see {@link Driver.status}).
+ *
+ * @since 0.1.0
+ * @category models
+ */
+export class JobStatus extends Schema.Class<JobStatus>("@barge/core/Batch/JobStatus")({
+  /** The provider's own job id. */
+  jobId: Schema.String,
+  phase: Phase,
+  /** The provider's status word, verbatim (`Running`, `in_progress`, `Done`, …). */
+  providerStatus: Schema.String,
+  counts: Counts,
+  model: Schema.optional(Schema.String),
+  /** A provider message about the state (a failure reason, for example). */
+  message: Schema.optional(Schema.String),
+  createdAt: Timestamp,
+  startedAt: Timestamp,
+  finishedAt: Timestamp,
+  expiresAt: Timestamp
+}) {}
+
+/**
+ * The status of a logical batch: one or more provider jobs seen as one.
+ *
+ * - `phase`: all parts completed → `completed`; all terminal otherwise → the worst of failed, expired, cancelled;
+ *   still moving → `cancelling` if any part is, `pending` if every part is, `finalizing` if every unfinished
+ *   part is, else `running`.
+ * - `counts`: the sums. `createdAt` the earliest, `finishedAt` the latest (once terminal), `expiresAt` the
+ *   earliest (the first deadline that can cut the batch short).
+ *
+ * @since 0.1.0
+ * @category models
+ */
+export class BatchStatus extends Schema.Class<BatchStatus>("@barge/core/Batch/BatchStatus")({
+  /** The logical batch id: `<provider>:<job>[+<job>…]`. */
+  id: Schema.String,
+  provider: Schema.String,
+  phase: Phase,
+  /** The provider's status word; with several parts, their distinct words joined by `", "`. */
+  providerStatus: Schema.String,
+  counts: Counts,
+  createdAt: Timestamp,
+  finishedAt: Timestamp,
+  expiresAt: Timestamp,
+  parts: Schema.NonEmptyArray(JobStatus)
+}) {}
+
+/**
+ * One observation from {@link Service.watch}: the status, time since watching began, the rate of finished
+ * requests and an ETA once there is a rate to estimate from.
+ *
+ * @since 0.1.0
+ * @category models
+ */
+export class Progress extends Schema.Class<Progress>("@barge/core/Batch/Progress")({
+  status: BatchStatus,
+  /** Polls made so far by this watch (1 for the first observation). */
+  polls: Schema.Number,
+  elapsed: Schema.DurationFromMillis,
+  /** Requests finished per second since watching began. */
+  ratePerSecond: Schema.OptionFromNullOr(Schema.Number),
+  eta: Schema.OptionFromNullOr(Schema.DurationFromMillis)
+}) {}
+
+// ---------------------------------------------------------------------------------------------------------------
+// Result model
+// ---------------------------------------------------------------------------------------------------------------
+
+/**
+ * Why one request failed, as the provider reported it.
+ *
+ * @since 0.1.0
+ * @category models
+ */
+export class RequestError extends Schema.Class<RequestError>("@barge/core/Batch/RequestError")({
+  code: Schema.String,
+  message: Schema.String,
+  /** The HTTP status the provider recorded for the request, when it gives one. */
+  statusCode: Schema.optional(Schema.Number)
+}) {}
+
+/**
+ * A request that produced a completion.
+ *
+ * @since 0.1.0
+ * @category models
+ */
+export const Succeeded = Schema.TaggedStruct("Succeeded", {
+  customId: Schema.String,
+  response: ChatRequest.ChatResponse
+})
+
+/**
+ * @since 0.1.0
+ * @category models
+ */
+export type Succeeded = typeof Succeeded.Type
+
+/**
+ * A request the provider could not complete.
+ *
+ * @since 0.1.0
+ * @category models
+ */
+export const Failed = Schema.TaggedStruct("Failed", {
+  customId: Schema.String,
+  error: RequestError
+})
+
+/**
+ * @since 0.1.0
+ * @category models
+ */
+export type Failed = typeof Failed.Type
+
+/**
+ * One result: `{ customId, response }` or `{ customId, error }`, told apart by `_tag`.
+ *
+ * @since 0.1.0
+ * @category models
+ */
+export const BatchResult = Schema.Union(Succeeded, Failed)
+
+/**
+ * @since 0.1.0
+ * @category models
+ */
+export type BatchResult = typeof BatchResult.Type
+
+// ---------------------------------------------------------------------------------------------------------------
+// Errors
+// ---------------------------------------------------------------------------------------------------------------
+
+/**
+ * The input has problems: every one found, each with its line number and rule, reported together before
+ * anything was uploaded.
+ *
+ * @since 0.1.0
+ * @category errors
+ */
+export class InputValidationError extends Schema.TaggedError<InputValidationError>(
+  "@barge/core/Batch/InputValidationError"
+)("InputValidationError", {
+  issues: Schema.NonEmptyArray(Schema.Struct({
+    lineNumber: Schema.Number,
+    rule: Schema.String,
+    message: Schema.String
+  }))
+}) {
+  /**
+   * @since 0.1.0
+   */
+  override get message(): string {
+    const shown = this.issues.slice(0, 20).map((i) => `  line ${i.lineNumber} [${i.rule}]: ${i.message}`)
+    const more = this.issues.length > 20 ? [`  … and ${this.issues.length - 20} more`] : []
+    return [`${this.issues.length} input line(s) rejected; nothing was uploaded:`, ...shown, ...more].join("\n")
+  }
+}
+
+/**
+ * Any tagged error from a provider package; kept whole so a program can still match on the provider's own union.
+ *
+ * @since 0.1.0
+ * @category models
+ */
+export interface ProviderCause {
+  readonly _tag: string
+  readonly message?: string
+}
+
+const ProviderCause = Schema.declare(
+  (u: unknown): u is ProviderCause => Predicate.hasProperty(u, "_tag") && typeof u._tag === "string",
+  { identifier: "ProviderCause" }
+)
+
+/**
+ * A provider call failed. `cause` is the provider's own tagged error, untouched: match on it with the provider
+ * package's guards (`ArkErrors`, `MoonshotErrors`, `QianfanErrors`) when the difference matters.
+ *
+ * @since 0.1.0
+ * @category errors
+ */
+export class ProviderError extends Schema.TaggedError<ProviderError>("@barge/core/Batch/ProviderError")(
+  "ProviderError",
+  {
+    provider: Schema.String,
+    operation: Schema.Literal("submit", "get", "list", "cancel", "results"),
+    jobId: Schema.optional(Schema.String),
+    cause: ProviderCause
+  }
+) {
+  /**
+   * @since 0.1.0
+   */
+  override get message(): string {
+    const job = this.jobId === undefined ? "" : ` (job ${this.jobId})`
+    return `${this.provider} ${this.operation}${job} failed: ${this.cause.message ?? this.cause._tag}`
+  }
+}
+
+/**
+ * A split submission failed part-way: some jobs exist. Submitting the same requests again attaches to them
+ * (each provider's submit is idempotent on content), or cancel them by their ids.
+ *
+ * @since 0.1.0
+ * @category errors
+ */
+export class PartialSubmission extends Schema.TaggedError<PartialSubmission>("@barge/core/Batch/PartialSubmission")(
+  "PartialSubmission",
+  {
+    provider: Schema.String,
+    submittedJobIds: Schema.Array(Schema.String),
+    parts: Schema.Number,
+    cause: ProviderError
+  }
+) {
+  /**
+   * @since 0.1.0
+   */
+  override get message(): string {
+    return `${this.provider}: submitted ${this.submittedJobIds.length} of ${this.parts} jobs ` +
+      `(${this.submittedJobIds.join(", ")}) before: ${this.cause.message}. ` +
+      `Submitting the same input again attaches to the existing jobs.`
+  }
+}
+
+/**
+ * The id is not a logical batch id of this provider.
+ *
+ * @since 0.1.0
+ * @category errors
+ */
+export class InvalidBatchId extends Schema.TaggedError<InvalidBatchId>("@barge/core/Batch/InvalidBatchId")(
+  "InvalidBatchId",
+  { id: Schema.String, provider: Schema.String, reason: Schema.String }
+) {
+  /**
+   * @since 0.1.0
+   */
+  override get message(): string {
+    return `"${this.id}" is not a ${this.provider} batch id: ${this.reason}`
+  }
+}
+
+/**
+ * `await` saw the batch end without completing (failed, cancelled or expired). Results already produced can
+ * still be read with `results`.
+ *
+ * @since 0.1.0
+ * @category errors
+ */
+export class BatchFailed extends Schema.TaggedError<BatchFailed>("@barge/core/Batch/BatchFailed")("BatchFailed", {
+  status: BatchStatus
+}) {
+  /**
+   * @since 0.1.0
+   */
+  override get message(): string {
+    const reasons = this.status.parts.flatMap((p) => (p.message === undefined ? [] : [p.message]))
+    const why = reasons.length > 0 ? `: ${reasons.join("; ")}` : ""
+    return `batch ${this.status.id} ended ${this.status.phase} (${this.status.providerStatus})${why}`
+  }
+}
+
+/**
+ * The polling schedule ended before the batch reached a terminal phase.
+ *
+ * @since 0.1.0
+ * @category errors
+ */
+export class BatchTimeout extends Schema.TaggedError<BatchTimeout>("@barge/core/Batch/BatchTimeout")(
+  "BatchTimeout",
+  { status: BatchStatus }
+) {
+  /**
+   * @since 0.1.0
+   */
+  override get message(): string {
+    return `stopped waiting for batch ${this.status.id} while still ${this.status.phase}; ` +
+      `it keeps running at the provider — watch or await it again later`
+  }
+}
+
+/**
+ * Every failure of the `Batch` service.
+ *
+ * @since 0.1.0
+ * @category errors
+ */
+export type BatchError =
+  | InputValidationError
+  | ProviderError
+  | PartialSubmission
+  | InvalidBatchId
+  | BatchFailed
+  | BatchTimeout
+
+/**
+ * @since 0.1.0
+ * @category errors
+ */
+export const BatchError = Schema.Union(
+  InputValidationError,
+  ProviderError,
+  PartialSubmission,
+  InvalidBatchId,
+  BatchFailed,
+  BatchTimeout
+)
+
+// ---------------------------------------------------------------------------------------------------------------
+// The driver: what a provider package supplies
+// ---------------------------------------------------------------------------------------------------------------
+
+/**
+ * What one provider job accepts. A submission beyond any of these is split into several jobs.
+ *
+ * @since 0.1.0
+ * @category models
+ */
+export interface Limits {
+  /** Most bytes of JSONL one job takes (sum of {@link Driver.lineBytes} plus newlines). */
+  readonly maxBytesPerJob: number
+  /** Most request lines one job takes. */
+  readonly maxLinesPerJob: number
+  /**
+   * Most input files one job takes, each at most `maxBytesPerFile` (Qianfan: 100 × 100 MB, capped at 300 MB
+   * overall). Together they bound a job's bytes as well; the driver itself cuts a part into files.
+   */
+  readonly maxFilesPerJob?: number
+  readonly maxBytesPerFile?: number
+}
+
+/**
+ * What {@link Driver.submitOne} learns about the part it creates.
+ *
+ * @since 0.1.0
+ * @category models
+ */
+export interface PartContext {
+  /** The one model of this part. */
+  readonly model: string
+  /** 0-based index of the part and the number of parts of the submission. */
+  readonly part: number
+  readonly parts: number
+  readonly completionWindow?: Duration.Duration
+  readonly metadata?: Readonly<Record<string, string>>
+}
+
+/**
+ * The provider-facing side of `Batch`: a provider package implements this over its own service and hands it to
+ * {@link make} / {@link layer}. `Job` is the provider's job type and `E` its error union.
+ *
+ * @since 0.1.0
+ * @category models
+ */
+export interface Driver<Job, E extends ProviderCause> {
+  /** Short provider name, the prefix of logical ids (`ark`, `moonshot`, `qianfan`). */
+  readonly provider: string
+  readonly limits: Limits
+  /** Bytes one request takes in the provider's input file; defaults to its OpenAI batch line. */
+  readonly lineBytes?: (request: ChatRequest.ChatRequest) => number
+  /** Creates one job from requests that fit the limits (validated, one model). Idempotent on content. */
+  readonly submitOne: (
+    requests: Arr.NonEmptyReadonlyArray<ChatRequest.ChatRequest>,
+    context: PartContext
+  ) => Effect.Effect<Job, E>
+  readonly get: (jobId: string) => Effect.Effect<Job, E>
+  /** The provider's jobs, newest first where the provider sorts. */
+  readonly list: Stream.Stream<Job, E>
+  /** Asks the provider to stop the job; returns the job as it stands after the request. */
+  readonly cancel: (jobId: string) => Effect.Effect<Job, E>
+  /** Every result of a job, from its output and error files, each once. */
+  readonly results: (jobId: string) => Stream.Stream<BatchResult, E>
+  /** The one mapping from the provider's job to the shared status. */
+  readonly status: (job: Job) => JobStatus
+}
+
+// ---------------------------------------------------------------------------------------------------------------
+// The service
+// ---------------------------------------------------------------------------------------------------------------
+
+/**
+ * Input lines read from JSONL (a file or bytes): parsed and checked together with the rest by `submit`, so
+ * every issue carries its line number. Build with {@link jsonlFile} or {@link jsonlBytes}.
+ *
+ * @since 0.1.0
+ * @category models
+ */
+export interface JsonlSource<E, R> {
+  readonly _tag: "JsonlSource"
+  readonly lines: Stream.Stream<Jsonl.Line, E | Jsonl.JsonlError, R>
+}
+
+/**
+ * What `submit` takes: requests built in code, as an `Iterable` or a `Stream`, or JSONL lines.
+ *
+ * @since 0.1.0
+ * @category models
+ */
+export type Input<E = never, R = never> =
+  | Iterable<ChatRequest.ChatRequest>
+  | Stream.Stream<ChatRequest.ChatRequest, E, R>
+  | JsonlSource<E, R>
+
+/**
+ * @since 0.1.0
+ * @category models
+ */
+export interface SubmitOptions {
+  /** The model for lines that name none. */
+  readonly model?: string
+  /** How long the provider may take (each provider rounds to what it accepts). */
+  readonly completionWindow?: Duration.DurationInput
+  readonly metadata?: Readonly<Record<string, string>>
+}
+
+/**
+ * How `await` and `watch` poll. The default backs off from 1 s to at most 30 s, with jitter.
+ *
+ * @since 0.1.0
+ * @category models
+ */
+export interface PollOptions {
+  readonly schedule?: Schedule.Schedule<unknown, unknown>
+}
+
+/**
+ * The unified batch service.
+ *
+ * @since 0.1.0
+ * @category models
+ */
+export interface Service {
+  readonly provider: string
+  readonly limits: Limits
+  /** Validates everything, then creates as many provider jobs as the limits need; returns the logical batch. */
+  readonly submit: <E = never, R = never>(
+    input: Input<E, R>,
+    options?: SubmitOptions
+  ) => Effect.Effect<BatchStatus, BatchError | E, R>
+  readonly get: (id: string) => Effect.Effect<BatchStatus, BatchError>
+  /** Polls until terminal; a batch that ends other than `completed` is a {@link BatchFailed}. */
+  readonly await: (id: string, options?: PollOptions) => Effect.Effect<BatchStatus, BatchError>
+  /** One {@link Progress} per poll, ending with the first terminal observation. */
+  readonly watch: (id: string, options?: PollOptions) => Stream.Stream<Progress, BatchError>
+  /** Every result of every part, each once, in constant memory. */
+  readonly results: (id: string) => Stream.Stream<BatchResult, BatchError>
+  readonly cancel: (id: string) => Effect.Effect<BatchStatus, BatchError>
+  /** The provider's jobs, each as a one-part batch. */
+  readonly list: Stream.Stream<BatchStatus, BatchError>
+}
+
+/**
+ * @since 0.1.0
+ * @category tags
+ */
+export class Batch extends Context.Tag("@barge/core/Batch")<Batch, Service>() {}
+
+/**
+ * The polling schedule used when none is given.
+ *
+ * @since 0.1.0
+ * @category schedules
+ */
+export const defaultSchedule: Schedule.Schedule<unknown, unknown> = Schedule.exponential("1 second", 1.5).pipe(
+  Schedule.union(Schedule.spaced("30 seconds")),
+  Schedule.jittered
+)
+
+/**
+ * JSONL lines from a file, for `submit`.
+ *
+ * @since 0.1.0
+ * @category constructors
+ */
+export const jsonlFile = (path: string): JsonlSource<PlatformError.PlatformError, FileSystem.FileSystem> => ({
+  _tag: "JsonlSource",
+  lines: Stream.unwrap(Effect.map(FileSystem.FileSystem, (fs) => jsonlLines(fs.stream(path))))
+})
+
+/**
+ * JSONL lines from bytes (an upload, stdin, a download), for `submit`.
+ *
+ * @since 0.1.0
+ * @category constructors
+ */
+export const jsonlBytes = <E, R>(bytes: Stream.Stream<Uint8Array, E, R>): JsonlSource<E, R> => ({
+  _tag: "JsonlSource",
+  lines: jsonlLines(bytes)
+})
+
+const jsonlLines = <E, R>(bytes: Stream.Stream<Uint8Array, E, R>): Stream.Stream<Jsonl.Line, E | Jsonl.JsonlError, R> =>
+  Jsonl.lines(bytes)
+
+type Numbered = readonly [lineNumber: number, parsed: Either.Either<ChatRequest.ChatRequest, ChatRequest.LineIssue>]
+
+const numberJsonl = <E, R>(
+  source: JsonlSource<E, R>,
+  defaultModel: string | undefined
+): Stream.Stream<Numbered, E, R> =>
+  source.lines.pipe(
+    Stream.filter((line) => line.text.trim().length > 0),
+    Stream.map((
+      line
+    ): Numbered => [line.lineNumber, ChatRequest.fromJsonLine(line.text, line.lineNumber, defaultModel)]),
+    // Bytes that are not UTF-8 stop the reading, so they are the last issue this input can report.
+    Stream.catchAll((error): Stream.Stream<Numbered, E> =>
+      error instanceof Jsonl.JsonlError
+        ? Stream.make<[Numbered]>([
+          error.lineNumber,
+          Either.left({ lineNumber: error.lineNumber, rule: "json", message: error.message })
+        ])
+        : Stream.fail(error)
+    )
+  )
+
+const numberRequests = <E, R>(
+  requests: Stream.Stream<ChatRequest.ChatRequest, E, R>,
+  defaultModel: string | undefined
+): Stream.Stream<Numbered, E, R> =>
+  requests.pipe(
+    Stream.zipWithIndex,
+    Stream.map(([request, i]): Numbered => [i + 1, ChatRequest.check(request, i + 1, defaultModel)])
+  )
+
+const isJsonlSource = (u: unknown): u is JsonlSource<unknown, unknown> => Predicate.isTagged(u, "JsonlSource")
+
+const defaultLineBytes = (request: ChatRequest.ChatRequest): number =>
+  Buffer.byteLength(ChatRequest.toOpenAiLine(request), "utf8")
+
+const maxOf = (ts: ReadonlyArray<DateTime.Utc | undefined>): DateTime.Utc | undefined =>
+  ts.reduce<DateTime.Utc | undefined>(
+    (acc, t) => (t === undefined ? acc : acc === undefined || DateTime.greaterThan(t, acc) ? t : acc),
+    undefined
+  )
+
+const minOf = (ts: ReadonlyArray<DateTime.Utc | undefined>): DateTime.Utc | undefined =>
+  ts.reduce<DateTime.Utc | undefined>(
+    (acc, t) => (t === undefined ? acc : acc === undefined || DateTime.lessThan(t, acc) ? t : acc),
+    undefined
+  )
+
+const combinePhase = (phases: Arr.NonEmptyReadonlyArray<Phase>): Phase => {
+  if (phases.every(isTerminal)) {
+    if (phases.every((p) => p === "completed")) return "completed"
+    for (const worst of ["failed", "expired", "cancelled"] as const) {
+      if (phases.includes(worst)) return worst
+    }
+  }
+  const moving = phases.filter((p) => !isTerminal(p))
+  if (moving.includes("cancelling")) return "cancelling"
+  if (phases.every((p) => p === "pending")) return "pending"
+  if (moving.every((p) => p === "finalizing")) return "finalizing"
+  return "running"
+}
+
+/**
+ * Adds up the statuses of a logical batch's parts (see {@link BatchStatus} for the rules).
+ *
+ * @since 0.1.0
+ * @category constructors
+ */
+export const aggregate = (provider: string, parts: Arr.NonEmptyReadonlyArray<JobStatus>): BatchStatus => {
+  const phase = combinePhase(Arr.map(parts, (p) => p.phase))
+  return new BatchStatus({
+    id: internal.encodeId(provider, parts.map((p) => p.jobId)),
+    provider,
+    phase,
+    providerStatus: Arr.dedupe(parts.map((p) => p.providerStatus)).join(", "),
+    counts: new Counts({
+      total: parts.reduce((n, p) => n + p.counts.total, 0),
+      completed: parts.reduce((n, p) => n + p.counts.completed, 0),
+      failed: parts.reduce((n, p) => n + p.counts.failed, 0)
+    }),
+    createdAt: minOf(parts.map((p) => p.createdAt)),
+    finishedAt: isTerminal(phase) ? maxOf(parts.map((p) => p.finishedAt)) : undefined,
+    expiresAt: minOf(parts.map((p) => p.expiresAt)),
+    parts
+  })
+}
+
+/**
+ * Builds the service over a provider's driver.
+ *
+ * @since 0.1.0
+ * @category constructors
+ */
+export const make = <Job, E extends ProviderCause>(driver: Driver<Job, E>): Effect.Effect<Service> =>
+  Effect.sync(() => unsafeMake(driver))
+
+const unsafeMake = <Job, E extends ProviderCause>(driver: Driver<Job, E>): Service => {
+  const provider = driver.provider
+  const lineBytes = driver.lineBytes ?? defaultLineBytes
+  const capacity: internal.Capacity = {
+    maxLines: driver.limits.maxLinesPerJob,
+    maxBytes: Math.min(
+      driver.limits.maxBytesPerJob,
+      driver.limits.maxFilesPerJob !== undefined && driver.limits.maxBytesPerFile !== undefined
+        ? driver.limits.maxFilesPerJob * driver.limits.maxBytesPerFile
+        : Infinity
+    )
+  }
+  // A line must also fit one input file, or the driver could not place it.
+  const maxLineBytes = Math.min(capacity.maxBytes, driver.limits.maxBytesPerFile ?? Infinity) - 1
+
+  const wrap = (operation: ProviderError["operation"], jobId?: string) => (cause: E) =>
+    new ProviderError({ provider, operation, cause, ...(jobId === undefined ? {} : { jobId }) })
+
+  const parseId = (id: string): Effect.Effect<Arr.NonEmptyReadonlyArray<string>, InvalidBatchId> => {
+    const decoded = internal.decodeId(id)
+    if (decoded._tag === "Left") return Effect.fail(new InvalidBatchId({ id, provider, reason: decoded.reason }))
+    if (decoded.provider !== provider) {
+      return Effect.fail(
+        new InvalidBatchId({
+          id,
+          provider,
+          reason: `it belongs to ${decoded.provider}; use the ${decoded.provider} layer to reach it`
+        })
+      )
+    }
+    return Arr.isNonEmptyReadonlyArray(decoded.jobIds)
+      ? Effect.succeed(decoded.jobIds)
+      : Effect.fail(new InvalidBatchId({ id, provider, reason: "no job ids" }))
+  }
+
+  const collectInput = <E2, R2>(
+    input: Input<E2, R2>,
+    defaultModel: string | undefined
+  ): Effect.Effect<ReadonlyArray<ChatRequest.ChatRequest>, InputValidationError | E2, R2> => {
+    const numbered = isJsonlSource(input)
+      ? numberJsonl(input as JsonlSource<E2, R2>, defaultModel)
+      : numberRequests(
+        Predicate.hasProperty(input, Stream.StreamTypeId)
+          ? (input as Stream.Stream<ChatRequest.ChatRequest, E2, R2>)
+          : Stream.fromIterable(input as Iterable<ChatRequest.ChatRequest>),
+        defaultModel
+      )
+    return Stream.runCollect(numbered).pipe(
+      Effect.flatMap((chunk) => {
+        const { issues, requests } = ChatRequest.collect(chunk)
+        const tooLarge: Array<ChatRequest.LineIssue> = []
+        const lineOf = new Map(
+          Chunk.toReadonlyArray(chunk).flatMap(([n, e]) => Either.isRight(e) ? [[e.right, n]] : [])
+        )
+        for (const request of requests) {
+          const size = lineBytes(request)
+          if (size > maxLineBytes) {
+            tooLarge.push({
+              lineNumber: lineOf.get(request) ?? 0,
+              rule: "too-large",
+              message: `${size} bytes is more than one ${provider} job accepts (${maxLineBytes} bytes)`
+            })
+          }
+        }
+        const all = [...issues, ...tooLarge].sort((a, b) => a.lineNumber - b.lineNumber)
+        if (Arr.isNonEmptyReadonlyArray(all)) return Effect.fail(new InputValidationError({ issues: all }))
+        if (requests.length === 0) {
+          return Effect.fail(
+            new InputValidationError({
+              issues: [{ lineNumber: 0, rule: "shape", message: "the input has no requests" }]
+            })
+          )
+        }
+        return Effect.succeed(requests)
+      })
+    )
+  }
+
+  const submit = <E2 = never, R2 = never>(input: Input<E2, R2>, options?: SubmitOptions) =>
+    Effect.gen(function*() {
+      const requests = yield* collectInput(input, options?.model)
+      const parts = internal.plan(requests, capacity, (r) => lineBytes(r) + 1)
+      const submitted: Array<JobStatus> = []
+      for (const [index, part] of parts.entries()) {
+        const context: PartContext = {
+          model: part.model,
+          part: index,
+          parts: parts.length,
+          ...(options?.completionWindow === undefined
+            ? {}
+            : { completionWindow: Duration.decode(options.completionWindow) }),
+          ...(options?.metadata === undefined ? {} : { metadata: options.metadata })
+        }
+        const job = yield* driver.submitOne(
+          part.requests as Arr.NonEmptyReadonlyArray<ChatRequest.ChatRequest>,
+          context
+        )
+          .pipe(
+            Effect.mapError(wrap("submit")),
+            Effect.mapError((cause) =>
+              submitted.length === 0 ? cause : new PartialSubmission({
+                provider,
+                submittedJobIds: submitted.map((s) => s.jobId),
+                parts: parts.length,
+                cause
+              })
+            )
+          )
+        submitted.push(driver.status(job))
+      }
+      return aggregate(provider, submitted as unknown as Arr.NonEmptyReadonlyArray<JobStatus>)
+    }).pipe(Effect.withSpan("Batch.submit", { attributes: { provider } }))
+
+  const get = (id: string) =>
+    parseId(id).pipe(
+      Effect.flatMap((jobIds) =>
+        Effect.forEach(
+          jobIds,
+          (jobId) =>
+            driver.get(jobId).pipe(Effect.mapBoth({ onFailure: wrap("get", jobId), onSuccess: driver.status })),
+          { concurrency: 4 }
+        )
+      ),
+      Effect.map((parts) => aggregate(provider, parts as unknown as Arr.NonEmptyReadonlyArray<JobStatus>))
+    )
+
+  const watch = (id: string, options?: PollOptions): Stream.Stream<Progress, BatchError> =>
+    Stream.unwrap(Effect.gen(function*() {
+      const startedAt = yield* Clock.currentTimeMillis
+      let first: internal.Sample | undefined
+      let polls = 0
+      const observe = Effect.flatMap(get(id), (status) =>
+        Effect.map(Clock.currentTimeMillis, (now) => {
+          polls += 1
+          const done = status.counts.completed + status.counts.failed
+          const sample = { at: now, done }
+          if (first === undefined) first = sample
+          const perSecond = internal.rate(first, sample)
+          const etaMillis = isTerminal(status.phase) ? 0 : internal.eta(status.counts.total - done, perSecond)
+          return new Progress({
+            status,
+            polls,
+            elapsed: Duration.millis(now - startedAt),
+            ratePerSecond: Option.fromNullable(perSecond),
+            eta: Option.map(Option.fromNullable(etaMillis), Duration.millis)
+          })
+        }))
+      return Stream.repeatEffectWithSchedule(observe, options?.schedule ?? defaultSchedule).pipe(
+        Stream.takeUntil((progress) => isTerminal(progress.status.phase))
+      )
+    }))
+
+  const awaitBatch = (id: string, options?: PollOptions): Effect.Effect<BatchStatus, BatchError> =>
+    Effect.gen(function*() {
+      const last = yield* Stream.runLast(watch(id, options))
+      // `watch` emits at least once or fails; the fallback only keeps the types honest.
+      const status = Option.isSome(last) ? last.value.status : yield* get(id)
+      if (status.phase === "completed") return status
+      return yield* isTerminal(status.phase) ? new BatchFailed({ status }) : new BatchTimeout({ status })
+    }).pipe(Effect.withSpan("Batch.await", { attributes: { provider, id } }))
+
+  const results = (id: string): Stream.Stream<BatchResult, BatchError> =>
+    Stream.unwrap(
+      Effect.map(parseId(id), (jobIds) =>
+        Stream.concatAll(Chunk.fromIterable(jobIds.map((jobId) =>
+          driver.results(jobId).pipe(Stream.mapError(wrap("results", jobId)))
+        ))))
+    )
+
+  const cancel = (id: string) =>
+    Effect.gen(function*() {
+      const before = yield* get(id)
+      yield* Effect.forEach(
+        before.parts.filter((part) => !isTerminal(part.phase)),
+        (part) => driver.cancel(part.jobId).pipe(Effect.mapError(wrap("cancel", part.jobId))),
+        { concurrency: 4, discard: true }
+      )
+      return yield* get(id)
+    })
+
+  return Batch.of({
+    provider,
+    limits: driver.limits,
+    submit,
+    get,
+    await: awaitBatch,
+    watch,
+    results,
+    cancel,
+    list: driver.list.pipe(
+      Stream.map((job) => aggregate(provider, [driver.status(job)])),
+      Stream.mapError(wrap("list"))
+    )
+  })
+}
+
+/**
+ * The `Batch` layer over a driver, or over an effect that builds one from the provider's own service (what each
+ * provider's `layerBatch` does).
+ *
+ * @since 0.1.0
+ * @category layers
+ */
+export const layer = <Job, E extends ProviderCause, E2 = never, R = never>(
+  driver: Driver<Job, E> | Effect.Effect<Driver<Job, E>, E2, R>
+): Layer.Layer<Batch, E2, R> =>
+  Layer.effect(Batch, Effect.isEffect(driver) ? Effect.map(driver, unsafeMake) : make(driver))

@@ -1,0 +1,105 @@
+/**
+ * The pure parts of the unified `Batch` front: how a submission is cut into provider jobs, how a logical batch id
+ * names its parts, how part statuses add up, and how fast a batch is going.
+ */
+import type { ChatRequest } from "../ChatRequest.js"
+
+/** What one provider job may hold. */
+export interface Capacity {
+  readonly maxBytes: number
+  readonly maxLines: number
+}
+
+/** One planned provider job: requests of one model that fit the capacity. */
+export interface PlannedPart {
+  readonly model: string
+  readonly requests: ReadonlyArray<ChatRequest>
+  readonly bytes: number
+}
+
+/**
+ * Groups by model (every provider takes one model per job) in first-seen order, then fills jobs greedily in input
+ * order. Each request lands in exactly one part; a request larger than `maxBytes` is rejected before this runs.
+ */
+export const plan = (
+  requests: ReadonlyArray<ChatRequest>,
+  capacity: Capacity,
+  sizeOf: (request: ChatRequest) => number
+): ReadonlyArray<PlannedPart> => {
+  const byModel = new Map<string, Array<ChatRequest>>()
+  for (const request of requests) {
+    const group = byModel.get(request.model)
+    if (group === undefined) byModel.set(request.model, [request])
+    else group.push(request)
+  }
+  const parts: Array<PlannedPart> = []
+  for (const [model, group] of byModel) {
+    let current: Array<ChatRequest> = []
+    let bytes = 0
+    for (const request of group) {
+      const size = sizeOf(request)
+      if (current.length > 0 && (current.length >= capacity.maxLines || bytes + size > capacity.maxBytes)) {
+        parts.push({ model, requests: current, bytes })
+        current = []
+        bytes = 0
+      }
+      current.push(request)
+      bytes += size
+    }
+    if (current.length > 0) parts.push({ model, requests: current, bytes })
+  }
+  return parts
+}
+
+const separator = "+"
+
+/**
+ * `<provider>:<job>[+<job>…]`, each job id percent-encoded so no provider id can collide with the separators.
+ * Readable in a shell and stable: the id alone is enough to find every part again, in any process.
+ */
+export const encodeId = (provider: string, jobIds: ReadonlyArray<string>): string =>
+  `${provider}:${jobIds.map(encodeURIComponent).join(separator)}`
+
+/** The provider and job ids of a logical id, or a reason it is not one. */
+export const decodeId = (
+  id: string
+): { readonly _tag: "Right"; readonly provider: string; readonly jobIds: ReadonlyArray<string> } | {
+  readonly _tag: "Left"
+  readonly reason: string
+} => {
+  const colon = id.indexOf(":")
+  if (colon <= 0) return { _tag: "Left", reason: "expected `<provider>:<job id>[+<job id>…]`" }
+  const provider = id.slice(0, colon)
+  const rest = id.slice(colon + 1)
+  if (rest.length === 0) return { _tag: "Left", reason: "no job id after the provider" }
+  const jobIds: Array<string> = []
+  for (const piece of rest.split(separator)) {
+    if (piece.length === 0) return { _tag: "Left", reason: "empty job id between separators" }
+    try {
+      jobIds.push(decodeURIComponent(piece))
+    } catch {
+      return { _tag: "Left", reason: `job id "${piece}" is not valid percent-encoding` }
+    }
+  }
+  return { _tag: "Right", provider, jobIds }
+}
+
+/** One observation of progress, for the rate. */
+export interface Sample {
+  readonly at: number
+  readonly done: number
+}
+
+/**
+ * Requests finished per second, from the first sample to the last one that moved. `undefined` until two
+ * observations apart in time show movement: an early guess from one poll would swing wildly.
+ */
+export const rate = (first: Sample, latest: Sample): number | undefined => {
+  const seconds = (latest.at - first.at) / 1000
+  const done = latest.done - first.done
+  return seconds > 0 && done > 0 ? done / seconds : undefined
+}
+
+/** Milliseconds left at `perSecond`, or `undefined` without a rate. */
+export const eta = (remaining: number, perSecond: number | undefined): number | undefined =>
+  perSecond === undefined ? undefined : Math.ceil((Math.max(0, remaining) / perSecond) * 1000)
