@@ -5,7 +5,6 @@
  *
  * @since 0.1.0
  */
-import * as NodeHttpServer from "@effect/platform-node/NodeHttpServer"
 import type * as HttpServerError from "@effect/platform/HttpServerError"
 import type * as ConfigError from "effect/ConfigError"
 import * as Context from "effect/Context"
@@ -13,7 +12,6 @@ import type * as Duration from "effect/Duration"
 import * as Effect from "effect/Effect"
 import * as Layer from "effect/Layer"
 import type * as Scope from "effect/Scope"
-import * as Http from "node:http"
 import * as ArkSurface from "./ark/Surface.js"
 import * as BosSurface from "./bos/Surface.js"
 import * as Completions from "./internal/Completions.js"
@@ -24,6 +22,7 @@ import * as Ids from "./internal/Ids.js"
 import * as Models from "./internal/Models.js"
 import * as ObjectStore from "./internal/ObjectStore.js"
 import * as Processing from "./internal/Processing.js"
+import * as Servers from "./internal/Servers.js"
 import * as Time from "./internal/Time.js"
 import * as MoonshotSurface from "./moonshot/Surface.js"
 import * as QianfanSurface from "./qianfan/Surface.js"
@@ -154,9 +153,6 @@ export interface Options {
   readonly processing?: Partial<Record<keyof Ctx.ProcessingModel, Duration.DurationInput>>
 }
 
-const urlOf = (host: string, port: number): string =>
-  host.includes(":") ? `http://[${host}]:${port}` : `http://${host}:${port}`
-
 /**
  * Builds the emulator in the current scope: the servers stop when the scope closes. The servers run their
  * handlers with the services of the fiber that calls `make`, so under `it.effect` they see its `TestClock`.
@@ -198,16 +194,10 @@ export const make = (options: Options = {}): Effect.Effect<Service, HttpServerEr
     }
     const urls: Record<string, string> = {}
     for (const [index, name] of services.entries()) {
-      const node = Http.createServer()
-      const server = yield* NodeHttpServer.make(() => node, {
+      urls[name] = yield* Servers.listen(faults.wrap(name, surfaces[name].app), {
         host,
         port: firstPort === 0 ? 0 : firstPort + index
       })
-      // Runs before the platform's `close`, which would otherwise wait for idle keep-alive sockets to time out.
-      yield* Effect.addFinalizer(() => Effect.sync(() => node.closeAllConnections()))
-      yield* server.serve(faults.wrap(name, surfaces[name].app))
-      const address = server.address
-      urls[name] = address._tag === "TcpAddress" ? urlOf(host, address.port) : address.path
     }
     return Emulator.of({
       urls: urls as Urls,

@@ -1,0 +1,86 @@
+import { assert, describe, it } from "@effect/vitest"
+import { Effect } from "effect"
+import * as ChildProcess from "node:child_process"
+import * as Path from "node:path"
+import * as Url from "node:url"
+
+const packageDir = Path.resolve(Path.dirname(Url.fileURLToPath(import.meta.url)), "..")
+
+/** Starts the CLI under node + tsx; killed when the test's scope closes if it is still running. */
+const spawn = (args: ReadonlyArray<string>) =>
+  Effect.acquireRelease(
+    Effect.sync(() =>
+      ChildProcess.spawn(process.execPath, ["--import", "tsx", "src/bin.ts", ...args], {
+        cwd: packageDir,
+        stdio: ["ignore", "pipe", "pipe"]
+      })
+    ),
+    (child) => Effect.sync(() => child.exitCode === null && child.kill("SIGKILL"))
+  )
+
+const firstLine = (child: ChildProcess.ChildProcess) =>
+  Effect.async<string, Error>((resume) => {
+    let buffered = ""
+    let stderr = ""
+    child.stderr!.on("data", (chunk: Buffer) => (stderr += chunk.toString()))
+    child.stdout!.on("data", (chunk: Buffer) => {
+      buffered += chunk.toString()
+      const newline = buffered.indexOf("\n")
+      if (newline >= 0) resume(Effect.succeed(buffered.slice(0, newline)))
+    })
+    child.once("exit", (code) => resume(Effect.fail(new Error(`exited with ${code} before printing: ${stderr}`))))
+  })
+
+const exitOf = (child: ChildProcess.ChildProcess) =>
+  Effect.async<{ code: number | null; stdout: string; stderr: string }>((resume) => {
+    let stdout = ""
+    let stderr = ""
+    child.stdout!.on("data", (chunk: Buffer) => (stdout += chunk.toString()))
+    child.stderr!.on("data", (chunk: Buffer) => (stderr += chunk.toString()))
+    child.once("exit", (code) => resume(Effect.succeed({ code, stdout, stderr })))
+  })
+
+describe.concurrent("barge-emulator CLI", () => {
+  it.scoped("prints one JSON line of URLs, serves, and exits 0 on SIGTERM", () =>
+    Effect.gen(function*() {
+      const child = yield* spawn(["--", "--port", "0", "--seed", "4", "--time-scale", "60", "--faults", "none"])
+      const line = yield* firstLine(child)
+      const urls = JSON.parse(line) as Record<string, string>
+      assert.deepStrictEqual(Object.keys(urls), ["ark", "tos", "moonshot", "qianfan", "bos"])
+      for (const url of Object.values(urls)) assert.match(url, /^http:\/\/127\.0\.0\.1:\d+$/)
+      const response = yield* Effect.promise(() =>
+        fetch(`${urls.moonshot}/v1/files`, { headers: { authorization: "Bearer sk-barge-emulator" } })
+      )
+      assert.strictEqual(response.status, 200)
+      const exited = exitOf(child)
+      child.kill("SIGTERM")
+      const { code, stdout } = yield* exited
+      assert.strictEqual(code, 0)
+      assert.strictEqual(stdout, "")
+    }), { timeout: 30_000 })
+
+  it.scoped("exits 0 on SIGINT too", () =>
+    Effect.gen(function*() {
+      const child = yield* spawn([])
+      yield* firstLine(child)
+      const exited = exitOf(child)
+      child.kill("SIGINT")
+      assert.strictEqual((yield* exited).code, 0)
+    }), { timeout: 30_000 })
+
+  it.scoped("rejects an unknown fault profile with the list of known ones", () =>
+    Effect.gen(function*() {
+      const child = yield* spawn(["--faults", "nope"])
+      const { code, stderr } = yield* exitOf(child)
+      assert.strictEqual(code, 2)
+      assert.include(stderr, "known profiles: none, flaky")
+    }), { timeout: 30_000 })
+
+  it.scoped("rejects a bad port", () =>
+    Effect.gen(function*() {
+      const child = yield* spawn(["--port", "http"])
+      const { code, stderr } = yield* exitOf(child)
+      assert.strictEqual(code, 2)
+      assert.include(stderr, "--port must be an integer")
+    }), { timeout: 30_000 })
+})

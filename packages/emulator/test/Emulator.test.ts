@@ -1,0 +1,173 @@
+import * as HttpServerResponse from "@effect/platform/HttpServerResponse"
+import { assert, describe, it } from "@effect/vitest"
+import { Clock, ConfigProvider, Effect, Layer, TestClock } from "effect"
+import * as Net from "node:net"
+import * as Emulator from "../src/Emulator.js"
+import * as Servers from "../src/internal/Servers.js"
+
+const get = (url: string, init?: RequestInit) =>
+  Effect.promise(async () => {
+    const response = await fetch(url, init)
+    return { status: response.status, text: await response.text() }
+  })
+
+/** A base port with the next four free too (checked by binding them), for the consecutive-ports test. */
+const freeRun = Effect.promise(async () => {
+  const bind = (port: number) =>
+    new Promise<Net.Server | undefined>((resolve) => {
+      const server = Net.createServer()
+      server.once("error", () => resolve(undefined))
+      server.listen(port, "127.0.0.1", () => resolve(server))
+    })
+  for (let attempt = 0; attempt < 20; attempt++) {
+    const first = await bind(0)
+    const base = (first!.address() as Net.AddressInfo).port
+    await new Promise((r) => first!.close(r))
+    if (base > 65530) continue
+    const held = await Promise.all([0, 1, 2, 3, 4].map((i) => bind(base + i)))
+    await Promise.all(held.map((s) => (s === undefined ? undefined : new Promise((r) => s.close(r)))))
+    if (held.every((s) => s !== undefined)) return base
+  }
+  throw new Error("no run of five free ports found")
+})
+
+describe("Emulator.layer", () => {
+  it.scoped("serves five services on distinct loopback ports", () =>
+    Effect.gen(function*() {
+      const emulator = yield* Emulator.make()
+      const urls = Object.values(emulator.urls)
+      assert.deepStrictEqual(Object.keys(emulator.urls), ["ark", "tos", "moonshot", "qianfan", "bos"])
+      assert.strictEqual(new Set(urls).size, 5)
+      for (const url of urls) {
+        assert.match(url, /^http:\/\/127\.0\.0\.1:\d+$/)
+        const { status } = yield* get(`${url}/`)
+        assert.isAtLeast(status, 200)
+      }
+    }))
+
+  it.scoped("uses consecutive ports from --port", () =>
+    Effect.gen(function*() {
+      const base = yield* freeRun
+      const emulator = yield* Emulator.make({ port: base })
+      assert.deepStrictEqual(
+        Emulator.services.map((name) => emulator.urls[name]),
+        [0, 1, 2, 3, 4].map((i) => `http://127.0.0.1:${base + i}`)
+      )
+    }))
+
+  it.scoped("stops serving when its scope closes", () =>
+    Effect.gen(function*() {
+      const url = yield* Effect.scoped(Effect.map(Emulator.make(), (emulator) => emulator.urls.moonshot))
+      const outcome = yield* Effect.either(Effect.tryPromise(() => fetch(`${url}/v1/files`)))
+      assert.isTrue(outcome._tag === "Left")
+    }))
+
+  it.effect("provides the Emulator service with the default credentials", () =>
+    Effect.gen(function*() {
+      const emulator = yield* Emulator.Emulator
+      assert.deepStrictEqual(emulator.credentials, {
+        volcengine: { accessKeyId: "AKLTbargeemulator", secretAccessKey: "barge-emulator-volc-secret" },
+        bce: { accessKeyId: "barge-emulator-bce-ak", secretAccessKey: "barge-emulator-bce-sk" },
+        moonshot: { apiKey: "sk-barge-emulator" }
+      })
+    }).pipe(Effect.provide(Emulator.layer())))
+
+  it.effect("layerConfig takes credentials from the environment; explicit options win", () =>
+    Effect.gen(function*() {
+      const emulator = yield* Emulator.Emulator
+      assert.strictEqual(emulator.credentials.volcengine.accessKeyId, "AKLTfromenv")
+      assert.strictEqual(emulator.credentials.volcengine.secretAccessKey, "barge-emulator-volc-secret")
+      assert.strictEqual(emulator.credentials.bce.accessKeyId, "bce-env-ak")
+      assert.strictEqual(emulator.credentials.bce.secretAccessKey, "bce-env-sk")
+      assert.strictEqual(emulator.credentials.moonshot.apiKey, "sk-explicit")
+    }).pipe(
+      Effect.provide(
+        Emulator.layerConfig({ credentials: { moonshot: { apiKey: "sk-explicit" } } }).pipe(
+          Layer.provide(Layer.setConfigProvider(ConfigProvider.fromMap(
+            new Map([
+              ["BARGE_EMULATOR_VOLC_ACCESS_KEY", "AKLTfromenv"],
+              ["BARGE_EMULATOR_BCE_ACCESS_KEY", "bce-env-ak"],
+              ["BARGE_EMULATOR_BCE_SECRET_KEY", "bce-env-sk"],
+              ["BARGE_EMULATOR_MOONSHOT_API_KEY", "sk-env"]
+            ])
+          )))
+        )
+      )
+    ))
+
+  it.scoped("an unknown fault profile is a defect naming the known profiles", () =>
+    Effect.gen(function*() {
+      const exit = yield* Effect.exit(Emulator.make({ faults: "typo" }))
+      assert.isTrue(exit._tag === "Failure")
+      assert.include(String(exit._tag === "Failure" ? exit.cause : ""), "known profiles")
+    }))
+
+  it.scoped("counts the faults it injects", () =>
+    Effect.gen(function*() {
+      const emulator = yield* Emulator.make({ faults: { rules: [{ kind: "throttle", rate: 1 }] } })
+      const { status } = yield* get(`${emulator.urls.moonshot}/v1/files`)
+      assert.strictEqual(status, 429)
+      const counts = yield* emulator.faults.counts
+      assert.strictEqual(counts.throttle, 1)
+      assert.strictEqual(counts.total, 1)
+      yield* emulator.faults.set("none")
+      assert.notStrictEqual((yield* get(`${emulator.urls.moonshot}/v1/files`)).status, 429)
+    }))
+})
+
+describe("Emulated time", () => {
+  it.scoped("follows the TestClock of the fiber that builds it, scaled", () =>
+    Effect.gen(function*() {
+      const emulator = yield* Emulator.make({ timeScale: 60 })
+      const start = yield* emulator.now
+      yield* TestClock.adjust("1 minute")
+      assert.strictEqual((yield* emulator.now) - start, 60 * 60_000)
+      yield* emulator.advance("30 minutes")
+      assert.strictEqual((yield* emulator.now) - start, 90 * 60_000)
+    }))
+
+  it.scoped("request handlers run on the builder's TestClock", () =>
+    Effect.gen(function*() {
+      const url = yield* Servers.listen(
+        Effect.map(Clock.currentTimeMillis, (now) => HttpServerResponse.text(String(now))),
+        { host: "127.0.0.1", port: 0 }
+      )
+      yield* TestClock.adjust("5 hours")
+      assert.strictEqual((yield* get(url)).text, String(5 * 3_600_000))
+    }))
+
+  it.scoped("drives a Moonshot batch through its lifecycle with TestClock alone", () =>
+    Effect.gen(function*() {
+      const emulator = yield* Emulator.make({ timeScale: 1 })
+      const base = emulator.urls.moonshot
+      const auth = { authorization: `Bearer ${emulator.credentials.moonshot.apiKey}` }
+      const lines = [0, 1, 2].map((i) =>
+        JSON.stringify({
+          custom_id: `r${i}`,
+          method: "POST",
+          url: "/v1/chat/completions",
+          body: { model: "kimi-k2.6", messages: [{ role: "user", content: `question ${i}` }] }
+        })
+      ).join("\n") + "\n"
+      const form = new FormData()
+      form.append("purpose", "batch")
+      form.append("file", new File([lines], "input.jsonl"))
+      const upload = yield* get(`${base}/v1/files`, { method: "POST", headers: auth, body: form })
+      assert.strictEqual(upload.status, 200, upload.text)
+      const fileId = JSON.parse(upload.text).id as string
+      const created = yield* get(`${base}/v1/batches`, {
+        method: "POST",
+        headers: { ...auth, "content-type": "application/json" },
+        body: JSON.stringify({ input_file_id: fileId, endpoint: "/v1/chat/completions", completion_window: "24h" })
+      })
+      assert.strictEqual(created.status, 200, created.text)
+      const batchId = JSON.parse(created.text).id as string
+      const status = Effect.map(
+        get(`${base}/v1/batches/${batchId}`, { headers: auth }),
+        (r) => JSON.parse(r.text).status as string
+      )
+      assert.notStrictEqual(yield* status, "completed")
+      yield* TestClock.adjust("1 hour")
+      assert.strictEqual(yield* status, "completed")
+    }))
+})
