@@ -273,7 +273,7 @@ describe("Verifier", () => {
   it("rejects wrong keys, unknown keys, stale and future timestamps, missing parts", () => {
     const scheme = SignatureV4.volcengineScheme({ region: "cn-beijing", service: "ark" })
     const headers = { host: "h" }
-    const at = (t: number, ak = AK) => {
+    const at = (t: number, ak = AK): Incoming => {
       const s = SignatureV4.sign(
         scheme,
         { method: "GET", path: "/", query: "", headers, payloadHash: SignatureV4.payloadHash(new Uint8Array()) },
