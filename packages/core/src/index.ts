@@ -51,3 +51,10 @@ export * as TransportError from "./TransportError.js"
  * @since 0.1.0
  */
 export * as Jsonl from "./Jsonl.js"
+
+/**
+ * Polling a remote job until it is terminal, with a replaceable `Schedule`.
+ *
+ * @since 0.1.0
+ */
+export * as Polling from "./Polling.js"
