@@ -2,7 +2,7 @@ import { Signer } from "@barge/core"
 import { HttpClient, HttpClientRequest } from "@effect/platform"
 import { NodeHttpClient } from "@effect/platform-node"
 import { assert, describe, it } from "@effect/vitest"
-import { Effect, Redacted } from "effect"
+import { type Duration, Effect, Redacted } from "effect"
 import { createRequire } from "node:module"
 import * as Emulator from "../src/Emulator.js"
 
@@ -79,7 +79,8 @@ const withEmulator = <A, E>(effect: Effect.Effect<A, E, Emulator.Emulator | Http
     Effect.provide(NodeHttpClient.layerUndici)
   )
 
-const advance = (duration: string) => Effect.flatMap(Emulator.Emulator, (emulator) => emulator.advance(duration))
+const advance = (duration: Duration.DurationInput) =>
+  Effect.flatMap(Emulator.Emulator, (emulator) => emulator.advance(duration))
 const describeTask = (taskId: string) =>
   Effect.map(call("DescribeBatchInferenceTask", { taskId }), (answer) => answer.body.result)
 
