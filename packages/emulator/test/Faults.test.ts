@@ -59,6 +59,7 @@ const serve = (injector: Faults.Injector, service: ServiceName = "tos") =>
     const app = Effect.map(HttpServerRequest.HttpServerRequest, (request) => {
       handled.count++
       // `/stream` answers with a chunked stream of unknown length, everything else with a plain byte body.
+      if (request.url === "/empty") return HttpServerResponse.empty({ status: 204 })
       return request.url.startsWith("/stream")
         ? HttpServerResponse.stream(
           Stream.fromIterable([payloadBytes.subarray(0, 65536), payloadBytes.subarray(65536)])
@@ -191,6 +192,20 @@ describe("Faults over real HTTP", () => {
       const createTask = yield* fetchRaw(`${qianfan.url}/v2/batchinference?Action=CreateBatchInferenceTask`, "POST")
       assert.strictEqual(createTask.status, undefined)
       assert.strictEqual(qianfan.handled.count, 1)
+    }))
+
+  it.scoped("body faults leave empty bodies and HEAD requests alone, and do not count them", () =>
+    Effect.gen(function*() {
+      const injector = Faults.make({ seed: 1, faults: always({ kind: "truncate" }) })
+      const { handled, url } = yield* serve(injector)
+      const empty = yield* fetchRaw(`${url}/empty`, "DELETE")
+      assert.strictEqual(empty.status, 204)
+      assert.isTrue(empty.complete)
+      const head = yield* fetchRaw(`${url}/bucket/key`, "HEAD")
+      assert.strictEqual(head.status, 200)
+      assert.isTrue(head.complete)
+      assert.strictEqual(handled.count, 2)
+      assert.strictEqual(injector.counts().total, 0)
     }))
 
   it.scoped("slowBody and latency still deliver the whole body", () =>

@@ -133,9 +133,13 @@ const uniform = (key: string): number => {
 
 interface Decision {
   readonly rule: FaultRule
+  /** Counts the fault; called only once it is really applied (a body fault on an empty body is not). */
+  readonly record: () => void
   /** A second seeded number for the fault's details (status pick, cut point). */
   readonly detail: number
 }
+
+const bodyKinds: ReadonlySet<FaultKind> = new Set(["truncate", "reset", "slowBody"])
 
 const compile = (match: string | RegExp | undefined): RegExp | undefined =>
   match === undefined ? undefined : typeof match === "string" ? new RegExp(match) : match
@@ -189,6 +193,12 @@ export const make = (
     const target = query === "" ? `${method} ${path}` : `${method} ${path}?${query}`
     for (let i = 0; i < spec.rules.length; i++) {
       const rule = spec.rules[i]!
+      // HEAD answers carry no body to cut or slow down.
+      if (method === "HEAD" && bodyKinds.has(rule.kind)) continue
+      const record = () => {
+        counts[rule.kind]++
+        counts.total++
+      }
       if (rule.services !== undefined && !rule.services.includes(service)) continue
       const matcher = matchers[i]
       if (matcher !== undefined && !matcher.test(target)) continue
@@ -200,9 +210,7 @@ export const make = (
         bursts.set(burstKey, burstLeft > 0 ? burstLeft - 1 : Math.max(0, (rule.burst ?? 1) - 1))
         fired.set(i, (fired.get(i) ?? 0) + 1)
         consecutive.set(route, inARow + 1)
-        counts[rule.kind]++
-        counts.total++
-        return { rule, detail: uniform(`${options.seed}|detail|${route}|${n}`) }
+        return { rule, record, detail: uniform(`${options.seed}|detail|${route}|${n}`) }
       }
     }
     consecutive.set(route, 0)
@@ -295,14 +303,16 @@ const inject = (
   request: HttpServerRequest.HttpServerRequest,
   app: Effect.Effect<HttpServerResponse.HttpServerResponse, never, HttpServerRequest.HttpServerRequest>
 ): Effect.Effect<HttpServerResponse.HttpServerResponse, never, HttpServerRequest.HttpServerRequest> => {
-  const { detail, rule } = decision
+  const { detail, record, rule } = decision
   const [, query] = splitUrl(request.url)
   switch (rule.kind) {
     case "serverError": {
+      record()
       const status = rule.status ?? [500, 502, 503][Math.floor(detail * 3)]!
       return Effect.succeed(errorResponse(service, status, detail, query))
     }
     case "throttle":
+      record()
       return Effect.succeed(
         HttpServerResponse.setHeader(
           errorResponse(service, 429, detail, query),
@@ -311,21 +321,23 @@ const inject = (
         )
       )
     case "latency":
+      record()
       return Effect.zipRight(realSleep(rule.delayMs ?? 200), app)
     case "lostResponse":
       // The request is processed in full; only its answer is lost.
       return Effect.flatMap(app, () => {
+        record()
         NodeHttpServerRequest.toServerResponse(request).destroy()
         return Effect.never
       })
     case "slowBody":
-      return Effect.map(app, (response) => slowBody(response, rule.delayMs ?? 200))
+      return Effect.map(app, (response) => slowBody(response, rule.delayMs ?? 200, record))
     case "reset":
     case "truncate": {
       const kind = rule.kind
       return Effect.map(
         app,
-        (response) => cutBody(response, NodeHttpServerRequest.toServerResponse(request), kind, detail)
+        (response) => cutBody(response, NodeHttpServerRequest.toServerResponse(request), kind, detail, record)
       )
     }
   }
@@ -370,10 +382,12 @@ const cutBody = (
   response: HttpServerResponse.HttpServerResponse,
   node: Http.ServerResponse,
   kind: "reset" | "truncate",
-  detail: number
+  detail: number,
+  record: () => void
 ): HttpServerResponse.HttpServerResponse => {
   const body = bodyStream(response)
-  if (body === undefined) return response
+  if (body === undefined || body.length === 0) return response
+  record()
   const length = body.length
   // Cut somewhere in the middle: 10%–90% of the body (the whole of an unknown-length body is streamed up to 64 KiB).
   const cutAt = length === undefined
@@ -404,10 +418,12 @@ const cutBody = (
 /** Streams the body in pieces spread over `totalMs` of real time. */
 const slowBody = (
   response: HttpServerResponse.HttpServerResponse,
-  totalMs: number
+  totalMs: number,
+  record: () => void
 ): HttpServerResponse.HttpServerResponse => {
   const body = bodyStream(response)
   if (body === undefined || body.length === 0) return response
+  record()
   const pieces = 8
   const pieceSize = Math.max(1, Math.ceil((body.length ?? 65536) / pieces))
   const pause = Math.max(1, Math.floor(totalMs / pieces))
