@@ -187,7 +187,12 @@ export const parseDateTime = (value: string): number | undefined => {
  * @category canonicalisation
  */
 export const canonicalUri = (scheme: V4Scheme, wirePath: string): string => {
-  if (scheme.pathEncoding === "single") return normalizePath(wirePath)
+  if (scheme.pathEncoding === "single") {
+    // The TOS SDK sends a key's `/` as `%2F` but signs it as `/` (`getEncodePath`), and TOS accepts that.
+    return scheme.algorithm === "TOS4-HMAC-SHA256"
+      ? normalizePath(wirePath).replace(/%2F/gi, "/")
+      : normalizePath(wirePath)
+  }
   // smithy's `uriEscapePath`: normalise dot and empty segments, then encode the (already encoded) path again.
   const segments: Array<string> = []
   for (const segment of wirePath.split("/")) {

@@ -2,7 +2,7 @@ import { Signer } from "@barge/core"
 import { HttpClient, HttpClientRequest } from "@effect/platform"
 import { NodeHttpClient } from "@effect/platform-node"
 import { assert, describe, it } from "@effect/vitest"
-import { Effect, Redacted, TestClock } from "effect"
+import { type Duration, Effect, Redacted, TestClock } from "effect"
 import { createRequire } from "node:module"
 import * as Emulator from "../src/Emulator.js"
 
@@ -103,7 +103,8 @@ const withEmulator = <A, E>(effect: Effect.Effect<A, E, Emulator.Emulator | Http
     Effect.provide(NodeHttpClient.layerUndici)
   )
 
-const advance = (duration: string) => Effect.flatMap(Emulator.Emulator, (emulator) => emulator.advance(duration))
+const advance = (duration: Duration.DurationInput) =>
+  Effect.flatMap(Emulator.Emulator, (emulator) => emulator.advance(duration))
 
 const getJob = (id: string) => Effect.map(call("GetBatchInferenceJob", { Id: id }), (answer) => answer.body.Result)
 
