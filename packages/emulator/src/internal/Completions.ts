@@ -124,10 +124,11 @@ export const complete = (request: Request, createdAtSeconds: number): Completion
     promptTokens += 4 + estimateTokens(message.text)
   }
   const userText = lastUserText(prompt.messages)
-  const content = expectedContent(request.customId, userText)
+  const tag = digest(request.customId, userText)
+  const content = `Echo: ${userText} #${tag}`
   const completionTokens = estimateTokens(content)
   const body: ChatCompletion = {
-    id: `chatcmpl-${digest(request.customId, request.model)}${digest(userText, request.customId)}`,
+    id: `chatcmpl-${tag}${hex8(fnv1a(request.model, fnv1a(request.customId)))}`,
     object: "chat.completion",
     created: createdAtSeconds,
     model: request.model,
