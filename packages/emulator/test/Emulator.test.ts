@@ -1,5 +1,5 @@
 import * as HttpServerResponse from "@effect/platform/HttpServerResponse"
-import { assert, describe, it } from "@effect/vitest"
+import { assert, describe, it, layer } from "@effect/vitest"
 import { Clock, ConfigProvider, Effect, Layer, TestClock } from "effect"
 import * as Net from "node:net"
 import * as Emulator from "../src/Emulator.js"
@@ -169,5 +169,15 @@ describe("Emulated time", () => {
       assert.notStrictEqual(yield* status, "completed")
       yield* TestClock.adjust("1 hour")
       assert.strictEqual(yield* status, "completed")
+    }))
+})
+
+layer(Emulator.layer({ timeScale: 10 }))("Emulator.layer shared by a describe block", (it) => {
+  it.effect("the block's TestClock drives the shared emulator", () =>
+    Effect.gen(function*() {
+      const emulator = yield* Emulator.Emulator
+      const start = yield* emulator.now
+      yield* TestClock.adjust("1 minute")
+      assert.strictEqual((yield* emulator.now) - start, 10 * 60_000)
     }))
 })
