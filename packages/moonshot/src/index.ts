@@ -1,4 +1,31 @@
 /**
  * @since 0.1.0
  */
-export {}
+
+/**
+ * The OpenAI-compatible batch client, written once and parameterised by a profile.
+ *
+ * @since 0.1.0
+ */
+export * as OpenAiCompatible from "./OpenAiCompatible.js"
+
+/**
+ * The Moonshot (Kimi) batch service.
+ *
+ * @since 0.1.0
+ */
+export * as MoonshotBatch from "./MoonshotBatch.js"
+
+/**
+ * Every failure, and the mapping from error envelopes.
+ *
+ * @since 0.1.0
+ */
+export * as MoonshotErrors from "./Errors.js"
+
+/**
+ * The wire shapes.
+ *
+ * @since 0.1.0
+ */
+export * as Wire from "./Wire.js"

@@ -1,0 +1,762 @@
+/**
+ * The OpenAI-compatible batch client, written once: Files and Batches calls, `submit` (validate, upload, create,
+ * idempotently), `await`/`watch` (polling bounded by `expires_at`) and `results` (output and error files,
+ * streamed, resumed on a dropped download). A {@link Profile} supplies what differs between platforms: base URL,
+ * completion windows, limits and how error types map. Moonshot is the first profile; OpenAI proves the shape.
+ *
+ * @since 0.1.0
+ */
+import * as Batch from "@barge/core/Batch"
+import * as ChatRequest from "@barge/core/ChatRequest"
+import * as Jsonl from "@barge/core/Jsonl"
+import * as Signer from "@barge/core/Signer"
+import * as Transport from "@barge/core/Transport"
+import * as TransportError from "@barge/core/TransportError"
+import * as FileSystem from "@effect/platform/FileSystem"
+import type * as HttpClient from "@effect/platform/HttpClient"
+import * as HttpClientRequest from "@effect/platform/HttpClientRequest"
+import * as Arr from "effect/Array"
+import * as Chunk from "effect/Chunk"
+import * as Clock from "effect/Clock"
+import * as Duration from "effect/Duration"
+import * as Effect from "effect/Effect"
+import * as Either from "effect/Either"
+import * as Option from "effect/Option"
+import type * as Redacted from "effect/Redacted"
+import * as Schedule from "effect/Schedule"
+import * as Schema from "effect/Schema"
+import * as Stream from "effect/Stream"
+import * as Errors from "./Errors.js"
+import * as InputCheck from "./internal/inputCheck.js"
+import * as Multipart from "./internal/multipart.js"
+import * as Resumable from "./internal/resumable.js"
+import * as Wire from "./Wire.js"
+
+// ---------------------------------------------------------------------------------------------------------------
+// Profiles
+// ---------------------------------------------------------------------------------------------------------------
+
+/**
+ * What differs between OpenAI-compatible batch platforms.
+ *
+ * @since 0.1.0
+ * @category profiles
+ */
+export interface Profile {
+  /** Names the platform in errors and spans. */
+  readonly name: string
+  /** Including the version prefix, e.g. `https://api.moonshot.cn/v1`. */
+  readonly baseUrl: string
+  /** The one endpoint batch lines may call. */
+  readonly endpoint: string
+  readonly completionWindow: {
+    /** Used when `submit` is given none. */
+    readonly default: string
+    /** `undefined` when the window is accepted, else why not. */
+    readonly check: (window: string) => string | undefined
+  }
+  readonly limits: {
+    readonly maxFileBytes: number
+    readonly maxRequests: number | undefined
+    readonly metadataPairs: number
+    readonly metadataKeyLength: number
+    readonly metadataValueLength: number
+  }
+  /** `error.type` → kind of error. */
+  readonly errorTypes: Readonly<Record<string, Errors.Kind>>
+}
+
+/**
+ * Moonshot's hosts: mainland China (`api.moonshot.cn`, the default) and global (`api.moonshot.ai`). Keys from one
+ * do not work on the other.
+ *
+ * @since 0.1.0
+ * @category profiles
+ */
+export const moonshotBaseUrls = {
+  cn: "https://api.moonshot.cn/v1",
+  global: "https://api.moonshot.ai/v1"
+} as const
+
+const hour = 3_600_000
+
+/**
+ * Moonshot's semantic windows: `<n>h` or `<n>d`, from 12h to 7d. The exact grammar is UNCONFIRMED.
+ *
+ * @since 0.1.0
+ * @category profiles
+ */
+export const checkMoonshotWindow = (window: string): string | undefined => {
+  const match = /^(\d{1,4})([hd])$/.exec(window)
+  if (match === null) return `"${window}" is not a window such as 12h, 24h, 1d, 3d or 7d`
+  const millis = Number(match[1]) * (match[2] === "d" ? 24 : 1) * hour
+  return millis < 12 * hour || millis > 7 * 24 * hour ? `"${window}" is outside 12h..7d` : undefined
+}
+
+/**
+ * The Moonshot (Kimi) profile.
+ *
+ * @since 0.1.0
+ * @category profiles
+ */
+export const moonshot = (
+  options?: { readonly region?: keyof typeof moonshotBaseUrls; readonly baseUrl?: string }
+): Profile => ({
+  name: "moonshot",
+  baseUrl: options?.baseUrl ?? moonshotBaseUrls[options?.region ?? "cn"],
+  endpoint: "/v1/chat/completions",
+  completionWindow: { default: "24h", check: checkMoonshotWindow },
+  limits: {
+    maxFileBytes: 100 * 1024 * 1024,
+    // Moonshot documents no per-file request cap.
+    maxRequests: undefined,
+    metadataPairs: 16,
+    metadataKeyLength: 64,
+    metadataValueLength: 512
+  },
+  errorTypes: Errors.moonshotTypes
+})
+
+/**
+ * The OpenAI profile: only the `24h` window, 200 MB and 50,000 requests per file.
+ *
+ * @since 0.1.0
+ * @category profiles
+ */
+export const openai = (options?: { readonly baseUrl?: string }): Profile => ({
+  name: "openai",
+  baseUrl: options?.baseUrl ?? "https://api.openai.com/v1",
+  endpoint: "/v1/chat/completions",
+  completionWindow: {
+    default: "24h",
+    check: (window) => window === "24h" ? undefined : `"${window}" is not supported; OpenAI accepts only 24h`
+  },
+  limits: {
+    maxFileBytes: 200 * 1024 * 1024,
+    maxRequests: 50_000,
+    metadataPairs: 16,
+    metadataKeyLength: 64,
+    metadataValueLength: 512
+  },
+  errorTypes: Errors.moonshotTypes
+})
+
+// ---------------------------------------------------------------------------------------------------------------
+// Inputs and errors of the client
+// ---------------------------------------------------------------------------------------------------------------
+
+/**
+ * A batch input file: a path on disk (needs `FileSystem` in the context) or a re-runnable byte stream. The
+ * stream is read twice by `submit` (once to validate, once to upload), never held whole.
+ *
+ * @since 0.1.0
+ * @category inputs
+ */
+export type Source =
+  | { readonly _tag: "Path"; readonly path: string }
+  | {
+    readonly _tag: "Bytes"
+    readonly filename: string
+    readonly bytes: Stream.Stream<Uint8Array, SourceError>
+    readonly size?: number | undefined
+  }
+
+/**
+ * @since 0.1.0
+ * @category inputs
+ */
+export const fromPath = (path: string): Source => ({ _tag: "Path", path })
+
+/**
+ * @since 0.1.0
+ * @category inputs
+ */
+export const fromStream = (
+  filename: string,
+  bytes: Stream.Stream<Uint8Array, SourceError>,
+  size?: number
+): Source => ({ _tag: "Bytes", filename, bytes, size })
+
+/**
+ * Input lines given as values, each written as one JSON line.
+ *
+ * @since 0.1.0
+ * @category inputs
+ */
+export const fromLines = (filename: string, lines: Iterable<unknown>): Source => {
+  const encoder = new TextEncoder()
+  return fromStream(
+    filename,
+    Stream.suspend(() => Stream.fromIterable(lines)).pipe(
+      Stream.map((line) => encoder.encode(`${JSON.stringify(line)}\n`))
+    )
+  )
+}
+
+/**
+ * The input could not be read.
+ *
+ * @since 0.1.0
+ * @category errors
+ */
+export class SourceError extends Schema.TaggedError<SourceError>("@barge/moonshot/OpenAiCompatible/SourceError")(
+  "SourceError",
+  { source: Schema.String, description: Schema.String, cause: Schema.optional(Schema.Defect) }
+) {
+  /** @since 0.1.0 */
+  override get message(): string {
+    return `cannot read the batch input ${this.source}: ${this.description}`
+  }
+}
+
+/**
+ * `await`/`watch` stopped before the batch reached a final status: its schedule ended, or the batch is well past
+ * `expires_at` and the provider has still not ended it.
+ *
+ * @since 0.1.0
+ * @category errors
+ */
+export class AwaitTimedOut extends Schema.TaggedError<AwaitTimedOut>("@barge/moonshot/OpenAiCompatible/AwaitTimedOut")(
+  "AwaitTimedOut",
+  { provider: Schema.String, batch: Wire.Batch, reason: Schema.String }
+) {
+  /** @since 0.1.0 */
+  override get message(): string {
+    return `stopped waiting for ${this.provider} batch ${this.batch.id} while ${this.batch.status}: ${this.reason}; ` +
+      `it may still finish — await it again later`
+  }
+}
+
+/**
+ * Every failure of `submit`.
+ *
+ * @since 0.1.0
+ * @category errors
+ */
+export type SubmitError = Errors.MoonshotError | Batch.InputValidationError | SourceError | Jsonl.JsonlError
+
+/**
+ * Every failure of `await`.
+ *
+ * @since 0.1.0
+ * @category errors
+ */
+export type AwaitError = Errors.MoonshotError | Errors.BatchEnded | AwaitTimedOut
+
+// ---------------------------------------------------------------------------------------------------------------
+// The client
+// ---------------------------------------------------------------------------------------------------------------
+
+/**
+ * Options of `submit`.
+ *
+ * @since 0.1.0
+ * @category models
+ */
+export interface SubmitOptions {
+  /** Default: the profile's default window. */
+  readonly completionWindow?: string | undefined
+  /** Stored on the batch, alongside the idempotency key. */
+  readonly metadata?: Readonly<Record<string, string>> | undefined
+  /**
+   * Identifies this submission: a retry or a restarted process with the same key attaches to the batch created
+   * before instead of creating another. Default: the SHA-256 of the input file. Pass a new key to force a new batch.
+   */
+  readonly idempotencyKey?: string | undefined
+}
+
+/**
+ * Options of `await` and `watch`.
+ *
+ * @since 0.1.0
+ * @category models
+ */
+export interface PollOptions {
+  /** Delays between polls; default {@link defaultPollSchedule}. Polling stops when it ends. */
+  readonly schedule?: Schedule.Schedule<unknown, unknown> | undefined
+  /** How long past `expires_at` to keep polling a batch the provider has not ended; default 1 hour. */
+  readonly expiryGrace?: Duration.DurationInput | undefined
+}
+
+/**
+ * The metadata key that carries a submission's idempotency key.
+ *
+ * @since 0.1.0
+ * @category idempotency
+ */
+export const idempotencyMetadataKey = "barge_idempotency_key"
+
+/**
+ * 2 s, growing by half each poll, capped at 1 minute, jittered.
+ *
+ * @since 0.1.0
+ * @category polling
+ */
+export const defaultPollSchedule: Schedule.Schedule<unknown, unknown> = Schedule.exponential("2 seconds", 1.5).pipe(
+  Schedule.union(Schedule.spaced("1 minute")),
+  Schedule.jittered
+)
+
+/**
+ * The OpenAI-compatible batch client.
+ *
+ * @since 0.1.0
+ * @category models
+ */
+export interface Client {
+  readonly profile: Profile
+  readonly files: {
+    /** Uploads a file as a streamed multipart body (`purpose` default `batch`). */
+    readonly upload: (
+      source: Source,
+      options?: { readonly purpose?: string | undefined }
+    ) => Effect.Effect<Wire.FileObject, Errors.MoonshotError | SourceError>
+    readonly list: Effect.Effect<ReadonlyArray<Wire.FileObject>, Errors.MoonshotError>
+    readonly retrieve: (fileId: string) => Effect.Effect<Wire.FileObject, Errors.MoonshotError>
+    readonly delete: (fileId: string) => Effect.Effect<Wire.FileDeleted, Errors.MoonshotError>
+    /** The file's bytes from `offset` (a `Range` request when above 0). */
+    readonly content: (
+      fileId: string,
+      options?: { readonly offset?: number | undefined }
+    ) => Stream.Stream<Uint8Array, Errors.MoonshotError>
+  }
+  readonly batches: {
+    readonly create: (params: {
+      readonly inputFileId: string
+      readonly completionWindow?: string | undefined
+      readonly metadata?: Readonly<Record<string, string>> | undefined
+    }) => Effect.Effect<Wire.Batch, Errors.MoonshotError>
+    readonly retrieve: (batchId: string) => Effect.Effect<Wire.Batch, Errors.MoonshotError>
+    /** Every batch, page by page (`after`/`limit`). */
+    readonly list: (
+      options?: { readonly pageSize?: number | undefined }
+    ) => Stream.Stream<Wire.Batch, Errors.MoonshotError>
+    readonly cancel: (batchId: string) => Effect.Effect<Wire.Batch, Errors.MoonshotError>
+  }
+  /** Validates every line, uploads, creates — or attaches to the batch an earlier attempt created. */
+  readonly submit: (source: Source, options?: SubmitOptions) => Effect.Effect<Wire.Batch, SubmitError>
+  /** Polls until the batch is final: `completed` succeeds, `failed`/`expired`/`cancelled` fail typed. */
+  readonly await: (batchId: string, options?: PollOptions) => Effect.Effect<Wire.Batch, AwaitError>
+  /** Every observed change of status or counts, ending with the final one. */
+  readonly watch: (
+    batchId: string,
+    options?: PollOptions
+  ) => Stream.Stream<Wire.Batch, Errors.MoonshotError | AwaitTimedOut>
+  /** Every result from the output file, then the error file; constant memory, resumed on a dropped download. */
+  readonly results: (batchId: string) => Stream.Stream<Batch.BatchResult, Errors.MoonshotError | Jsonl.JsonlError>
+}
+
+/**
+ * Options of {@link make}.
+ *
+ * @since 0.1.0
+ * @category constructors
+ */
+export interface Options {
+  readonly profile: Profile
+  readonly apiKey: Redacted.Redacted<string>
+  /** Retry policy of idempotent calls (see core `Transport`); quota errors are never retried. */
+  readonly retry?: Transport.RetryOptions | false | undefined
+  /** Per-attempt time to response headers; default 60 s. */
+  readonly timeout?: Duration.DurationInput | undefined
+  /** How many times `submit` re-tries a create whose outcome was unknown (after finding no batch); default 2. */
+  readonly createAttempts?: number | undefined
+}
+
+const isAmbiguous = (error: Errors.MoonshotError): boolean =>
+  error._tag === "RequestFailed" ? error.reason === "Transport" : error._tag === "RequestTimeout" ||
+    error._tag === "ServerError" || (error._tag === "UnknownApiError" && error.status >= 500)
+
+const isResumableDownload = (error: Errors.MoonshotError): boolean =>
+  (error._tag === "RequestFailed" && error.reason === "Transport") || error._tag === "RequestTimeout" ||
+  error._tag === "ServerError" || error._tag === "RateLimitedError" || error._tag === "EngineOverloadedError"
+
+const decodeChat = Schema.decodeUnknownEither(ChatRequest.ChatResponse)
+
+const errorBody = Schema.decodeUnknownOption(Schema.Struct({
+  error: Schema.Struct({
+    type: Schema.optional(Schema.NullOr(Schema.String)),
+    code: Schema.optional(Schema.NullOr(Schema.Union(Schema.String, Schema.Number))),
+    message: Schema.optional(Schema.NullOr(Schema.String))
+  })
+}))
+
+/**
+ * One output/error line as a result: a 2xx response with a completion succeeds, anything else is a failure
+ * carrying the provider's code, message and status.
+ *
+ * @since 0.1.0
+ * @category results
+ */
+export const toResult = (line: Wire.ResultLine): Batch.BatchResult => {
+  const customId = line.custom_id
+  const response = line.response
+  if (response !== undefined && response !== null) {
+    if (response.status_code >= 200 && response.status_code < 300) {
+      const chat = decodeChat(response.body)
+      if (Either.isRight(chat)) return { _tag: "Succeeded", customId, response: chat.right }
+      return {
+        _tag: "Failed",
+        customId,
+        error: new Batch.RequestError({
+          code: "invalid_response",
+          message: "the response body is not a chat completion",
+          statusCode: response.status_code
+        })
+      }
+    }
+    const body = Option.getOrUndefined(errorBody(response.body))?.error
+    return {
+      _tag: "Failed",
+      customId,
+      error: new Batch.RequestError({
+        code: String(body?.type ?? body?.code ?? `http_${response.status_code}`),
+        message: body?.message ?? `HTTP ${response.status_code}`,
+        statusCode: response.status_code
+      })
+    }
+  }
+  return {
+    _tag: "Failed",
+    customId,
+    error: new Batch.RequestError({
+      code: line.error?.code ?? "unknown_error",
+      message: line.error?.message ?? "the provider reported no detail"
+    })
+  }
+}
+
+/**
+ * Builds a client for a profile on the ambient `HttpClient`.
+ *
+ * @since 0.1.0
+ * @category constructors
+ */
+export const make = (options: Options): Effect.Effect<Client, never, HttpClient.HttpClient> =>
+  Effect.gen(function*() {
+    const profile = options.profile
+    const provider = profile.name
+    const neverRetried = Schedule.recurWhile<TransportError.TransportError>((e) => !Errors.isNeverRetried(e))
+    const transport = yield* Transport.make({
+      provider,
+      baseUrl: profile.baseUrl,
+      signer: Signer.bearer(options.apiKey),
+      retry: options.retry === false ? false : {
+        ...options.retry,
+        schedule: Schedule.intersect(
+          neverRetried,
+          options.retry?.schedule ?? Transport.defaultRetrySchedule()
+        )
+      },
+      ...(options.timeout === undefined ? {} : { timeout: options.timeout }),
+      requestIdHeader: ["x-request-id", "msh-request-id", "request-id"]
+    })
+    const mapError = (error: TransportError.TransportError) => Errors.fromTransport(error, profile.errorTypes)
+    const call = <A, I>(
+      request: HttpClientRequest.HttpClientRequest,
+      schema: Schema.Schema<A, I>,
+      action: string,
+      idempotent?: boolean
+    ) =>
+      transport.json(request, schema, { action, ...(idempotent === undefined ? {} : { idempotent }) }).pipe(
+        Effect.mapError(mapError)
+      )
+
+    // --- Files -------------------------------------------------------------------------------------------------
+
+    const open = (source: Source) =>
+      Effect.gen(function*() {
+        if (source._tag === "Bytes") {
+          return { filename: source.filename, bytes: source.bytes, size: source.size }
+        }
+        const fs = yield* Effect.serviceOption(FileSystem.FileSystem)
+        if (Option.isNone(fs)) {
+          return yield* new SourceError({
+            source: source.path,
+            description: "reading a path needs a FileSystem; provide NodeContext.layer (or pass a Stream)"
+          })
+        }
+        const info = yield* fs.value.stat(source.path).pipe(
+          Effect.mapError((cause) => new SourceError({ source: source.path, description: cause.message, cause }))
+        )
+        const bytes = fs.value.stream(source.path).pipe(
+          Stream.mapError((cause) => new SourceError({ source: source.path, description: cause.message, cause }))
+        )
+        const filename = source.path.split(/[\\/]/).pop() ?? source.path
+        return { filename, bytes, size: Number(info.size) as number | undefined }
+      })
+
+    const countBytes = (bytes: Stream.Stream<Uint8Array, SourceError>) =>
+      Stream.runFold(bytes, 0, (n, chunk) => n + chunk.length)
+
+    const uploadOpened = (
+      opened: { filename: string; bytes: Stream.Stream<Uint8Array, SourceError>; size: number },
+      purpose: string
+    ) =>
+      Effect.gen(function*() {
+        const boundary = `barge-${(yield* Clock.currentTimeMillis).toString(36)}-${Math.random().toString(36).slice(2)}`
+        const body = Multipart.body({
+          boundary,
+          fields: { purpose },
+          fileField: "file",
+          filename: opened.filename,
+          contentType: "application/jsonl",
+          content: opened.bytes,
+          size: opened.size
+        })
+        return yield* call(
+          HttpClientRequest.post("/files").pipe(HttpClientRequest.setBody(body)),
+          Wire.FileObject,
+          "UploadFile"
+        )
+      })
+
+    const upload: Client["files"]["upload"] = (source, uploadOptions) =>
+      Effect.gen(function*() {
+        const opened = yield* open(source)
+        const size = opened.size ?? (yield* countBytes(opened.bytes))
+        return yield* uploadOpened({ ...opened, size }, uploadOptions?.purpose ?? "batch")
+      })
+
+    const listFiles = call(HttpClientRequest.get("/files"), Wire.FileList, "ListFiles").pipe(
+      Effect.map((list) => list.data)
+    )
+    const retrieveFile = (fileId: string) =>
+      call(HttpClientRequest.get(`/files/${encodeURIComponent(fileId)}`), Wire.FileObject, "RetrieveFile")
+    const deleteFile = (fileId: string) =>
+      call(HttpClientRequest.del(`/files/${encodeURIComponent(fileId)}`), Wire.FileDeleted, "DeleteFile")
+
+    const content: Client["files"]["content"] = (fileId, contentOptions) => {
+      const offset = contentOptions?.offset ?? 0
+      const request = HttpClientRequest.get(`/files/${encodeURIComponent(fileId)}/content`).pipe(
+        offset > 0 ? HttpClientRequest.setHeader("range", `bytes=${offset}-`) : (r) => r
+      )
+      return Stream.unwrap(
+        transport.execute(request, { action: "FileContent" }).pipe(
+          Effect.mapError(mapError),
+          Effect.map((response) => {
+            const body = Stream.mapError(response.stream, (cause) =>
+              mapError(
+                new TransportError.RequestFailed({
+                  provider,
+                  action: "FileContent",
+                  method: "GET",
+                  url: `${profile.baseUrl}/files/${fileId}/content`,
+                  reason: "Transport",
+                  description: cause.message,
+                  attempts: 1,
+                  cause
+                })
+              ))
+            // A server that ignores `Range` sends the whole file: skip what was asked to be skipped.
+            return offset > 0 && response.status === 200 ? Stream.drop(Stream.rechunk(body, 1), offset) : body
+          })
+        )
+      )
+    }
+
+    // --- Batches -----------------------------------------------------------------------------------------------
+
+    const createBatch: Client["batches"]["create"] = (params) =>
+      call(
+        HttpClientRequest.post("/batches").pipe(
+          HttpClientRequest.bodyUnsafeJson(
+            new Wire.CreateBatchRequest({
+              input_file_id: params.inputFileId,
+              endpoint: profile.endpoint,
+              completion_window: params.completionWindow ?? profile.completionWindow.default,
+              ...(params.metadata === undefined ? {} : { metadata: { ...params.metadata } })
+            })
+          )
+        ),
+        Wire.Batch,
+        "CreateBatch",
+        false
+      )
+    const retrieveBatch = (batchId: string) =>
+      call(HttpClientRequest.get(`/batches/${encodeURIComponent(batchId)}`), Wire.Batch, "RetrieveBatch")
+    const cancelBatch = (batchId: string) =>
+      // Cancelling twice is harmless, so a lost response may be retried.
+      call(HttpClientRequest.post(`/batches/${encodeURIComponent(batchId)}/cancel`), Wire.Batch, "CancelBatch", true)
+    const listBatches: Client["batches"]["list"] = (listOptions) =>
+      Stream.paginateChunkEffect(undefined as string | undefined, (after) =>
+        call(
+          HttpClientRequest.get("/batches").pipe(
+            HttpClientRequest.setUrlParams({
+              limit: listOptions?.pageSize ?? 100,
+              ...(after === undefined ? {} : { after })
+            })
+          ),
+          Wire.BatchList,
+          "ListBatches"
+        ).pipe(
+          Effect.map((page) => {
+            const last = page.data.at(-1)
+            const next = page.has_more === true && last !== undefined ? Option.some(last.id) : Option.none()
+            return [Chunk.fromIterable(page.data), next] as const
+          })
+        ))
+
+    // --- submit ------------------------------------------------------------------------------------------------
+
+    const findByKey = (key: string) =>
+      listBatches().pipe(
+        Stream.filter((batch) => batch.metadata?.[idempotencyMetadataKey] === key),
+        Stream.runHead
+      )
+
+    const checkParameters = (window: string, metadata: Readonly<Record<string, string>>) => {
+      const issues: Array<{ lineNumber: number; rule: string; message: string }> = []
+      const windowProblem = profile.completionWindow.check(window)
+      if (windowProblem !== undefined) issues.push({ lineNumber: 0, rule: "completion-window", message: windowProblem })
+      const entries = Object.entries(metadata)
+      const limits = profile.limits
+      if (entries.length > limits.metadataPairs) {
+        issues.push({
+          lineNumber: 0,
+          rule: "metadata",
+          message: `metadata has ${entries.length} pairs with the idempotency key; the limit is ${limits.metadataPairs}`
+        })
+      }
+      for (const [key, value] of entries) {
+        if (key.length > limits.metadataKeyLength || value.length > limits.metadataValueLength) {
+          issues.push({
+            lineNumber: 0,
+            rule: "metadata",
+            message:
+              `metadata "${key}" exceeds ${limits.metadataKeyLength} key / ${limits.metadataValueLength} value characters`
+          })
+        }
+      }
+      return issues
+    }
+
+    const submit: Client["submit"] = (source, submitOptions) =>
+      Effect.gen(function*() {
+        const opened = yield* open(source)
+        const checked = yield* InputCheck.check(opened.filename, opened.bytes, {
+          endpoint: profile.endpoint,
+          maxFileBytes: profile.limits.maxFileBytes,
+          maxRequests: profile.limits.maxRequests
+        })
+        const key = submitOptions?.idempotencyKey ?? `sha256:${checked.sha256}`
+        const window = submitOptions?.completionWindow ?? profile.completionWindow.default
+        const metadata = { ...submitOptions?.metadata, [idempotencyMetadataKey]: key }
+        const issues = [...checked.issues, ...checkParameters(window, metadata)]
+        if (Arr.isNonEmptyReadonlyArray(issues)) return yield* new Batch.InputValidationError({ issues })
+        const existing = yield* findByKey(key)
+        if (Option.isSome(existing)) {
+          yield* Effect.annotateCurrentSpan("barge.attached", true)
+          return existing.value
+        }
+        const file = yield* uploadOpened({ ...opened, size: checked.bytes }, "batch")
+        const attempts = Math.max(1, options.createAttempts ?? 3)
+        const create = (attempt: number): Effect.Effect<Wire.Batch, Errors.MoonshotError> =>
+          createBatch({ inputFileId: file.id, completionWindow: window, metadata }).pipe(
+            Effect.catchIf(isAmbiguous, (error) =>
+              // The create may have happened even though the answer was lost: look before trying again.
+              findByKey(key).pipe(
+                Effect.flatMap(Option.match({
+                  onSome: Effect.succeed,
+                  onNone: () => attempt + 1 < attempts ? create(attempt + 1) : Effect.fail(error)
+                }))
+              ))
+          )
+        return yield* create(0)
+      }).pipe(Effect.withSpan(`${provider}.submit`))
+
+    // --- await / watch -----------------------------------------------------------------------------------------
+
+    const watch: Client["watch"] = (batchId, pollOptions) => {
+      const grace = Duration.toMillis(Duration.decode(pollOptions?.expiryGrace ?? "1 hour"))
+      const poll = retrieveBatch(batchId).pipe(
+        Effect.tap((batch) =>
+          Effect.flatMap(Clock.currentTimeMillis, (now) =>
+            !Wire.isTerminal(batch.status) && batch.expires_at != null && now > batch.expires_at * 1000 + grace
+              ? new AwaitTimedOut({
+                provider,
+                batch,
+                reason: "it is past expires_at and the provider has not ended it"
+              })
+              : Effect.void)
+        )
+      )
+      const same = (a: Wire.Batch, b: Wire.Batch) =>
+        a.status === b.status && a.counts.completed === b.counts.completed && a.counts.failed === b.counts.failed &&
+        a.counts.total === b.counts.total
+      return Stream.repeatEffectWithSchedule(poll, pollOptions?.schedule ?? defaultPollSchedule).pipe(
+        Stream.changesWith(same),
+        Stream.takeUntil((batch) =>
+          Wire.isTerminal(batch.status)
+        )
+      )
+    }
+
+    const awaitBatch: Client["await"] = (batchId, pollOptions) =>
+      watch(batchId, pollOptions).pipe(
+        Stream.runLast,
+        Effect.flatMap((last): Effect.Effect<Wire.Batch, AwaitError> => {
+          if (Option.isNone(last)) return Effect.dieMessage("watch ended without a single observation")
+          const batch = last.value
+          switch (batch.status) {
+            case "completed":
+              return Effect.succeed(batch)
+            case "failed":
+              return new Errors.BatchFailed({ provider, batch })
+            case "expired":
+              return new Errors.BatchExpired({ provider, batch })
+            case "cancelled":
+              return new Errors.BatchCancelled({ provider, batch })
+            default:
+              return new AwaitTimedOut({ provider, batch, reason: "the polling schedule ended" })
+          }
+        }),
+        Effect.withSpan(`${provider}.await`, { attributes: { "barge.batch": batchId } })
+      )
+
+    // --- results -----------------------------------------------------------------------------------------------
+
+    const fileLines = (fileId: string) =>
+      Stream.unwrap(
+        Effect.map(retrieveFile(fileId), (file) =>
+          Resumable.lines<Errors.MoonshotError>({
+            size: file.bytes,
+            open: (offset) => content(fileId, { offset }),
+            isResumable: isResumableDownload,
+            onShort: (offset) =>
+              new TransportError.RequestFailed({
+                provider,
+                action: "FileContent",
+                method: "GET",
+                url: `${profile.baseUrl}/files/${fileId}/content`,
+                reason: "Transport",
+                description: `the body ended at byte ${offset} of ${file.bytes}`,
+                attempts: 1
+              })
+          }))
+      )
+
+    const decodeLine = Jsonl.decodeLine(Wire.ResultLine)
+
+    const results: Client["results"] = (batchId) =>
+      Stream.unwrap(
+        Effect.map(retrieveBatch(batchId), (batch) => {
+          const ids = [batch.output_file_id, batch.error_file_id].filter((id): id is string => typeof id === "string")
+          return Stream.fromIterable(ids).pipe(
+            Stream.flatMap((fileId) => fileLines(fileId)),
+            Stream.filter((line) => line.text.trim() !== ""),
+            Stream.mapEffect((line) => Effect.map(decodeLine(line), toResult))
+          )
+        })
+      )
+
+    return {
+      profile,
+      files: { upload, list: listFiles, retrieve: retrieveFile, delete: deleteFile, content },
+      batches: { create: createBatch, retrieve: retrieveBatch, list: listBatches, cancel: cancelBatch },
+      submit,
+      await: awaitBatch,
+      watch,
+      results
+    }
+  })
