@@ -1,0 +1,515 @@
+/**
+ * The `barge` command: submit, watch and fetch batch jobs on any provider through the unified `Batch` service.
+ *
+ * ```
+ * barge submit --provider ark|moonshot|qianfan FILE.jsonl [--model M] [--window 24h] [--watch] [-o results.jsonl]
+ * barge status ID · barge watch ID · barge results ID [-o FILE] · barge cancel ID · barge list --provider P
+ * ```
+ *
+ * Every command takes `--emulator` (an embedded emulator, fresh per process), `--emulator-urls` (a running
+ * emulator: its JSON line of URLs, or the base URL of its first port; env `BARGE_EMULATOR_URLS`), `--json`.
+ * Exit codes are listed in {@link ExitCode}.
+ *
+ * @since 0.1.0
+ */
+import * as Batch from "@barge/core/Batch"
+import * as Emulator from "@barge/emulator/Emulator"
+import * as Args from "@effect/cli/Args"
+import * as Command from "@effect/cli/Command"
+import * as Options from "@effect/cli/Options"
+import * as ValidationError from "@effect/cli/ValidationError"
+import * as FileSystem from "@effect/platform/FileSystem"
+import type * as HttpClient from "@effect/platform/HttpClient"
+import * as Config from "effect/Config"
+import * as ConfigError from "effect/ConfigError"
+import * as Duration from "effect/Duration"
+import * as Effect from "effect/Effect"
+import * as Layer from "effect/Layer"
+import * as Option from "effect/Option"
+import * as Predicate from "effect/Predicate"
+import * as Schedule from "effect/Schedule"
+import * as Schema from "effect/Schema"
+import * as Stream from "effect/Stream"
+import * as Providers from "./Providers.js"
+import * as Render from "./Render.js"
+
+/**
+ * What the process exit status means, for scripts.
+ *
+ * @since 0.1.0
+ * @category constants
+ */
+export const ExitCode = {
+  /** Done; for `watch`/`submit --watch`, the batch completed. */
+  Ok: 0,
+  /** Something unexpected (a bug, or an I/O failure such as an unreadable file). */
+  Unexpected: 1,
+  /** The command line is wrong. */
+  Usage: 2,
+  /** The input file has invalid lines (all listed on stderr); nothing was uploaded. */
+  InvalidInput: 3,
+  /** The batch ended failed, cancelled or expired. */
+  BatchUnsuccessful: 4,
+  /** The provider (or the network) refused or failed a call. */
+  ProviderFailure: 5,
+  /** Credentials or other configuration are missing. */
+  Configuration: 6,
+  /** The batch id is malformed or belongs to no known provider. */
+  InvalidId: 7
+} as const
+
+/**
+ * An id whose provider prefix the CLI does not know.
+ *
+ * @since 0.1.0
+ * @category errors
+ */
+export class UnknownProvider extends Schema.TaggedError<UnknownProvider>("@barge/cli/UnknownProvider")(
+  "UnknownProvider",
+  { id: Schema.String }
+) {
+  /**
+   * @since 0.1.0
+   */
+  override get message(): string {
+    return `"${this.id}" is not a barge batch id: expected <${
+      Providers.names.join("|")
+    }>:<job id>, as printed by submit`
+  }
+}
+
+/**
+ * The emulator URLs given are not usable.
+ *
+ * @since 0.1.0
+ * @category errors
+ */
+export class BadEmulatorUrls extends Schema.TaggedError<BadEmulatorUrls>("@barge/cli/BadEmulatorUrls")(
+  "BadEmulatorUrls",
+  { value: Schema.String }
+) {
+  /**
+   * @since 0.1.0
+   */
+  override get message(): string {
+    return `--emulator-urls must be the JSON line the emulator prints ({"ark":…,"bos":…}) or the base URL of its ` +
+      `first port (http://127.0.0.1:PORT with the five services on PORT…PORT+4); got "${this.value}"`
+  }
+}
+
+/**
+ * A duration option that cannot be read.
+ *
+ * @since 0.1.0
+ * @category errors
+ */
+export class BadDuration extends Schema.TaggedError<BadDuration>("@barge/cli/BadDuration")("BadDuration", {
+  option: Schema.String,
+  value: Schema.String
+}) {
+  /**
+   * @since 0.1.0
+   */
+  override get message(): string {
+    return `--${this.option}: cannot read "${this.value}" as a duration; use e.g. 24h, 3d, 90m, 30s or 500ms`
+  }
+}
+
+// ---------------------------------------------------------------------------------------------------------------
+// Shared options
+// ---------------------------------------------------------------------------------------------------------------
+
+const common = {
+  emulator: Options.boolean("emulator").pipe(
+    Options.withDescription("run against an embedded emulator (no credentials; state lives only in this process)")
+  ),
+  emulatorUrls: Options.text("emulator-urls").pipe(
+    Options.withDescription(
+      "use a running emulator: its JSON line of URLs or the base URL of its first port (env BARGE_EMULATOR_URLS)"
+    ),
+    Options.withFallbackConfig(Config.string("BARGE_EMULATOR_URLS")),
+    Options.optional
+  ),
+  timeScale: Options.float("time-scale").pipe(
+    Options.withDescription("embedded emulator only: emulated seconds per real second"),
+    Options.withDefault(50)
+  ),
+  json: Options.boolean("json").pipe(Options.withDescription("machine-readable output (JSON / JSON lines)")),
+  poll: Options.text("poll").pipe(
+    Options.withDescription("poll interval, e.g. 2s or 500ms (default: back off from 1s to 30s)"),
+    Options.optional
+  )
+}
+
+type Common = {
+  readonly emulator: boolean
+  readonly emulatorUrls: Option.Option<string>
+  readonly timeScale: number
+  readonly json: boolean
+  readonly poll: Option.Option<string>
+}
+
+/**
+ * Reads `24h`, `1d`, `90m`, `30s`, `500ms` — or anything `Duration.decode` accepts (`"2 hours"`).
+ *
+ * @since 0.1.0
+ * @category parsing
+ */
+export const parseDuration = (text: string): Option.Option<Duration.Duration> => {
+  const match = /^(\d+(?:\.\d+)?)\s*(ms|s|m|h|d)$/.exec(text.trim())
+  if (match !== null) {
+    const n = Number(match[1])
+    const unit = { ms: 1, s: 1000, m: 60_000, h: 3_600_000, d: 86_400_000 }[match[2] as "ms" | "s" | "m" | "h" | "d"]
+    return Option.some(Duration.millis(n * unit))
+  }
+  return Option.liftThrowable(Duration.decode)(text as Duration.DurationInput).pipe(
+    Option.filter((d) => Duration.isFinite(d) && Duration.greaterThan(d, Duration.zero))
+  )
+}
+
+const durationOption = (name: string) => (value: string): Effect.Effect<Duration.Duration, BadDuration> =>
+  Option.match(parseDuration(value), {
+    onNone: () => Effect.fail(new BadDuration({ option: name, value })),
+    onSome: Effect.succeed
+  })
+
+/**
+ * Parses `--emulator-urls`: the emulator's JSON line, or a base URL whose port is the first of five.
+ *
+ * @since 0.1.0
+ * @category parsing
+ */
+export const parseEmulatorUrls = (value: string): Option.Option<Emulator.Urls> => {
+  const trimmed = value.trim()
+  if (trimmed.startsWith("{")) {
+    try {
+      const parsed = JSON.parse(trimmed) as Record<string, unknown>
+      const urls = Predicate.isRecord(parsed.urls) ? parsed.urls : parsed
+      return Emulator.services.every((name) => typeof urls[name] === "string")
+        ? Option.some(urls as Emulator.Urls)
+        : Option.none()
+    } catch {
+      return Option.none()
+    }
+  }
+  try {
+    const base = new URL(trimmed)
+    const first = Number(base.port)
+    if (!Number.isInteger(first) || first <= 0) return Option.none()
+    const urls: Record<string, string> = {}
+    for (const [index, name] of Emulator.services.entries()) {
+      urls[name] = `${base.protocol}//${base.hostname}:${first + index}`
+    }
+    return Option.some(urls as Emulator.Urls)
+  } catch {
+    return Option.none()
+  }
+}
+
+const isTty = (): boolean => {
+  const forced = process.env.BARGE_FORCE_TTY
+  if (forced === "1") return true
+  if (forced === "0") return false
+  return process.stdout.isTTY === true
+}
+
+const write = (text: string) => Effect.sync(() => void process.stdout.write(text))
+const writeErr = (text: string) => Effect.sync(() => void process.stderr.write(text))
+
+const encodeStatus = Schema.encodeSync(Batch.BatchStatus)
+const encodeProgress = Schema.encodeSync(Batch.Progress)
+const encodeResult = Schema.encodeSync(Batch.BatchResult)
+
+// ---------------------------------------------------------------------------------------------------------------
+// Running a program against a provider
+// ---------------------------------------------------------------------------------------------------------------
+
+/**
+ * The services a command needs around `Batch`: the HTTP client and the file system.
+ *
+ * @since 0.1.0
+ * @category models
+ */
+export type Environment = HttpClient.HttpClient | FileSystem.FileSystem
+
+const withBatch = <A, E, R>(
+  provider: Providers.ProviderName,
+  options: Common,
+  use: (batch: Batch.Service) => Effect.Effect<A, E, R>
+) =>
+  Effect.gen(function*() {
+    const urls = Option.isSome(options.emulatorUrls)
+      ? Option.some(
+        yield* Option.match(parseEmulatorUrls(options.emulatorUrls.value), {
+          onNone: () =>
+            Effect.fail(new BadEmulatorUrls({ value: options.emulatorUrls.pipe(Option.getOrElse(() => "")) })),
+          onSome: Effect.succeed
+        })
+      )
+      : Option.none()
+    const batchLayer = Option.isSome(urls)
+      ? Providers.layer(provider, {
+        _tag: "Emulator",
+        urls: urls.value,
+        credentials: Emulator.defaultCredentials
+      })
+      : options.emulator
+      ? Layer.unwrapEffect(Effect.map(
+        Emulator.Emulator,
+        (emulator) =>
+          Providers.layer(provider, {
+            _tag: "Emulator",
+            urls: emulator.urls,
+            credentials: emulator.credentials
+          })
+      )).pipe(Layer.provide(Emulator.layer({ timeScale: options.timeScale })))
+      : Providers.layer(provider, { _tag: "Provider" })
+    return yield* Effect.flatMap(Batch.Batch, use).pipe(Effect.provide(batchLayer))
+  })
+
+const providerOfId = (id: string): Effect.Effect<Providers.ProviderName, UnknownProvider> => {
+  const prefix = id.slice(0, Math.max(0, id.indexOf(":")))
+  return Schema.is(Providers.ProviderName)(prefix) ? Effect.succeed(prefix) : Effect.fail(new UnknownProvider({ id }))
+}
+
+const pollOptions = (options: Common): Effect.Effect<Batch.PollOptions, BadDuration> =>
+  Option.match(options.poll, {
+    onNone: () =>
+      Effect.succeed(
+        options.emulator || Option.isSome(options.emulatorUrls) ? { schedule: Schedule.spaced("250 millis") } : {}
+      ),
+    onSome: (text) => Effect.map(durationOption("poll")(text), (every) => ({ schedule: Schedule.spaced(every) }))
+  })
+
+/**
+ * Follows a batch to its end, drawing progress; fails with `BatchFailed` when it ends other than completed.
+ */
+const follow = (batch: Batch.Service, id: string, options: Common) =>
+  Effect.gen(function*() {
+    const poll = yield* pollOptions(options)
+    const tty = !options.json && isTty()
+    let lastKey = ""
+    let last: Batch.Progress | undefined
+    yield* batch.watch(id, poll).pipe(
+      Stream.runForEach((progress) => {
+        last = progress
+        if (options.json) return write(JSON.stringify(encodeProgress(progress)) + "\n")
+        if (tty) return write(`\r\x1b[2K${Render.bar(progress)}`)
+        const key = Render.changeKey(progress.status)
+        if (key === lastKey) return Effect.void
+        lastKey = key
+        return write(Render.line(progress) + "\n")
+      })
+    )
+    if (tty) yield* write("\n")
+    const status = last?.status ?? (yield* batch.get(id))
+    if (status.phase !== "completed") {
+      return yield* Batch.isTerminal(status.phase)
+        ? new Batch.BatchFailed({ status })
+        : new Batch.BatchTimeout({ status })
+    }
+    return status
+  })
+
+/**
+ * Writes every result as a JSON line to `output` (or stdout); a count to stderr.
+ */
+const writeResults = (batch: Batch.Service, id: string, output: Option.Option<string>) =>
+  Effect.gen(function*() {
+    let succeeded = 0
+    let failed = 0
+    const lines = batch.results(id).pipe(
+      Stream.tap((result) =>
+        Effect.sync(() => {
+          if (result._tag === "Succeeded") succeeded += 1
+          else failed += 1
+        })
+      ),
+      Stream.map((result) => JSON.stringify(encodeResult(result)) + "\n")
+    )
+    if (Option.isSome(output)) {
+      const fs = yield* FileSystem.FileSystem
+      yield* lines.pipe(Stream.encodeText, Stream.run(fs.sink(output.value)))
+    } else {
+      yield* Stream.runForEach(lines, write)
+    }
+    const where = Option.match(output, { onNone: () => "", onSome: (path) => ` → ${path}` })
+    yield* writeErr(`${succeeded + failed} results: ${succeeded} succeeded, ${failed} failed${where}\n`)
+  })
+
+const printStatus = (status: Batch.BatchStatus, options: Common) =>
+  write((options.json ? JSON.stringify(encodeStatus(status)) : Render.status(status)) + "\n")
+
+// ---------------------------------------------------------------------------------------------------------------
+// Commands
+// ---------------------------------------------------------------------------------------------------------------
+
+const provider = Options.choice("provider", Providers.names).pipe(
+  Options.withAlias("p"),
+  Options.withDescription("which provider runs the batch")
+)
+const batchId = Args.text({ name: "ID" }).pipe(Args.withDescription("a batch id as printed by submit or list"))
+const output = Options.file("output").pipe(
+  Options.withAlias("o"),
+  Options.withDescription("write results (JSON lines) to this file instead of stdout"),
+  Options.optional
+)
+
+const submit = Command.make(
+  "submit",
+  {
+    ...common,
+    provider,
+    file: Args.file({ name: "FILE.jsonl", exists: "yes" }),
+    model: Options.text("model").pipe(
+      Options.withAlias("m"),
+      Options.withDescription("model for lines that name none"),
+      Options.optional
+    ),
+    window: Options.text("window").pipe(
+      Options.withDescription("completion window, e.g. 24h or 3d (each provider rounds to what it accepts)"),
+      Options.optional
+    ),
+    watch: Options.boolean("watch").pipe(Options.withAlias("w"), Options.withDescription("follow it to the end")),
+    output
+  },
+  (options) =>
+    withBatch(options.provider, options, (batch) =>
+      Effect.gen(function*() {
+        const window = Option.isSome(options.window)
+          ? Option.some(yield* durationOption("window")(options.window.value))
+          : Option.none()
+        const submitted = yield* batch.submit(Batch.jsonlFile(options.file), {
+          ...Option.match(options.model, { onNone: () => ({}), onSome: (model) => ({ model }) }),
+          ...Option.match(window, { onNone: () => ({}), onSome: (completionWindow) => ({ completionWindow }) })
+        })
+        if (options.json) yield* printStatus(submitted, options)
+        else {
+          yield* write(`${submitted.id}\n`)
+          yield* writeErr(
+            `submitted ${submitted.counts.total} requests to ${submitted.provider} as ${submitted.parts.length} job(s)\n`
+          )
+        }
+        if (options.watch || Option.isSome(options.output)) {
+          yield* follow(batch, submitted.id, options)
+          if (Option.isSome(options.output)) yield* writeResults(batch, submitted.id, options.output)
+        }
+      }))
+).pipe(Command.withDescription("validate a JSONL file of chat requests and submit it as one batch"))
+
+const id = { ...common, id: batchId }
+
+const status = Command.make(
+  "status",
+  id,
+  (options) =>
+    Effect.flatMap(
+      providerOfId(options.id),
+      (p) => withBatch(p, options, (batch) => Effect.flatMap(batch.get(options.id), (s) => printStatus(s, options)))
+    )
+).pipe(Command.withDescription("show a batch's phase and counts"))
+
+const watch = Command.make(
+  "watch",
+  id,
+  (options) =>
+    Effect.flatMap(
+      providerOfId(options.id),
+      (p) => withBatch(p, options, (batch) => Effect.asVoid(follow(batch, options.id, options)))
+    )
+).pipe(Command.withDescription("follow a batch to its end with live progress"))
+
+const results = Command.make(
+  "results",
+  { ...id, output },
+  (options) =>
+    Effect.flatMap(
+      providerOfId(options.id),
+      (p) => withBatch(p, options, (batch) => writeResults(batch, options.id, options.output))
+    )
+).pipe(Command.withDescription("stream every result of a batch as JSON lines"))
+
+const cancel = Command.make(
+  "cancel",
+  id,
+  (options) =>
+    Effect.flatMap(
+      providerOfId(options.id),
+      (p) => withBatch(p, options, (batch) => Effect.flatMap(batch.cancel(options.id), (s) => printStatus(s, options)))
+    )
+).pipe(Command.withDescription("ask the provider to stop a batch"))
+
+const list = Command.make(
+  "list",
+  {
+    ...common,
+    provider,
+    limit: Options.integer("limit").pipe(Options.withDescription("show at most this many"), Options.withDefault(20))
+  },
+  (options) =>
+    withBatch(options.provider, options, (batch) =>
+      batch.list.pipe(
+        Stream.take(options.limit),
+        Stream.runForEach((s) => write((options.json ? JSON.stringify(encodeStatus(s)) : Render.listRow(s)) + "\n"))
+      ))
+).pipe(Command.withDescription("list a provider's recent batch jobs"))
+
+/**
+ * The `barge` command tree.
+ *
+ * @since 0.1.0
+ * @category commands
+ */
+export const command = Command.make("barge").pipe(
+  Command.withDescription("Run LLM batch jobs on Volcengine Ark, Moonshot/Kimi and Baidu Qianfan"),
+  Command.withSubcommands([submit, status, watch, results, cancel, list])
+)
+
+/**
+ * Runs the CLI on `argv` (without the node and script paths) and resolves to the exit code; messages for the
+ * failures go to stderr.
+ *
+ * @since 0.1.0
+ * @category running
+ */
+export const run = (argv: ReadonlyArray<string>) =>
+  Command.run(command, { name: "barge", version: "0.1.0" })(["node", "barge", ...argv]).pipe(
+    Effect.as<number>(ExitCode.Ok),
+    Effect.catchAll((error) => Effect.as(report(error), exitCodeOf(error)))
+  )
+
+/**
+ * The exit code for a failure.
+ *
+ * @since 0.1.0
+ * @category running
+ */
+export const exitCodeOf = (error: unknown): number => {
+  if (ValidationError.isValidationError(error)) return ExitCode.Usage
+  if (ConfigError.isConfigError(error)) return ExitCode.Configuration
+  if (!Predicate.hasProperty(error, "_tag")) return ExitCode.Unexpected
+  switch (error._tag) {
+    case "InputValidationError":
+      return ExitCode.InvalidInput
+    case "BatchFailed":
+    case "BatchTimeout":
+      return ExitCode.BatchUnsuccessful
+    case "ProviderError":
+    case "PartialSubmission":
+      return ExitCode.ProviderFailure
+    case "InvalidBatchId":
+    case "UnknownProvider":
+      return ExitCode.InvalidId
+    case "BadEmulatorUrls":
+    case "BadDuration":
+      return ExitCode.Usage
+    default:
+      return ExitCode.Unexpected
+  }
+}
+
+const report = (error: unknown) =>
+  // @effect/cli has already printed the help for a usage error.
+  ValidationError.isValidationError(error)
+    ? Effect.void
+    : writeErr(`barge: ${Predicate.hasProperty(error, "message") ? String(error.message) : String(error)}\n`)

@@ -1,0 +1,92 @@
+/**
+ * Which `Batch` layer the CLI builds for a provider: the real service configured from the environment, or the
+ * same service pointed at an emulator (embedded in the process or already running).
+ *
+ * @since 0.1.0
+ */
+import * as Batch from "@barge/core/Batch"
+import type * as Emulator from "@barge/emulator/Emulator"
+import type * as HttpClient from "@effect/platform/HttpClient"
+import type * as ConfigError from "effect/ConfigError"
+import * as Effect from "effect/Effect"
+import * as Layer from "effect/Layer"
+import * as Schema from "effect/Schema"
+
+/**
+ * The providers the CLI knows.
+ *
+ * @since 0.1.0
+ * @category models
+ */
+export const ProviderName = Schema.Literal("ark", "moonshot", "qianfan")
+
+/**
+ * @since 0.1.0
+ * @category models
+ */
+export type ProviderName = typeof ProviderName.Type
+
+/**
+ * @since 0.1.0
+ * @category models
+ */
+export const names: ReadonlyArray<ProviderName> = ProviderName.literals
+
+/**
+ * Where requests go: the provider itself (credentials from the environment) or an emulator at these URLs.
+ *
+ * @since 0.1.0
+ * @category models
+ */
+export type Target =
+  | { readonly _tag: "Provider" }
+  | {
+    readonly _tag: "Emulator"
+    readonly urls: Emulator.Urls
+    readonly credentials: Emulator.AcceptedCredentials
+  }
+
+/**
+ * The environment variables each provider reads, for help texts and error messages.
+ *
+ * @since 0.1.0
+ * @category constants
+ */
+export const credentialVariables: Readonly<Record<ProviderName, ReadonlyArray<string>>> = {
+  ark: ["VOLC_ACCESSKEY", "VOLC_SECRETKEY"],
+  moonshot: ["MOONSHOT_API_KEY"],
+  qianfan: ["QIANFAN_ACCESS_KEY", "QIANFAN_SECRET_KEY"]
+}
+
+/**
+ * Whether the provider's credentials are all present in `env` (the demo uses this to pick real or emulated).
+ *
+ * @since 0.1.0
+ * @category predicates
+ */
+export const hasCredentials = (provider: ProviderName, env: Record<string, string | undefined>): boolean =>
+  credentialVariables[provider].every((name) => (env[name] ?? "").length > 0)
+
+/**
+ * Per-job limits to impose on top of the provider's own (tests shrink them to force a split).
+ *
+ * @since 0.1.0
+ * @category models
+ */
+export interface LimitOverrides {
+  readonly maxLinesPerJob?: number
+  readonly maxBytesPerJob?: number
+}
+
+/**
+ * The `Batch` layer for a provider and target.
+ *
+ * @since 0.1.0
+ * @category layers
+ */
+export const layer = (
+  provider: ProviderName,
+  target: Target,
+  _limits?: LimitOverrides
+): Layer.Layer<Batch.Batch, ConfigError.ConfigError, HttpClient.HttpClient> =>
+  Layer.effect(Batch.Batch, Effect.dieMessage(`provider ${provider} (${target._tag}) is not wired yet`))
