@@ -37,12 +37,13 @@ import * as Either from "effect/Either"
 import * as Layer from "effect/Layer"
 import * as Option from "effect/Option"
 import * as Predicate from "effect/Predicate"
-import * as Schedule from "effect/Schedule"
+import type * as Schedule from "effect/Schedule"
 import * as Schema from "effect/Schema"
 import * as Stream from "effect/Stream"
 import * as ChatRequest from "./ChatRequest.js"
 import * as internal from "./internal/batchPlan.js"
 import * as Jsonl from "./Jsonl.js"
+import * as Polling from "./Polling.js"
 
 // ---------------------------------------------------------------------------------------------------------------
 // Status model
@@ -525,7 +526,8 @@ export interface SubmitOptions {
 }
 
 /**
- * How `await` and `watch` poll. The default backs off from 1 s to at most 30 s, with jitter.
+ * How `await` and `watch` poll. The default is `Polling.defaultSchedule()` (backs off from 2 s to 60 s, with
+ * jitter); delays never sleep past the batch's expiry.
  *
  * @since 0.1.0
  * @category models
@@ -565,17 +567,6 @@ export interface Service {
  * @category tags
  */
 export class Batch extends Context.Tag("@barge/core/Batch")<Batch, Service>() {}
-
-/**
- * The polling schedule used when none is given.
- *
- * @since 0.1.0
- * @category schedules
- */
-export const defaultSchedule: Schedule.Schedule<unknown, unknown> = Schedule.exponential("1 second", 1.5).pipe(
-  Schedule.union(Schedule.spaced("30 seconds")),
-  Schedule.jittered
-)
 
 /**
  * JSONL lines from a file, for `submit`.
@@ -829,7 +820,7 @@ const unsafeMake = <Job, E extends ProviderCause>(driver: Driver<Job, E>): Servi
       const startedAt = yield* Clock.currentTimeMillis
       let first: internal.Sample | undefined
       let polls = 0
-      const observe = Effect.flatMap(get(id), (status) =>
+      const progress = (status: BatchStatus) =>
         Effect.map(Clock.currentTimeMillis, (now) => {
           polls += 1
           const done = status.counts.completed + status.counts.failed
@@ -844,9 +835,22 @@ const unsafeMake = <Job, E extends ProviderCause>(driver: Driver<Job, E>): Servi
             ratePerSecond: Option.fromNullable(perSecond),
             eta: Option.map(Option.fromNullable(etaMillis), Duration.millis)
           })
-        }))
-      return Stream.repeatEffectWithSchedule(observe, options?.schedule ?? defaultSchedule).pipe(
-        Stream.takeUntil((progress) => isTerminal(progress.status.phase))
+        })
+      return Polling.watch(get(id), {
+        isTerminal: (status) => isTerminal(status.phase),
+        expiresAt: (status) => status.expiresAt === undefined ? undefined : DateTime.toEpochMillis(status.expiresAt),
+        // One observation per poll, even unchanged: elapsed time and the ETA move on regardless.
+        equivalence: () => false,
+        ...(options?.schedule === undefined ? {} : { schedule: options.schedule })
+      }).pipe(
+        Stream.catchTag("PollingTimeout", (timeout) =>
+          Stream.fromEffect(
+            Effect.flatMap(
+              timeout.lastObserved instanceof BatchStatus ? Effect.succeed(timeout.lastObserved) : get(id),
+              (status) => Effect.fail(new BatchTimeout({ status }))
+            )
+          )),
+        Stream.mapEffect(progress)
       )
     }))
 
