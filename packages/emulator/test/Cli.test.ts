@@ -3,6 +3,7 @@ import { Effect } from "effect"
 import * as ChildProcess from "node:child_process"
 import * as Path from "node:path"
 import * as Url from "node:url"
+import * as Cli from "../src/internal/Cli.js"
 
 const packageDir = Path.resolve(Path.dirname(Url.fileURLToPath(import.meta.url)), "..")
 
@@ -59,28 +60,39 @@ describe.concurrent("barge-emulator CLI", () => {
       assert.strictEqual(stdout, "")
     }), { timeout: 30_000 })
 
-  it.scoped("exits 0 on SIGINT too", () =>
-    Effect.gen(function*() {
-      const child = yield* spawn([])
-      yield* firstLine(child)
-      const exited = exitOf(child)
-      child.kill("SIGINT")
-      assert.strictEqual((yield* exited).code, 0)
-    }), { timeout: 30_000 })
-
-  it.scoped("rejects an unknown fault profile with the list of known ones", () =>
+  it.scoped("exits 2 with the reason on a bad flag", () =>
     Effect.gen(function*() {
       const child = yield* spawn(["--faults", "nope"])
       const { code, stderr } = yield* exitOf(child)
       assert.strictEqual(code, 2)
       assert.include(stderr, "known profiles: none, flaky")
     }), { timeout: 30_000 })
+})
 
-  it.scoped("rejects a bad port", () =>
-    Effect.gen(function*() {
-      const child = yield* spawn(["--port", "http"])
-      const { code, stderr } = yield* exitOf(child)
-      assert.strictEqual(code, 2)
-      assert.include(stderr, "--port must be an integer")
-    }), { timeout: 30_000 })
+describe("Cli.parseArgs", () => {
+  it("reads every flag, in both spellings, and skips a bare --", () => {
+    assert.deepStrictEqual(
+      Cli.parseArgs(["--", "--host", "::1", "--port=9100", "--time-scale", "3600", "--faults", "chaos", "--seed=7"]),
+      { host: "::1", port: 9100, timeScale: 3600, faults: "chaos", seed: 7 }
+    )
+    assert.deepStrictEqual(Cli.parseArgs([]), {})
+  })
+
+  it("explains what is wrong with a bad command line", () => {
+    const cases: ReadonlyArray<readonly [ReadonlyArray<string>, string]> = [
+      [["--port", "http"], "--port must be an integer"],
+      [["--port", "65533"], "five consecutive ports"],
+      [["--time-scale", "0"], "--time-scale must be a number"],
+      [["--seed", "-1"], "--seed must be an integer"],
+      [["--faults", "nope"], "known profiles: none, flaky"],
+      [["--seed"], "--seed needs a value"],
+      [["--verbose", "x"], "Unknown argument"]
+    ]
+    for (const [argv, message] of cases) {
+      const parsed = Cli.parseArgs(argv)
+      assert.isString(parsed)
+      assert.include(parsed, message)
+    }
+    assert.strictEqual(Cli.parseArgs(["--help"]), Cli.usage)
+  })
 })
