@@ -1,0 +1,605 @@
+/**
+ * Baidu Qianfan batch inference as an Effect service: the four console actions, BOS storage, and the lifecycle on
+ * top — `submit` (validate, split, upload, create; idempotent on content), `await`, `watch` and `results`.
+ *
+ * @example
+ * ```ts
+ * import { QianfanBatch } from "@barge/qianfan"
+ * import { NodeHttpClient } from "@effect/platform-node"
+ * import { Effect, Stream } from "effect"
+ *
+ * const program = Effect.gen(function*() {
+ *   const qianfan = yield* QianfanBatch.QianfanBatch
+ *   const submission = yield* qianfan.submit(
+ *     [{ id: "1", query: "地球的自转周期是多久？" }],
+ *     { model: { endpoint: "ernie-4.0-8k" } }
+ *   )
+ *   yield* qianfan.await(submission)
+ *   yield* qianfan.results(submission).pipe(Stream.runForEach((r) => Effect.log(r.customId, r._tag)))
+ * })
+ *
+ * program.pipe(
+ *   Effect.provide(QianfanBatch.layerConfig()),
+ *   Effect.provide(NodeHttpClient.layerUndici),
+ *   Effect.runPromise
+ * )
+ * ```
+ *
+ * @since 0.1.0
+ */
+import * as Batch from "@barge/core/Batch"
+import * as ChatRequest from "@barge/core/ChatRequest"
+import type * as Download from "@barge/core/Download"
+import * as Jsonl from "@barge/core/Jsonl"
+import * as Polling from "@barge/core/Polling"
+import * as Signer from "@barge/core/Signer"
+import * as Transport from "@barge/core/Transport"
+import type * as HttpClient from "@effect/platform/HttpClient"
+import * as HttpClientRequest from "@effect/platform/HttpClientRequest"
+import type * as Arr from "effect/Array"
+import * as Chunk from "effect/Chunk"
+import * as Config from "effect/Config"
+import type * as ConfigError from "effect/ConfigError"
+import * as Context from "effect/Context"
+import * as Duration from "effect/Duration"
+import * as Effect from "effect/Effect"
+import * as Either from "effect/Either"
+import * as Layer from "effect/Layer"
+import * as Option from "effect/Option"
+import * as Predicate from "effect/Predicate"
+import * as Redacted from "effect/Redacted"
+import type * as Schedule from "effect/Schedule"
+import * as Schema from "effect/Schema"
+import * as Stream from "effect/Stream"
+import * as Errors from "./Errors.js"
+import * as Plan from "./internal/plan.js"
+import * as Storage from "./Storage.js"
+import * as Wire from "./Wire.js"
+
+/**
+ * The model of a task: a preset service's `endpoint` (e.g. `ernie-4.0-8k`) or a model version's `modelId`
+ * (`amv-…`) — never both.
+ *
+ * @since 0.1.0
+ * @category models
+ */
+export type ModelRef =
+  | { readonly endpoint: string; readonly modelId?: never }
+  | { readonly modelId: string; readonly endpoint?: never }
+
+/**
+ * What `submit` takes: input line records (for the default format `{ id, query }`), as an array, an iterable or
+ * a `Stream`. The input is read twice — once to validate and plan, once to upload — so a `Stream` must be
+ * re-runnable (most are: a file, an array); other iterables are copied into an array first.
+ *
+ * @since 0.1.0
+ * @category models
+ */
+export type Input<E = never, R = never> = Iterable<unknown> | Stream.Stream<unknown, E, R>
+
+/**
+ * @since 0.1.0
+ * @category models
+ */
+export interface SubmitOptions {
+  readonly model: ModelRef
+  /** Sent as `inferenceParams` (e.g. `{ temperature: 0.9, top_p: 0.3 }`); default `{}`. */
+  readonly inferenceParams?: Readonly<Record<string, unknown>> | undefined
+  /** The line format; default `default` (`{ id, query }`). */
+  readonly dataFormat?: Wire.DataFormat | undefined
+  /** Sent as `completion_window` (the only documented value is `24h`); omitted by default. */
+  readonly completionWindow?: string | undefined
+  /** Prepended to the description Barge writes (which carries the submission's tag). */
+  readonly description?: string | undefined
+}
+
+/**
+ * The tasks one submission became: one per 100 files / 300 MB of input (see `Limits`).
+ *
+ * @since 0.1.0
+ * @category models
+ */
+export class Submission extends Schema.Class<Submission>("@barge/qianfan/QianfanBatch/Submission")({
+  /** SHA-256 of the input and the task parameters: the idempotency key. */
+  hash: Schema.String,
+  taskIds: Schema.NonEmptyArray(Schema.String),
+  lines: Schema.Number,
+  /** How many of the tasks an earlier attempt had already created. */
+  attached: Schema.Number
+}) {}
+
+/**
+ * Tasks to wait for or read: a task id, several, or a submission.
+ *
+ * @since 0.1.0
+ * @category models
+ */
+export type Target = string | Arr.NonEmptyReadonlyArray<string> | Submission
+
+/**
+ * @since 0.1.0
+ * @category models
+ */
+export interface PollOptions {
+  /** Delays between status checks (see core `Polling`); default backs off from 2 s to 60 s. */
+  readonly schedule?: Schedule.Schedule<unknown, unknown> | undefined
+  /** The tasks' completion window, to stop waiting once it has passed; default 24 h. */
+  readonly completionWindow?: Duration.DurationInput | undefined
+}
+
+/**
+ * @since 0.1.0
+ * @category errors
+ */
+export type SubmitError = Errors.QianfanError | Batch.InputValidationError
+
+/**
+ * @since 0.1.0
+ * @category errors
+ */
+export type AwaitError = Errors.QianfanError | Errors.TaskEnded | Polling.PollingTimeout
+
+/**
+ * @since 0.1.0
+ * @category errors
+ */
+export type ResultsError = Errors.QianfanError | Jsonl.JsonlError | Download.DownloadTruncated
+
+/**
+ * The service.
+ *
+ * @since 0.1.0
+ * @category models
+ */
+export interface Service {
+  /** The BOS bucket input is uploaded to and output read from. */
+  readonly storage: Storage.BosStorage
+  /** `CreateBatchInferenceTask`: returns the new task's id. Not retried (see `submit` for the safe way). */
+  readonly createTask: (request: Wire.CreateTaskRequest) => Effect.Effect<string, Errors.QianfanError>
+  /** `DescribeBatchInferenceTask`. */
+  readonly describeTask: (taskId: string) => Effect.Effect<Wire.Task, Errors.QianfanError>
+  /** `DescribeBatchInferenceTasks`, every page (`marker`/`maxKeys`), newest first unless `pageReverse`. */
+  readonly listTasks: (options?: {
+    readonly runStatus?: ReadonlyArray<Wire.RunStatus> | undefined
+    readonly pageReverse?: boolean | undefined
+    readonly pageSize?: number | undefined
+  }) => Stream.Stream<Wire.Task, Errors.QianfanError>
+  /** `StopBatchInferenceTask`; `result: false` fails with `StopRefused`. */
+  readonly stopTask: (taskId: string) => Effect.Effect<void, Errors.QianfanError | Errors.StopRefused>
+  /**
+   * Validates every line (nothing is sent if one is bad), splits the input into files and tasks within the
+   * limits, uploads it under a prefix named by the content hash, and creates the tasks — or attaches to those an
+   * earlier attempt with the same content created (found by the tag in their name and description).
+   */
+  readonly submit: <E = never, R = never>(
+    input: Input<E, R>,
+    options: SubmitOptions
+  ) => Effect.Effect<Submission, SubmitError | E, R>
+  /** Polls until every task is final: `Done` succeeds, `Failed`/`Stopped`/`Expired` fail typed with the task. */
+  readonly await: (
+    target: Target,
+    options?: PollOptions
+  ) => Effect.Effect<Arr.NonEmptyReadonlyArray<Wire.Task>, AwaitError>
+  /** Every observed change of each task (status, `progress`), ending with its final state. */
+  readonly watch: (
+    target: Target,
+    options?: PollOptions
+  ) => Stream.Stream<Wire.Task, Errors.QianfanError | Polling.PollingTimeout>
+  /**
+   * Every result in every output file under `outputBosUri/outputDir/` of each task, in constant memory; a dropped
+   * download resumes from the last complete line.
+   */
+  readonly results: (target: Target) => Stream.Stream<Batch.BatchResult, ResultsError>
+}
+
+/**
+ * @since 0.1.0
+ * @category tags
+ */
+export class QianfanBatch extends Context.Tag("@barge/qianfan/QianfanBatch")<QianfanBatch, Service>() {}
+
+/**
+ * How input is cut: at most `maxFilesPerTask` files of at most `maxBytesPerFile` each and `maxBytesPerTask` in all
+ * per task (documented: 100 files, 300 MB; files of 100 MB as the official helper cuts them).
+ *
+ * @since 0.1.0
+ * @category models
+ */
+export type Limits = Plan.Limits
+
+/**
+ * @since 0.1.0
+ * @category constants
+ */
+export const defaultLimits: Limits = {
+  maxFilesPerTask: 100,
+  maxBytesPerTask: 300 * 1024 * 1024,
+  maxBytesPerFile: 100 * 1024 * 1024
+}
+
+/**
+ * @since 0.1.0
+ * @category constants
+ */
+export const defaultEndpoint = "https://qianfan.baidubce.com"
+
+/**
+ * @since 0.1.0
+ * @category constants
+ */
+export const defaultBosEndpoint = "https://bj.bcebos.com"
+
+/**
+ * @since 0.1.0
+ * @category models
+ */
+export interface Options {
+  readonly accessKeyId: Redacted.Redacted<string>
+  readonly secretAccessKey: Redacted.Redacted<string>
+  /** Console endpoint; default `qianfan.baidubce.com` (https). */
+  readonly endpoint?: string | undefined
+  /** BOS endpoint; default `bj.bcebos.com` (https). */
+  readonly bosEndpoint?: string | undefined
+  /** The BOS bucket for input and output. */
+  readonly bucket: string
+  /** Key prefix for uploaded input; default `barge/input/`. */
+  readonly inputPrefix?: string | undefined
+  /** Key prefix for task output; default `barge/output/`. */
+  readonly outputPrefix?: string | undefined
+  readonly limits?: Partial<Limits> | undefined
+  /** Retry policy of idempotent calls (see core `Transport`). */
+  readonly retry?: Transport.RetryOptions | false | undefined
+  /** Per-attempt time to response headers; default 60 s. */
+  readonly timeout?: Duration.DurationInput | undefined
+  /** How many times `submit` re-sends a create whose outcome was unknown after finding no task; default 2. */
+  readonly createAttempts?: number | undefined
+}
+
+const withScheme = (endpoint: string) =>
+  (/^[a-z][a-z0-9+.-]*:\/\//i.test(endpoint) ? endpoint : `https://${endpoint}`).replace(/\/+$/, "")
+
+const withSlash = (prefix: string) => (prefix === "" || prefix.endsWith("/") ? prefix : prefix + "/")
+
+/** `barge-<10 hex>-<n>`: at most 20 characters, the documented name limit. */
+const taskName = (hash: string, index: number) => `barge-${hash.slice(0, 10)}-${index}`
+
+const tag = (hash: string, index: number, count: number) => `[barge ${hash} ${index + 1}/${count}]`
+
+const taskIdsOf = (target: Target): Arr.NonEmptyReadonlyArray<string> =>
+  typeof target === "string" ? [target] : target instanceof Submission ? target.taskIds : target
+
+const decodeChat = Schema.decodeUnknownEither(ChatRequest.ChatResponse)
+
+/**
+ * One output line as a result. A `{error_code, error_msg}` output is a failure; an OpenAI-style output (with
+ * `choices`) is kept as it is; a v1 ERNIE output (`result`) becomes a chat completion with its fields preserved.
+ *
+ * @since 0.1.0
+ * @category results
+ */
+export const toResult = (line: Wire.OutputLine): Batch.BatchResult => {
+  const customId = String(line.id)
+  const output = line.output
+  const failed = (code: string, message: string, statusCode?: number): Batch.BatchResult => ({
+    _tag: "Failed",
+    customId,
+    error: new Batch.RequestError(statusCode === undefined ? { code, message } : { code, message, statusCode })
+  })
+  if (!Predicate.isRecord(output)) return failed("missing_output", "the output line carries no model response")
+  if (output.error_code !== undefined) {
+    return failed(String(output.error_code), typeof output.error_msg === "string" ? output.error_msg : "")
+  }
+  const candidate = Array.isArray(output.choices) ? output : {
+    ...output,
+    id: output.id === undefined ? undefined : String(output.id),
+    choices: [{
+      index: 0,
+      message: { role: "assistant", content: typeof output.result === "string" ? output.result : null },
+      finish_reason: typeof output.finish_reason === "string" ? output.finish_reason : null
+    }]
+  }
+  return Either.match(decodeChat(candidate), {
+    onLeft: () => failed("invalid_response", "the output is not a chat completion"),
+    onRight: (response) => ({ _tag: "Succeeded", customId, response })
+  })
+}
+
+const bosLocation = (uri: string): { readonly bucket: string; readonly prefix: string } | undefined => {
+  const match = /^bos:\/+([^/]+)\/?(.*)$/.exec(uri)
+  return match === null ? undefined : { bucket: match[1]!, prefix: withSlash(match[2]!) }
+}
+
+/**
+ * Builds the service on the ambient `HttpClient`.
+ *
+ * @since 0.1.0
+ * @category constructors
+ */
+export const make = (options: Options): Effect.Effect<Service, never, HttpClient.HttpClient> =>
+  Effect.gen(function*() {
+    const signer = Signer.bce({
+      accessKeyId: Redacted.value(options.accessKeyId),
+      secretAccessKey: options.secretAccessKey
+    })
+    const common = {
+      signer,
+      retry: options.retry,
+      timeout: options.timeout,
+      requestIdHeader: "x-bce-request-id"
+    }
+    const console = yield* Transport.make({
+      ...common,
+      provider: "qianfan",
+      baseUrl: withScheme(options.endpoint ?? defaultEndpoint)
+    })
+    const bos = yield* Transport.make({
+      ...common,
+      provider: "bos",
+      baseUrl: withScheme(options.bosEndpoint ?? defaultBosEndpoint)
+    })
+    const storage = Storage.fromTransport(bos, options.bucket)
+    const limits: Limits = { ...defaultLimits, ...options.limits }
+    const inputPrefix = withSlash(options.inputPrefix ?? "barge/input/")
+    const outputPrefix = withSlash(options.outputPrefix ?? "barge/output/")
+    const createAttempts = options.createAttempts ?? 2
+
+    const call = <A, I>(action: string, body: unknown, schema: Schema.Schema<A, I>, idempotent: boolean) =>
+      console.json(
+        HttpClientRequest.post("/v2/batchinference").pipe(
+          HttpClientRequest.setUrlParam("Action", action),
+          HttpClientRequest.bodyUnsafeJson(body)
+        ),
+        schema,
+        { action, idempotent }
+      ).pipe(Effect.mapError(Errors.fromTransportError))
+
+    const createTask = (request: Wire.CreateTaskRequest) =>
+      Effect.map(call("CreateBatchInferenceTask", request, Wire.CreateTaskResponse, false), (r) => r.result.taskId)
+
+    const describeTask = (taskId: string) =>
+      Effect.map(call("DescribeBatchInferenceTask", { taskId }, Wire.DescribeTaskResponse, true), (r) => r.result)
+
+    const listTasks: Service["listTasks"] = (listOptions) =>
+      Stream.paginateChunkEffect(undefined as string | undefined, (marker) =>
+        Effect.map(
+          call(
+            "DescribeBatchInferenceTasks",
+            {
+              maxKeys: Math.min(100, Math.max(1, listOptions?.pageSize ?? 100)),
+              ...(marker === undefined ? {} : { marker }),
+              ...(listOptions?.runStatus === undefined ? {} : { runStatus: listOptions.runStatus }),
+              ...(listOptions?.pageReverse === undefined ? {} : { pageReverse: listOptions.pageReverse })
+            },
+            Wire.ListTasksResponse,
+            true
+          ),
+          (page) => {
+            const tasks = page.result.taskList
+            // The next page starts after the last task of this one (whether the service includes the marker
+            // task itself is UNCONFIRMED, so a repeat is dropped below).
+            const last = tasks[tasks.length - 1]?.taskId
+            const next = page.result.pageInfo.isTruncated && last !== undefined && last !== marker ? last : undefined
+            return [Chunk.fromIterable(tasks.filter((t) => t.taskId !== marker)), Option.fromNullable(next)] as const
+          }
+        ))
+
+    const stopTask = (taskId: string) =>
+      Effect.flatMap(
+        call("StopBatchInferenceTask", { taskId }, Wire.StopTaskResponse, true),
+        (response) =>
+          response.result ? Effect.void : Effect.fail(new Errors.StopRefused({ taskId, requestId: response.requestId }))
+      )
+
+    /** Tasks an earlier attempt of this submission created, by index. */
+    const findTasks = (hash: string) =>
+      listTasks().pipe(
+        Stream.filter((task) =>
+          task.name?.startsWith(`barge-${hash.slice(0, 10)}-`) === true &&
+          (task.description ?? "").includes(`[barge ${hash} `)
+        ),
+        Stream.runFold(new Map<number, string>(), (found, task) => {
+          const index = Number(task.name!.slice(`barge-${hash.slice(0, 10)}-`.length))
+          if (Number.isInteger(index) && !found.has(index)) found.set(index, task.taskId)
+          return found
+        })
+      )
+
+    const submit = <E, R>(input: Input<E, R>, submitOptions: SubmitOptions) =>
+      Effect.gen(function*() {
+        const model = submitOptions.model as { readonly endpoint?: string; readonly modelId?: string }
+        if ((model.endpoint === undefined) === (model.modelId === undefined)) {
+          return yield* new Batch.InputValidationError({
+            issues: [{ lineNumber: 0, rule: "model", message: "give exactly one of model.endpoint and model.modelId" }]
+          })
+        }
+        const format = submitOptions.dataFormat ?? "default"
+        const inferenceParams = submitOptions.inferenceParams ?? {}
+        const source: Stream.Stream<unknown, E, R> = Stream.StreamTypeId in (input as object)
+          ? input as Stream.Stream<unknown, E, R>
+          : Stream.fromIterable(Array.isArray(input) ? input : Array.from(input as Iterable<unknown>))
+
+        // Pass 1: check every line and plan files and tasks; nothing is sent before this succeeds.
+        const header = Plan.canonicalJson({
+          format,
+          model,
+          inferenceParams,
+          completionWindow: submitOptions.completionWindow ?? null
+        })
+        const planner = Plan.planner(format, limits, header)
+        yield* Stream.runForEach(source, (value) => Effect.sync(() => planner.add(value)))
+        const plan = yield* Either.match(planner.finish(), {
+          onLeft: (issues) => Effect.fail(new Batch.InputValidationError({ issues })),
+          onRight: Effect.succeed
+        })
+        const count = plan.tasks.length
+        const base = `${inputPrefix}${plan.hash}/`
+        const taskPrefix = (index: number) => `task-${String(index).padStart(3, "0")}/`
+
+        const existing = yield* findTasks(plan.hash)
+
+        // Pass 2: upload the files of the tasks that do not exist yet, one file in memory at a time.
+        const placements = Plan.placements(plan)
+        yield* source.pipe(
+          Stream.map((value) => [placements.next().value!, JSON.stringify(value) + "\n"] as const),
+          Stream.filter(([place]) => !existing.has(place.task)),
+          Stream.groupAdjacentBy(([place]) => `${place.task}/${place.file}`),
+          Stream.runForEach(([, lines]) => {
+            const [place] = Chunk.unsafeHead(lines)
+            const file = plan.tasks[place.task]!.files[place.file]!
+            const bytes = Chunk.map(lines, ([, text]) => new TextEncoder().encode(text))
+            const key = `${base}${taskPrefix(place.task)}part-${String(place.file).padStart(4, "0")}.jsonl`
+            return storage.put(key, Stream.fromChunk(bytes), {
+              contentLength: file.bytes,
+              contentType: "application/jsonl"
+            })
+          })
+        )
+
+        const createOne = (index: number) => {
+          const request: Wire.CreateTaskRequest = {
+            name: taskName(plan.hash, index),
+            description: [submitOptions.description, tag(plan.hash, index, count)].filter(Boolean).join(" "),
+            ...(model.endpoint === undefined ? { modelId: model.modelId! } : { endpoint: model.endpoint }),
+            inferenceParams: { ...inferenceParams },
+            inputBosUri: storage.uri(base + taskPrefix(index)),
+            outputBosUri: storage.uri(`${outputPrefix}${plan.hash}/${taskPrefix(index)}`),
+            ...(submitOptions.completionWindow === undefined
+              ? {}
+              : { completion_window: submitOptions.completionWindow }),
+            ...(format === "default" ? {} : { dataFormat: format })
+          }
+          // A create whose answer was lost may have taken effect: look before sending it again.
+          const attempt = createTask(request).pipe(
+            Effect.catchIf(Errors.isAmbiguous, (error) =>
+              Effect.flatMap(findTasks(plan.hash), (found) => {
+                const taskId = found.get(index)
+                return taskId === undefined ? Effect.fail(error) : Effect.succeed(taskId)
+              }))
+          )
+          return Effect.retry(attempt, { times: createAttempts, while: Errors.isAmbiguous })
+        }
+
+        const taskIds: Array<string> = []
+        for (let index = 0; index < count; index++) {
+          taskIds.push(existing.get(index) ?? (yield* createOne(index)))
+        }
+        return new Submission({
+          hash: plan.hash,
+          taskIds: taskIds as unknown as Arr.NonEmptyReadonlyArray<string>,
+          lines: plan.lines,
+          attached: existing.size
+        })
+      }).pipe(Effect.withSpan("qianfan.submit"))
+
+    const pollOptions = (pollingOptions: PollOptions | undefined) => {
+      const window = Duration.toMillis(pollingOptions?.completionWindow ?? "24 hours")
+      return {
+        isTerminal: (task: Wire.Task) => Wire.isTerminal(task.runStatus),
+        expiresAt: (task: Wire.Task) => {
+          const created = task.createTime === undefined ? NaN : Date.parse(task.createTime)
+          return Number.isNaN(created) ? undefined : created + window
+        },
+        schedule: pollingOptions?.schedule
+      }
+    }
+
+    const ended = (task: Wire.Task): Effect.Effect<Wire.Task, Errors.TaskEnded> => {
+      switch (task.runStatus) {
+        case "Failed":
+          return Effect.fail(new Errors.TaskFailed({ task }))
+        case "Stopped":
+          return Effect.fail(new Errors.TaskStopped({ task }))
+        case "Expired":
+          return Effect.fail(new Errors.TaskExpired({ task }))
+        default:
+          return Effect.succeed(task)
+      }
+    }
+
+    const awaitTasks: Service["await"] = (target, pollingOptions) =>
+      Effect.forEach(
+        taskIdsOf(target),
+        (taskId) =>
+          Polling.awaitTerminal(describeTask(taskId), pollOptions(pollingOptions)).pipe(Effect.flatMap(ended)),
+        { concurrency: "unbounded" }
+      ).pipe(Effect.map((tasks) => tasks as unknown as Arr.NonEmptyReadonlyArray<Wire.Task>))
+
+    const watch: Service["watch"] = (target, pollingOptions) =>
+      Stream.mergeAll(
+        taskIdsOf(target).map((taskId) => Polling.watch(describeTask(taskId), pollOptions(pollingOptions))),
+        { concurrency: "unbounded" }
+      )
+
+    const decodeOutput = Jsonl.decodeLine(Wire.OutputLine)
+
+    const outputOf = (task: Wire.Task): Stream.Stream<Batch.BatchResult, ResultsError> => {
+      const location = task.outputBosUri === undefined ? undefined : bosLocation(task.outputBosUri)
+      if (location === undefined || task.outputDir === undefined) return Stream.empty
+      const bucket = location.bucket === storage.bucket ? storage : Storage.fromTransport(bos, location.bucket)
+      return bucket.list(`${location.prefix}${task.outputDir}/`).pipe(
+        Stream.flatMap((object) =>
+          bucket.lines(object.key).pipe(
+            Stream.filter((line) => line.text.trim() !== ""),
+            Stream.mapEffect((line) => decodeOutput(line)),
+            Stream.map(toResult)
+          )
+        )
+      )
+    }
+
+    const results: Service["results"] = (target) =>
+      Stream.fromIterable(taskIdsOf(target)).pipe(
+        Stream.mapEffect(describeTask),
+        Stream.flatMap(outputOf)
+      )
+
+    return QianfanBatch.of({
+      storage,
+      createTask,
+      describeTask,
+      listTasks,
+      stopTask,
+      submit,
+      await: awaitTasks,
+      watch,
+      results
+    })
+  })
+
+/**
+ * @since 0.1.0
+ * @category layers
+ */
+export const layer = (options: Options): Layer.Layer<QianfanBatch, never, HttpClient.HttpClient> =>
+  Layer.effect(QianfanBatch, make(options))
+
+/**
+ * Reads `QIANFAN_ACCESS_KEY` and `QIANFAN_SECRET_KEY` (the official SDKs' names, redacted), `QIANFAN_BOS_BUCKET`,
+ * and optionally `QIANFAN_ENDPOINT`, `QIANFAN_BOS_ENDPOINT`, `QIANFAN_INPUT_PREFIX`, `QIANFAN_OUTPUT_PREFIX`.
+ * Values given in `overrides` win over the environment.
+ *
+ * @since 0.1.0
+ * @category layers
+ */
+export const layerConfig = (
+  overrides: Partial<Options> = {}
+): Layer.Layer<QianfanBatch, ConfigError.ConfigError, HttpClient.HttpClient> => {
+  const pick = <K extends keyof Options>(key: K, fallback: Config.Config<Options[K]>): Config.Config<Options[K]> =>
+    overrides[key] === undefined ? fallback : Config.succeed(overrides[key] as Options[K])
+  const optional = (name: string) => Config.string(name).pipe(Config.option, Config.map(Option.getOrUndefined))
+  return Layer.effect(
+    QianfanBatch,
+    Effect.flatMap(
+      Config.all({
+        accessKeyId: pick("accessKeyId", Config.redacted("QIANFAN_ACCESS_KEY")),
+        secretAccessKey: pick("secretAccessKey", Config.redacted("QIANFAN_SECRET_KEY")),
+        bucket: pick("bucket", Config.string("QIANFAN_BOS_BUCKET")),
+        endpoint: pick("endpoint", optional("QIANFAN_ENDPOINT")),
+        bosEndpoint: pick("bosEndpoint", optional("QIANFAN_BOS_ENDPOINT")),
+        inputPrefix: pick("inputPrefix", optional("QIANFAN_INPUT_PREFIX")),
+        outputPrefix: pick("outputPrefix", optional("QIANFAN_OUTPUT_PREFIX"))
+      }),
+      (config) => make({ ...overrides, ...config })
+    )
+  )
+}
