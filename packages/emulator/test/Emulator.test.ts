@@ -3,6 +3,7 @@ import { assert, describe, it, layer } from "@effect/vitest"
 import { Clock, ConfigProvider, Effect, Layer, TestClock } from "effect"
 import * as Net from "node:net"
 import * as Emulator from "../src/Emulator.js"
+import * as Ids from "../src/internal/Ids.js"
 import * as Servers from "../src/internal/Servers.js"
 
 const get = (url: string, init?: RequestInit) =>
@@ -180,4 +181,17 @@ layer(Emulator.layer({ timeScale: 10 }))("Emulator.layer shared by a describe bl
       yield* TestClock.adjust("1 minute")
       assert.strictEqual((yield* emulator.now) - start, 10 * 60_000)
     }))
+})
+
+describe("Seeded ids", () => {
+  it("repeat for a seed, differ across seeds, and never collide within a run", () => {
+    const a = Ids.make(5)
+    const b = Ids.make(5)
+    const c = Ids.make(6)
+    const fromA = Array.from({ length: 1000 }, () => a("bi-"))
+    assert.deepStrictEqual(Array.from({ length: 1000 }, () => b("bi-")), fromA)
+    assert.notStrictEqual(c("bi-"), fromA[0])
+    assert.strictEqual(new Set(fromA).size, 1000)
+    for (const id of fromA) assert.match(id, /^bi-[0-9a-z]{20}$/)
+  })
 })

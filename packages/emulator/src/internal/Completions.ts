@@ -8,6 +8,7 @@
  * per-line error record.
  */
 import type { ChatCompletion, CompletionOutcome, Completions } from "./Context.js"
+import { fnv1a, hex8 } from "./Hash.js"
 
 /** The marker that makes a request fail. */
 export const failMarker = "[[barge:fail"
@@ -18,18 +19,6 @@ export interface Request {
   readonly model: string
   readonly body: unknown
 }
-
-/** FNV-1a over a string's UTF-16 code units: tiny, fast and stable across runs. */
-const fnv1a = (text: string, seed = 0x811c9dc5): number => {
-  let hash = seed >>> 0
-  for (let i = 0; i < text.length; i++) {
-    hash ^= text.charCodeAt(i)
-    hash = Math.imul(hash, 0x01000193) >>> 0
-  }
-  return hash
-}
-
-const hex8 = (n: number): string => n.toString(16).padStart(8, "0")
 
 /** The hash tag appended to every answer. */
 export const digest = (customId: string, text: string): string => hex8(fnv1a(`${customId}\n${text}`))

@@ -14,6 +14,8 @@ import * as Effect from "effect/Effect"
 import * as Stream from "effect/Stream"
 import type * as Http from "node:http"
 import type { FaultCounts, FaultKind, Faults, ServiceName } from "./Context.js"
+import { uniform } from "./Hash.js"
+import { splitUrl } from "./Http.js"
 
 export type { FaultCounts, FaultKind } from "./Context.js"
 
@@ -116,21 +118,6 @@ export const resolve = (faults: string | FaultSpec | undefined): FaultSpec => {
   return spec
 }
 
-/** A uniform [0, 1) number from a string key: deterministic (FNV-1a, then a murmur3 finaliser). */
-const uniform = (key: string): number => {
-  let hash = 0x811c9dc5
-  for (let i = 0; i < key.length; i++) {
-    hash ^= key.charCodeAt(i)
-    hash = Math.imul(hash, 0x01000193) >>> 0
-  }
-  hash ^= hash >>> 16
-  hash = Math.imul(hash, 0x85ebca6b) >>> 0
-  hash ^= hash >>> 13
-  hash = Math.imul(hash, 0xc2b2ae35) >>> 0
-  hash ^= hash >>> 16
-  return (hash >>> 0) / 4294967296
-}
-
 interface Decision {
   readonly rule: FaultRule
   /** Counts the fault; called only once it is really applied (a body fault on an empty body is not). */
@@ -226,16 +213,11 @@ export const make = (
     },
     wrap: (service, app) =>
       Effect.flatMap(HttpServerRequest.HttpServerRequest, (request) => {
-        const [path, query] = splitUrl(request.url)
+        const { path, query } = splitUrl(request.url)
         const decision = decide(service, request.method, path, query)
         return decision === undefined ? app : inject(service, decision, request, app)
       })
   }
-}
-
-const splitUrl = (url: string): readonly [string, string] => {
-  const at = url.indexOf("?")
-  return at < 0 ? [url, ""] : [url.slice(0, at), url.slice(at + 1)]
 }
 
 /** Sleeps in real time: injected latency is a property of the network, not of emulated time. */
@@ -304,7 +286,7 @@ const inject = (
   app: Effect.Effect<HttpServerResponse.HttpServerResponse, never, HttpServerRequest.HttpServerRequest>
 ): Effect.Effect<HttpServerResponse.HttpServerResponse, never, HttpServerRequest.HttpServerRequest> => {
   const { detail, record, rule } = decision
-  const [, query] = splitUrl(request.url)
+  const { query } = splitUrl(request.url)
   switch (rule.kind) {
     case "serverError": {
       record()

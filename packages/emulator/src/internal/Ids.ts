@@ -2,19 +2,7 @@
  * Seeded ids: the n-th id with a given prefix depends only on the seed, so two runs with one seed name their jobs
  * and files alike (handy when replaying a failing soak run).
  */
-
-const mix = (key: string): number => {
-  let hash = 0x811c9dc5
-  for (let i = 0; i < key.length; i++) {
-    hash ^= key.charCodeAt(i)
-    hash = Math.imul(hash, 0x01000193) >>> 0
-  }
-  hash ^= hash >>> 16
-  hash = Math.imul(hash, 0x85ebca6b) >>> 0
-  hash ^= hash >>> 13
-  hash = Math.imul(hash, 0xc2b2ae35) >>> 0
-  return (hash ^ (hash >>> 16)) >>> 0
-}
+import { mix } from "./Hash.js"
 
 const alphabet = "0123456789abcdefghijklmnopqrstuvwxyz"
 
