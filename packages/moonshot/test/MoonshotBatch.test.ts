@@ -1,6 +1,6 @@
 import { Emulator } from "@barge/emulator"
 import { assert, describe, it } from "@effect/vitest"
-import { Chunk, Effect, Exit, Fiber, Schedule, Stream } from "effect"
+import { Chunk, Effect, Exit, Schedule, Stream } from "effect"
 import { MoonshotBatch, OpenAiCompatible } from "../src/index.js"
 import { drive, line, lines, makeLayer } from "./utils.js"
 
