@@ -11,6 +11,7 @@ import * as Context from "effect/Context"
 import type * as Duration from "effect/Duration"
 import * as Effect from "effect/Effect"
 import * as Layer from "effect/Layer"
+import * as Schema from "effect/Schema"
 import type * as Scope from "effect/Scope"
 import * as ArkSurface from "./ark/Surface.js"
 import * as BosSurface from "./bos/Surface.js"
@@ -121,11 +122,22 @@ export interface Service {
   readonly faults: {
     readonly counts: Effect.Effect<FaultCounts>
     /** Replaces the fault configuration from now on (a profile name or a spec). */
-    readonly set: (faults: string | FaultSpec) => Effect.Effect<void>
+    readonly set: (faults: string | FaultSpec) => Effect.Effect<void, InvalidOptions>
   }
   /** What the surfaces were built with (time, stores, models, completions, processing). */
   readonly context: Ctx.EmulatorContext
 }
+
+/**
+ * Raised when the emulator's options cannot work, e.g. an unknown fault profile or a time scale of zero.
+ *
+ * @since 0.1.0
+ * @category errors
+ */
+export class InvalidOptions extends Schema.TaggedError<InvalidOptions>("@barge/emulator/InvalidOptions")(
+  "InvalidOptions",
+  { message: Schema.String }
+) {}
 
 /**
  * @since 0.1.0
@@ -160,16 +172,23 @@ export interface Options {
  * @since 0.1.0
  * @category constructors
  */
-export const make = (options: Options = {}): Effect.Effect<Service, HttpServerError.ServeError, Scope.Scope> =>
+export const make = (
+  options: Options = {}
+): Effect.Effect<Service, HttpServerError.ServeError | InvalidOptions, Scope.Scope> =>
   Effect.gen(function*() {
     const host = options.host ?? "127.0.0.1"
     const firstPort = options.port ?? 0
     const seed = options.seed ?? 1
+    if (!(Number.isFinite(options.timeScale ?? 1) && (options.timeScale ?? 1) > 0)) {
+      return yield* new InvalidOptions({
+        message: `The time scale must be a positive number (1 = real time), got ${options.timeScale}`
+      })
+    }
     const time = yield* Time.make(options.timeScale ?? 1)
     const faults = yield* Effect.try({
       try: () => Faults.make({ faults: options.faults, seed }),
-      catch: (error) => error
-    }).pipe(Effect.orDie)
+      catch: (error) => new InvalidOptions({ message: (error as Error).message })
+    })
     const objects = {
       tos: ObjectStore.make({ now: time.unsafeNow }),
       bos: ObjectStore.make({ now: time.unsafeNow })
@@ -214,7 +233,11 @@ export const make = (options: Options = {}): Effect.Effect<Service, HttpServerEr
       advance: time.advance,
       faults: {
         counts: Effect.sync(faults.counts),
-        set: (spec) => Effect.try({ try: () => faults.set(spec), catch: (error) => error }).pipe(Effect.orDie)
+        set: (spec) =>
+          Effect.try({
+            try: () => faults.set(spec),
+            catch: (error) => new InvalidOptions({ message: (error as Error).message })
+          })
       },
       context
     })
@@ -238,7 +261,7 @@ export const make = (options: Options = {}): Effect.Effect<Service, HttpServerEr
  * @since 0.1.0
  * @category layers
  */
-export const layer = (options?: Options): Layer.Layer<Emulator, HttpServerError.ServeError> =>
+export const layer = (options?: Options): Layer.Layer<Emulator, HttpServerError.ServeError | InvalidOptions> =>
   Layer.scoped(Emulator, make(options))
 
 /**
@@ -251,7 +274,7 @@ export const layer = (options?: Options): Layer.Layer<Emulator, HttpServerError.
  */
 export const layerConfig = (
   options: Options = {}
-): Layer.Layer<Emulator, HttpServerError.ServeError | ConfigError.ConfigError> =>
+): Layer.Layer<Emulator, HttpServerError.ServeError | InvalidOptions | ConfigError.ConfigError> =>
   Layer.scoped(
     Emulator,
     Effect.flatMap(Credentials.config, (env) =>

@@ -96,11 +96,13 @@ describe("Emulator.layer", () => {
       )
     ))
 
-  it.scoped("an unknown fault profile is a defect naming the known profiles", () =>
+  it.scoped("rejects unworkable options with InvalidOptions", () =>
     Effect.gen(function*() {
-      const exit = yield* Effect.exit(Emulator.make({ faults: "typo" }))
-      assert.isTrue(exit._tag === "Failure")
-      assert.include(String(exit._tag === "Failure" ? exit.cause : ""), "known profiles")
+      const profile = yield* Effect.flip(Emulator.make({ faults: "typo" }))
+      assert.strictEqual(profile._tag, "InvalidOptions")
+      assert.include(profile.message, "known profiles: none, flaky")
+      const scale = yield* Effect.flip(Emulator.make({ timeScale: 0 }))
+      assert.include(scale.message, "time scale must be a positive number")
     }))
 
   it.scoped("counts the faults it injects", () =>
