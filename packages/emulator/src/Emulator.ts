@@ -119,6 +119,13 @@ export interface Service {
   readonly now: Effect.Effect<number>
   /** Moves emulated time forward by `duration`, on top of the (scaled) `Clock`. */
   readonly advance: (duration: Duration.DurationInput) => Effect.Effect<void>
+  /** Requests received so far, per service (faulted ones included). */
+  readonly requests: Effect.Effect<{ readonly [K in ServiceName]: number }>
+  /**
+   * Client connections open right now, over all five services. After a client's scope closes this should be
+   * back to what it was before, which is how a test proves no socket leaked.
+   */
+  readonly openConnections: Effect.Effect<number>
   readonly faults: {
     readonly counts: Effect.Effect<FaultCounts>
     /** Replaces the fault configuration from now on (a profile name or a spec). */
@@ -212,11 +219,16 @@ export const make = (
       bos: yield* BosSurface.make(context)
     }
     const urls: Record<string, string> = {}
+    const listening: Array<Servers.Listening> = []
+    const requests = { ark: 0, tos: 0, moonshot: 0, qianfan: 0, bos: 0 }
     for (const [index, name] of services.entries()) {
-      urls[name] = yield* Servers.listen(faults.wrap(name, surfaces[name].app), {
+      const counted = Effect.zipRight(Effect.sync(() => requests[name]++), surfaces[name].app)
+      const server = yield* Servers.listen(faults.wrap(name, counted), {
         host,
         port: firstPort === 0 ? 0 : firstPort + index
       })
+      urls[name] = server.url
+      listening.push(server)
     }
     return Emulator.of({
       urls: urls as Urls,
@@ -231,6 +243,8 @@ export const make = (
       },
       now: time.now,
       advance: time.advance,
+      requests: Effect.sync(() => ({ ...requests })),
+      openConnections: Effect.sync(() => listening.reduce((n, server) => n + server.openConnections(), 0)),
       faults: {
         counts: Effect.sync(faults.counts),
         set: (spec) =>

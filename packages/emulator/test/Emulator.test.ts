@@ -1,6 +1,7 @@
 import * as HttpServerResponse from "@effect/platform/HttpServerResponse"
 import { assert, describe, it, layer } from "@effect/vitest"
 import { Clock, ConfigProvider, Effect, Layer, TestClock } from "effect"
+import * as Http from "node:http"
 import * as Net from "node:net"
 import * as Emulator from "../src/Emulator.js"
 import * as Ids from "../src/internal/Ids.js"
@@ -118,6 +119,66 @@ describe("Emulator.layer", () => {
     }))
 })
 
+describe("Emulator under faults", () => {
+  it.scoped("lost-create: the batch is created although its response never arrives", () =>
+    Effect.gen(function*() {
+      const emulator = yield* Emulator.make({ faults: "lost-create" })
+      const base = emulator.urls.moonshot
+      const auth = { authorization: `Bearer ${emulator.credentials.moonshot.apiKey}` }
+      const form = new FormData()
+      form.append("purpose", "batch")
+      const line = {
+        custom_id: "r1",
+        method: "POST",
+        url: "/v1/chat/completions",
+        body: { model: "kimi-k2.6", messages: [{ role: "user", content: "hi" }] }
+      }
+      form.append("file", new File([JSON.stringify(line) + "\n"], "input.jsonl"))
+      const upload = yield* get(`${base}/v1/files`, { method: "POST", headers: auth, body: form })
+      const create = yield* Effect.either(Effect.tryPromise(() =>
+        fetch(`${base}/v1/batches`, {
+          method: "POST",
+          headers: { ...auth, "content-type": "application/json" },
+          body: JSON.stringify({
+            input_file_id: JSON.parse(upload.text).id,
+            endpoint: "/v1/chat/completions",
+            completion_window: "24h"
+          })
+        })
+      ))
+      assert.strictEqual(create._tag, "Left")
+      const listed = JSON.parse((yield* get(`${base}/v1/batches`, { headers: auth })).text)
+      assert.strictEqual(listed.data.length, 1)
+      assert.strictEqual((yield* emulator.faults.counts).lostResponse, 1)
+      assert.strictEqual((yield* emulator.requests).moonshot, 3)
+    }))
+})
+
+describe("Emulator connections", () => {
+  it.scoped("counts open client sockets, back to zero once the client closes them", () =>
+    Effect.gen(function*() {
+      const emulator = yield* Emulator.make()
+      assert.strictEqual(yield* emulator.openConnections, 0)
+      const agent = new Http.Agent({ keepAlive: true })
+      yield* Effect.async<void>((resume) => {
+        Http.get(`${emulator.urls.tos}/`, { agent }, (response) => {
+          response.resume()
+          response.on("end", () => resume(Effect.void))
+        })
+      })
+      assert.strictEqual(yield* emulator.openConnections, 1)
+      agent.destroy()
+      const settled = yield* Effect.promise(async () => {
+        for (let i = 0; i < 200; i++) {
+          if ((await Effect.runPromise(emulator.openConnections)) === 0) return true
+          await new Promise((r) => setTimeout(r, 10))
+        }
+        return false
+      })
+      assert.isTrue(settled)
+    }))
+})
+
 describe("Emulated time", () => {
   it.scoped("follows the TestClock of the fiber that builds it, scaled", () =>
     Effect.gen(function*() {
@@ -131,7 +192,7 @@ describe("Emulated time", () => {
 
   it.scoped("request handlers run on the builder's TestClock", () =>
     Effect.gen(function*() {
-      const url = yield* Servers.listen(
+      const { url } = yield* Servers.listen(
         Effect.map(Clock.currentTimeMillis, (now) => HttpServerResponse.text(String(now))),
         { host: "127.0.0.1", port: 0 }
       )

@@ -66,7 +66,7 @@ const serve = (injector: Faults.Injector, service: ServiceName = "tos") =>
         )
         : HttpServerResponse.uint8Array(payloadBytes, { contentType: "text/plain" })
     })
-    const url = yield* Servers.listen(injector.wrap(service, app), { host: "127.0.0.1", port: 0 })
+    const { url } = yield* Servers.listen(injector.wrap(service, app), { host: "127.0.0.1", port: 0 })
     return { url, handled }
   })
 
