@@ -95,4 +95,17 @@ describe("Cli.parseArgs", () => {
     }
     assert.strictEqual(Cli.parseArgs(["--help"]), Cli.usage)
   })
+
+  it("takes a JSON fault spec and explains a bad one", () => {
+    const spec = { rules: [{ kind: "throttle", rate: 0.5, services: ["moonshot"], match: "^GET " }], maxFaults: 3 }
+    assert.deepStrictEqual(Cli.parseArgs(["--faults", JSON.stringify(spec)]), { faults: spec })
+    const bad = Cli.parseArgs(["--faults", JSON.stringify({ rules: [{ kind: "explode", rate: 2 }] })])
+    assert.isString(bad)
+    assert.include(bad, "Invalid fault spec")
+    assert.include(bad, "kind")
+    assert.include(
+      Cli.parseArgs(["--faults", `{"rules":[{"kind":"reset","rate":1,"match":"("}]}`]) as string,
+      "not a regular expression"
+    )
+  })
 })

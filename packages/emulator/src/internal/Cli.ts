@@ -9,7 +9,7 @@ export interface CliOptions {
   readonly host?: string
   readonly port?: number
   readonly timeScale?: number
-  readonly faults?: string
+  readonly faults?: string | Faults.FaultSpec
   readonly seed?: number
 }
 
@@ -26,7 +26,7 @@ export const parseArgs = (argv: ReadonlyArray<string>): CliOptions | string => {
     host?: string
     port?: number
     timeScale?: number
-    faults?: string
+    faults?: string | Faults.FaultSpec
     seed?: number
   } = {}
   const args = argv.filter((arg) => arg !== "--")
@@ -60,12 +60,18 @@ export const parseArgs = (argv: ReadonlyArray<string>): CliOptions | string => {
         options.timeScale = scale
         break
       }
-      case "--faults":
-        if (!profiles.includes(value)) {
-          return `Unknown fault profile "${value}"; known profiles: ${profiles.join(", ")}`
+      case "--faults": {
+        if (value.trimStart().startsWith("{")) {
+          const spec = Faults.parseSpec(value)
+          if (typeof spec === "string") return spec
+          options.faults = spec
+        } else if (profiles.includes(value)) {
+          options.faults = value
+        } else {
+          return `Unknown fault profile "${value}"; known profiles: ${profiles.join(", ")} (or a JSON spec)`
         }
-        options.faults = value
         break
+      }
       case "--seed": {
         const seed = number(0, true)
         if (typeof seed === "string") return seed

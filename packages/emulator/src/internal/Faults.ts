@@ -11,6 +11,9 @@ import * as NodeHttpServerRequest from "@effect/platform-node/NodeHttpServerRequ
 import * as HttpServerRequest from "@effect/platform/HttpServerRequest"
 import * as HttpServerResponse from "@effect/platform/HttpServerResponse"
 import * as Effect from "effect/Effect"
+import * as Either from "effect/Either"
+import * as ParseResult from "effect/ParseResult"
+import * as Schema from "effect/Schema"
 import * as Stream from "effect/Stream"
 import type * as Http from "node:http"
 import type { FaultCounts, FaultKind, Faults, ServiceName } from "./Context.js"
@@ -59,6 +62,46 @@ export interface FaultSpec {
   readonly maxConsecutive?: number
   /** Stop injecting after this many faults in total. */
   readonly maxFaults?: number
+}
+
+const Rate = Schema.Number.pipe(Schema.between(0, 1))
+const Count = Schema.Number.pipe(Schema.int(), Schema.positive())
+
+/** A rule as JSON (the CLI's `--faults '{"rules":[...]}'`); `match` is a regular expression source. */
+export const FaultRuleJson = Schema.Struct({
+  kind: Schema.Literal("serverError", "throttle", "reset", "truncate", "slowBody", "latency", "lostResponse"),
+  rate: Rate,
+  services: Schema.optionalWith(Schema.Array(Schema.Literal("ark", "tos", "moonshot", "qianfan", "bos")), {
+    exact: true
+  }),
+  match: Schema.optionalWith(Schema.String, { exact: true }),
+  burst: Schema.optionalWith(Count, { exact: true }),
+  limit: Schema.optionalWith(Count, { exact: true }),
+  status: Schema.optionalWith(Schema.Number.pipe(Schema.int(), Schema.between(500, 599)), { exact: true }),
+  retryAfterSeconds: Schema.optionalWith(Schema.Number.pipe(Schema.int(), Schema.nonNegative()), { exact: true }),
+  delayMs: Schema.optionalWith(Schema.Number.pipe(Schema.nonNegative()), { exact: true })
+})
+
+/** A fault spec as JSON. */
+export const FaultSpecJson = Schema.Struct({
+  rules: Schema.Array(FaultRuleJson),
+  maxConsecutive: Schema.optionalWith(Count, { exact: true }),
+  maxFaults: Schema.optionalWith(Schema.Number.pipe(Schema.int(), Schema.nonNegative()), { exact: true })
+})
+
+/** Parses a JSON fault spec, or says what is wrong with it. */
+export const parseSpec = (json: string): FaultSpec | string => {
+  const decoded = Schema.decodeUnknownEither(Schema.parseJson(FaultSpecJson))(json)
+  if (Either.isLeft(decoded)) return `Invalid fault spec: ${ParseResult.TreeFormatter.formatErrorSync(decoded.left)}`
+  for (const rule of decoded.right.rules) {
+    if (rule.match === undefined) continue
+    try {
+      new RegExp(rule.match)
+    } catch {
+      return `Invalid fault spec: "${rule.match}" is not a regular expression`
+    }
+  }
+  return decoded.right
 }
 
 /** Routes that create a batch job: losing their response is the case idempotent clients must survive. */
