@@ -1,0 +1,357 @@
+import { Batch } from "@barge/core"
+import { Emulator } from "@barge/emulator"
+import { Errors, QianfanBatch } from "@barge/qianfan"
+import { NodeHttpClient } from "@effect/platform-node"
+import { assert, describe, it } from "@effect/vitest"
+import { Chunk, Effect, Either, Exit, Fiber, Layer, Option, Redacted, Schedule, Stream, TestClock } from "effect"
+import type { Duration, Scope } from "effect"
+
+const bucket = "barge"
+
+type Overrides = Partial<Omit<QianfanBatch.Options, "accessKeyId" | "secretAccessKey">> & {
+  readonly secret?: string
+}
+
+/** The service pointed at the emulator's Qianfan and BOS. Long timeouts: TestClock jumps must not cut requests. */
+const client = (overrides: Overrides = {}) =>
+  Layer.unwrapEffect(Effect.map(Emulator.Emulator, (emulator) =>
+    QianfanBatch.layer({
+      accessKeyId: Redacted.make(emulator.credentials.bce.accessKeyId),
+      secretAccessKey: Redacted.make(overrides.secret ?? emulator.credentials.bce.secretAccessKey),
+      endpoint: emulator.urls.qianfan,
+      bosEndpoint: emulator.urls.bos,
+      bucket,
+      timeout: "1000 days",
+      retry: { schedule: Schedule.spaced("1 second").pipe(Schedule.compose(Schedule.recurs(3))) },
+      ...overrides
+    })))
+
+type Env = QianfanBatch.QianfanBatch | Emulator.Emulator
+
+const run = <A, E>(
+  effect: Effect.Effect<A, E, Env | Scope.Scope>,
+  options: { readonly emulator?: Emulator.Options; readonly client?: Overrides } = {}
+) =>
+  effect.pipe(
+    Effect.provide(client(options.client)),
+    Effect.provide(
+      Emulator.layer({
+        processing: { queuedFor: "10 seconds", perRequest: "1 second", finalizingFor: "5 seconds" },
+        ...options.emulator
+      })
+    ),
+    Effect.provide(NodeHttpClient.layerUndici),
+    Effect.scoped
+  )
+
+/** Runs `effect` while moving the TestClock in steps, giving real HTTP a moment between steps. */
+const drive = <A, E, R>(effect: Effect.Effect<A, E, R>, step: Duration.DurationInput = "5 seconds") =>
+  Effect.gen(function*() {
+    const fiber = yield* Effect.fork(effect)
+    for (let i = 0; i < 2000; i++) {
+      const exit = yield* Fiber.poll(fiber)
+      if (Option.isSome(exit)) return yield* exit.value
+      yield* TestClock.adjust(step)
+      yield* Effect.promise(() => new Promise((resolve) => setTimeout(resolve, 2)))
+    }
+    return yield* Effect.dieMessage("drive: the effect did not finish")
+  })
+
+const queries = (n: number, failing: ReadonlyArray<number> = []) =>
+  Array.from({ length: n }, (_, i) => ({
+    id: `q${i + 1}`,
+    query: failing.includes(i + 1) ? `fail ${Emulator.failMarker}]]` : `question ${i + 1}`
+  }))
+
+const service = QianfanBatch.QianfanBatch
+const model = { endpoint: "ernie-4.0-8k" } as const
+
+describe("QianfanBatch", () => {
+  it.effect("submits, awaits with polling on the TestClock, and reads every result", () =>
+    run(Effect.gen(function*() {
+      const qianfan = yield* service
+      const submission = yield* qianfan.submit(queries(4, [3]), { model, inferenceParams: { temperature: 0.2 } })
+      assert.lengthOf(submission.taskIds, 1)
+      assert.strictEqual(submission.lines, 4)
+      assert.strictEqual(submission.attached, 0)
+      const [task] = yield* drive(qianfan.await(submission))
+      assert.strictEqual(task.runStatus, "Done")
+      assert.strictEqual(task.progress, 4)
+      const results = Chunk.toReadonlyArray(yield* Stream.runCollect(qianfan.results(submission)))
+      assert.deepStrictEqual(results.map((r) => r.customId).sort(), ["q1", "q2", "q3", "q4"])
+      const q1 = results.find((r) => r.customId === "q1")!
+      assert.strictEqual(q1._tag, "Succeeded")
+      if (q1._tag === "Succeeded") {
+        assert.strictEqual(q1.response.choices[0]!.message.content, Emulator.expectedContent("q1", "question 1"))
+        assert.isAbove(q1.response.usage!.total_tokens, 0)
+      }
+      const q3 = results.find((r) => r.customId === "q3")!
+      assert.strictEqual(q3._tag, "Failed")
+      if (q3._tag === "Failed") assert.match(q3.error.code, /^\d+$/)
+    })))
+
+  it.effect("splits input into several files and tasks within the limits and reads them all back", () =>
+    run(
+      Effect.gen(function*() {
+        const qianfan = yield* service
+        const emulator = yield* Emulator.Emulator
+        // Each line is about 35 bytes: 2 lines per file, 2 files per task → 10 lines make 3 tasks.
+        const submission = yield* qianfan.submit(queries(10), { model })
+        assert.lengthOf(submission.taskIds, 3)
+        const inputs = emulator.state.objects.bos.list(bucket, `barge/input/${submission.hash}/`)
+        assert.deepStrictEqual(
+          inputs.map((o) => o.key.slice(`barge/input/${submission.hash}/`.length)),
+          [
+            "task-000/part-0000.jsonl",
+            "task-000/part-0001.jsonl",
+            "task-001/part-0000.jsonl",
+            "task-001/part-0001.jsonl",
+            "task-002/part-0000.jsonl"
+          ]
+        )
+        yield* drive(qianfan.await(submission))
+        const ids = Chunk.toReadonlyArray(yield* Stream.runCollect(qianfan.results(submission))).map((r) => r.customId)
+        assert.deepStrictEqual([...ids].sort(), queries(10).map((q) => q.id).sort())
+      }),
+      { client: { limits: { maxBytesPerFile: 80, maxFilesPerTask: 2, maxBytesPerTask: 1000 } } }
+    ))
+
+  it.effect("submitting the same input again attaches to the existing tasks instead of creating new ones", () =>
+    run(
+      Effect.gen(function*() {
+        const qianfan = yield* service
+        const emulator = yield* Emulator.Emulator
+        const first = yield* qianfan.submit(queries(6), { model })
+        const again = yield* qianfan.submit(queries(6), { model })
+        assert.deepStrictEqual(again.taskIds, first.taskIds)
+        assert.strictEqual(again.attached, first.taskIds.length)
+        assert.strictEqual(emulator.state.qianfan.tasks.size, first.taskIds.length)
+        const other = yield* qianfan.submit(queries(6), { model: { endpoint: "ernie-x1-turbo-32k" } })
+        assert.notDeepEqual(other.taskIds, first.taskIds)
+      }),
+      { client: { limits: { maxBytesPerFile: 80, maxFilesPerTask: 2, maxBytesPerTask: 1000 } } }
+    ))
+
+  it.effect("re-attaches to the task when the create response is lost", () =>
+    run(
+      Effect.gen(function*() {
+        const qianfan = yield* service
+        const emulator = yield* Emulator.Emulator
+        const submission = yield* qianfan.submit(queries(3), { model })
+        assert.strictEqual((yield* emulator.faults.counts).lostResponse, 1)
+        assert.strictEqual(emulator.state.qianfan.tasks.size, 1)
+        assert.deepStrictEqual([...submission.taskIds], [...emulator.state.qianfan.tasks.keys()])
+      }),
+      { emulator: { faults: "lost-create" } }
+    ))
+
+  it.effect("rejects bad input before anything is sent, naming every line and rule", () =>
+    run(Effect.gen(function*() {
+      const qianfan = yield* service
+      const emulator = yield* Emulator.Emulator
+      const error = yield* Effect.flip(qianfan.submit([
+        { id: "a", query: "fine" },
+        { id: "a", query: "duplicate" },
+        { id: "b" },
+        { query: "no id" }
+      ], { model }))
+      assert.strictEqual(error._tag, "InputValidationError")
+      if (error._tag === "InputValidationError") {
+        assert.deepStrictEqual(error.issues.map((i) => [i.lineNumber, i.rule]), [
+          [2, "duplicate-id"],
+          [3, "shape"],
+          [4, "id"]
+        ])
+      }
+      const both = yield* Effect.flip(
+        qianfan.submit(queries(1), { model: { endpoint: "a", modelId: "b" } as unknown as QianfanBatch.ModelRef })
+      )
+      assert.strictEqual(both._tag, "InputValidationError")
+      assert.deepStrictEqual(emulator.state.objects.bos.list(bucket, ""), [])
+      assert.strictEqual(emulator.state.qianfan.tasks.size, 0)
+    })))
+
+  it.effect("reads the role data format and creates with modelId", () =>
+    run(Effect.gen(function*() {
+      const qianfan = yield* service
+      const emulator = yield* Emulator.Emulator
+      const submission = yield* qianfan.submit(
+        [{ id: "r1", messages: [{ role: "user", content: "hello" }] }],
+        { model: { modelId: "amv-irrrsmxabb6r" }, dataFormat: "role", completionWindow: "24h" }
+      )
+      const task = emulator.state.qianfan.tasks.get(submission.taskIds[0])!
+      assert.strictEqual(task.modelId, "amv-irrrsmxabb6r")
+      assert.strictEqual(task.dataFormat, "role")
+      yield* drive(qianfan.await(submission))
+      const [result] = Chunk.toReadonlyArray(yield* Stream.runCollect(qianfan.results(submission)))
+      assert.strictEqual(result!._tag, "Succeeded")
+    })))
+
+  it.effect("watches each status change with its progress until Done", () =>
+    run(Effect.gen(function*() {
+      const qianfan = yield* service
+      const submission = yield* qianfan.submit(queries(30), { model })
+      const seen = Chunk.toReadonlyArray(
+        yield* drive(
+          Stream.runCollect(qianfan.watch(submission, { schedule: Schedule.spaced("5 seconds") })),
+          "5 seconds"
+        )
+      )
+      assert.strictEqual(seen[0]!.runStatus, "Queuing")
+      assert.strictEqual(seen[seen.length - 1]!.runStatus, "Done")
+      assert.isTrue(seen.some((t) => t.runStatus === "Running" && (t.progress ?? 0) > 0))
+      const progress = seen.map((t) => t.progress ?? 0)
+      assert.deepStrictEqual(progress, [...progress].sort((a, b) => a - b))
+    })))
+
+  it.effect("await fails with the task when it is stopped, expired or failed", () =>
+    run(Effect.gen(function*() {
+      const qianfan = yield* service
+      const emulator = yield* Emulator.Emulator
+      const stopped = yield* qianfan.submit(queries(20), { model })
+      yield* qianfan.stopTask(stopped.taskIds[0])
+      const stopError = yield* Effect.flip(drive(qianfan.await(stopped)))
+      assert.strictEqual(stopError._tag, "TaskStopped")
+      if (stopError._tag === "TaskStopped") assert.strictEqual(stopError.task.runStatus, "Stopped")
+      const refused = yield* Effect.flip(qianfan.stopTask(stopped.taskIds[0]))
+      assert.strictEqual(refused._tag, "StopRefused")
+
+      // 4000 lines at 1 s each cannot finish inside a 1 h window.
+      const expiring = yield* qianfan.submit(queries(4000).map((q) => ({ ...q, id: `x-${q.id}` })), {
+        model,
+        completionWindow: "1h"
+      })
+      yield* emulator.advance("2 hours")
+      const expired = yield* Effect.flip(qianfan.await(expiring))
+      assert.strictEqual(expired._tag, "TaskExpired")
+
+      // A task over input that breaks the format's rules fails at the provider.
+      const broken = new TextEncoder().encode("{\"id\":\"1\",\"query\":\"a\"}\n{\"id\":\"1\",\"query\":\"b\"}\n")
+      yield* qianfan.storage.put("raw/in/a.jsonl", Stream.make(broken), { contentLength: broken.length })
+      const taskId = yield* qianfan.createTask({
+        name: "broken-input",
+        endpoint: "ernie-4.0-8k",
+        inferenceParams: {},
+        inputBosUri: `bos:/${bucket}/raw/in/`,
+        outputBosUri: `bos:/${bucket}/raw/out/`
+      })
+      const failed = yield* Effect.flip(drive(qianfan.await(taskId)))
+      assert.strictEqual(failed._tag, "TaskFailed")
+      if (failed._tag === "TaskFailed") {
+        assert.isNumber(failed.task.errorCode)
+        assert.include(failed.message, "repeats the id")
+      }
+    })))
+
+  it.effect("lists tasks page by page with runStatus filters", () =>
+    run(Effect.gen(function*() {
+      const qianfan = yield* service
+      const ids: Array<string> = []
+      for (let i = 0; i < 5; i++) {
+        ids.push((yield* qianfan.submit([{ id: `only-${i}`, query: "x" }], { model })).taskIds[0])
+      }
+      const listed = Chunk.toReadonlyArray(yield* Stream.runCollect(qianfan.listTasks({ pageSize: 2 })))
+      assert.deepStrictEqual(listed.map((t) => t.taskId), [...ids].reverse())
+      yield* qianfan.stopTask(ids[2]!)
+      const stopping = Chunk.toReadonlyArray(
+        yield* Stream.runCollect(qianfan.listTasks({ runStatus: ["Stopping", "Stopped"], pageSize: 1 }))
+      )
+      assert.deepStrictEqual(stopping.map((t) => t.taskId), [ids[2]])
+    })))
+
+  it.effect("maps the BCE error envelope to typed errors", () =>
+    run(Effect.gen(function*() {
+      const qianfan = yield* service
+      const notFound = yield* Effect.flip(qianfan.describeTask("infer-doesnotexist"))
+      assert.strictEqual(notFound._tag, "NotFound")
+      if (notFound._tag === "NotFound") {
+        assert.strictEqual(notFound.code, "ResourceNotFound")
+        assert.isString(notFound.requestId)
+      }
+      const invalid = yield* Effect.flip(qianfan.createTask({
+        name: "bad-model",
+        endpoint: "no-such-model",
+        inferenceParams: {},
+        inputBosUri: `bos:/${bucket}/nothing/`,
+        outputBosUri: `bos:/${bucket}/out/`
+      }))
+      assert.strictEqual(invalid._tag, "InvalidParameter")
+
+      for (let i = 0; i < 20; i++) yield* qianfan.submit([{ id: `busy-${i}`, query: "x" }], { model })
+      const limited = yield* Effect.flip(qianfan.submit([{ id: "one-too-many", query: "x" }], { model }))
+      assert.strictEqual(limited._tag, "TaskRunningNumberExceedLimit")
+      if (limited._tag === "TaskRunningNumberExceedLimit") assert.strictEqual(limited.limit, 20)
+    })))
+
+  it.effect("a wrong secret is an AuthenticationError that never shows the secret", () =>
+    run(
+      Effect.gen(function*() {
+        const qianfan = yield* service
+        const error = yield* Effect.flip(qianfan.describeTask("infer-x"))
+        assert.strictEqual(error._tag, "AuthenticationError")
+        if (error._tag === "AuthenticationError") assert.strictEqual(error.code, "SignatureDoesNotMatch")
+        assert.notInclude(JSON.stringify(error) + error.message, "wrong-secret-value")
+      }),
+      { client: { secret: "wrong-secret-value" } }
+    ))
+
+  it.effect("results resume a truncated download without losing or repeating a line", () =>
+    run(
+      Effect.gen(function*() {
+        const qianfan = yield* service
+        const submission = yield* qianfan.submit(queries(40), { model })
+        yield* drive(qianfan.await(submission), "10 seconds")
+        const emulator = yield* Emulator.Emulator
+        yield* emulator.faults.set({
+          rules: [{ kind: "truncate", rate: 1, services: ["bos"], match: "^GET /v1/barge/barge/output/", limit: 2 }]
+        })
+        const results = Chunk.toReadonlyArray(yield* drive(Stream.runCollect(qianfan.results(submission)), "1 second"))
+        assert.strictEqual((yield* emulator.faults.counts).truncate, 2)
+        assert.deepStrictEqual(results.map((r) => r.customId), queries(40).map((q) => q.id))
+      })
+    ))
+
+  it.effect("stores objects in BOS: put from a stream, ranged get, head, list, delete", () =>
+    run(Effect.gen(function*() {
+      const { storage } = yield* service
+      const bytes = new TextEncoder().encode("0123456789")
+      yield* storage.put("s/a.txt", Stream.make(bytes.subarray(0, 4), bytes.subarray(4)), { contentLength: 10 })
+      yield* storage.put("s/b.txt", Stream.make(bytes), { contentLength: 10 })
+      const ranged = yield* Stream.runCollect(storage.get("s/a.txt", { range: { start: 3, end: 5 } })).pipe(
+        Effect.map((chunks) => new TextDecoder().decode(Buffer.concat(Chunk.toReadonlyArray(chunks))))
+      )
+      assert.strictEqual(ranged, "345")
+      const head = yield* storage.head("s/a.txt")
+      assert.strictEqual(Option.getOrThrow(head).size, 10)
+      const listed = Chunk.toReadonlyArray(yield* Stream.runCollect(storage.list("s/"))).map((o) => o.key)
+      assert.deepStrictEqual(listed, ["s/a.txt", "s/b.txt"])
+      yield* storage.delete("s/a.txt")
+      yield* storage.delete("s/a.txt")
+      assert.isTrue(Option.isNone(yield* storage.head("s/a.txt")))
+      const missing = yield* Effect.flip(Stream.runDrain(storage.get("s/a.txt")))
+      assert.strictEqual(missing._tag, "NotFound")
+    })))
+
+  it.effect("layerConfig fails naming the missing variable", () =>
+    Effect.gen(function*() {
+      const exit = yield* Effect.exit(
+        Effect.provide(QianfanBatch.QianfanBatch, QianfanBatch.layerConfig()).pipe(
+          Effect.provide(NodeHttpClient.layerUndici)
+        )
+      )
+      assert.isTrue(Exit.isFailure(exit))
+      assert.include(String(Exit.isFailure(exit) ? exit.cause : ""), "QIANFAN_ACCESS_KEY")
+    }))
+
+  it("maps an ERNIE output line and an error line to results", () => {
+    const ok = QianfanBatch.toResult({
+      id: "1",
+      output: { id: "as-1", result: "hi", usage: { prompt_tokens: 1, completion_tokens: 1, total_tokens: 2 } }
+    })
+    assert.strictEqual(ok._tag, "Succeeded")
+    const failed = QianfanBatch.toResult({ id: 2, output: { error_code: 336003, error_msg: "bad" } })
+    assert.deepStrictEqual(failed._tag === "Failed" ? [failed.customId, failed.error.code] : [], ["2", "336003"])
+    assert.isTrue(Either.isRight(Either.right(Batch.isTerminal("completed"))))
+    assert.strictEqual(new Errors.StopRefused({ taskId: "t" })._tag, "StopRefused")
+  })
+})
