@@ -1,6 +1,6 @@
 import * as HttpServerResponse from "@effect/platform/HttpServerResponse"
 import { assert, describe, it, layer } from "@effect/vitest"
-import { Clock, ConfigProvider, Effect, Layer, TestClock } from "effect"
+import { Clock, ConfigProvider, Duration, Effect, Layer, TestClock } from "effect"
 import * as Http from "node:http"
 import * as Net from "node:net"
 import * as Emulator from "../src/Emulator.js"
@@ -96,6 +96,20 @@ describe("Emulator.layer", () => {
         )
       )
     ))
+
+  it.scoped("hands models and processing overrides to the surfaces, keeping the other defaults", () =>
+    Effect.gen(function*() {
+      const emulator = yield* Emulator.make({
+        models: { moonshot: ["kimi-test"] },
+        processing: { perRequest: "1 second" }
+      })
+      const { models, processing } = emulator.context
+      assert.deepStrictEqual(models.moonshot, ["kimi-test"])
+      assert.isTrue(models.ark.some((m) => m.name === "doubao-pro-32k" && m.versions.includes("240615")))
+      assert.includeMembers([...models.qianfan], ["ernie-4.0-8k", "ernie-x1-turbo-32k"])
+      assert.strictEqual(Duration.toMillis(processing.perRequest), 1_000)
+      assert.strictEqual(Duration.toMillis(processing.queuedFor), 2_000)
+    }))
 
   it.scoped("rejects unworkable options with InvalidOptions", () =>
     Effect.gen(function*() {
