@@ -426,6 +426,147 @@ export const toResult = (line: Wire.ResultLine): Batch.BatchResult => {
   }
 }
 
+// ---------------------------------------------------------------------------------------------------------------
+// Validation before upload (shared with the mock)
+// ---------------------------------------------------------------------------------------------------------------
+
+const checkParameters = (profile: Profile, window: string, metadata: Readonly<Record<string, string>>) => {
+  const issues: Array<{ lineNumber: number; rule: string; message: string }> = []
+  const windowProblem = profile.completionWindow.check(window)
+  if (windowProblem !== undefined) issues.push({ lineNumber: 0, rule: "completion-window", message: windowProblem })
+  const entries = Object.entries(metadata)
+  const limits = profile.limits
+  if (entries.length > limits.metadataPairs) {
+    issues.push({
+      lineNumber: 0,
+      rule: "metadata",
+      message: `metadata has ${entries.length} pairs with the idempotency key; the limit is ${limits.metadataPairs}`
+    })
+  }
+  for (const [key, value] of entries) {
+    if (key.length > limits.metadataKeyLength || value.length > limits.metadataValueLength) {
+      issues.push({
+        lineNumber: 0,
+        rule: "metadata",
+        message:
+          `metadata "${key}" exceeds ${limits.metadataKeyLength} key / ${limits.metadataValueLength} value characters`
+      })
+    }
+  }
+  return issues
+}
+
+/**
+ * Everything `submit` checks before any network call, in one streaming pass over the input: each line (JSON;
+ * `custom_id`, `method`, `url`, `body` present; unique ids; one model), the file (`.jsonl`, non-empty, within the
+ * profile's size and request limits), the completion window and the metadata. Every problem is reported at once.
+ * Also returns the idempotency key (default: the SHA-256 of the bytes) and the metadata that carries it.
+ *
+ * @since 0.1.0
+ * @category validation
+ */
+export const validate = <E, R>(
+  profile: Profile,
+  filename: string,
+  bytes: Stream.Stream<Uint8Array, E, R>,
+  options?: SubmitOptions
+): Effect.Effect<
+  {
+    readonly bytes: number
+    readonly requests: number
+    readonly key: string
+    readonly window: string
+    readonly metadata: Record<string, string>
+  },
+  E | Jsonl.JsonlError | Batch.InputValidationError,
+  R
+> =>
+  Effect.gen(function*() {
+    const checked = yield* InputCheck.check(filename, bytes, {
+      endpoint: profile.endpoint,
+      maxFileBytes: profile.limits.maxFileBytes,
+      maxRequests: profile.limits.maxRequests
+    })
+    const key = options?.idempotencyKey ?? `sha256:${checked.sha256}`
+    const window = options?.completionWindow ?? profile.completionWindow.default
+    const metadata = { ...options?.metadata, [idempotencyMetadataKey]: key }
+    const issues = [...checked.issues, ...checkParameters(profile, window, metadata)]
+    if (Arr.isNonEmptyReadonlyArray(issues)) return yield* new Batch.InputValidationError({ issues })
+    return { bytes: checked.bytes, requests: checked.requests, key, window, metadata }
+  })
+
+// ---------------------------------------------------------------------------------------------------------------
+// Polling (shared with the mock)
+// ---------------------------------------------------------------------------------------------------------------
+
+/**
+ * Polls `retrieve` on `schedule`, emitting every change of status or counts and ending with the final status.
+ * Fails with {@link AwaitTimedOut} once the batch is `expiryGrace` past `expires_at` without the provider ending it.
+ *
+ * @since 0.1.0
+ * @category polling
+ */
+export const watchWith = <E>(
+  provider: string,
+  retrieve: (batchId: string) => Effect.Effect<Wire.Batch, E>,
+  batchId: string,
+  options?: PollOptions
+): Stream.Stream<Wire.Batch, E | AwaitTimedOut> => {
+  const grace = Duration.toMillis(Duration.decode(options?.expiryGrace ?? "1 hour"))
+  const poll = retrieve(batchId).pipe(
+    Effect.tap((batch) =>
+      Effect.flatMap(
+        Clock.currentTimeMillis,
+        (now) =>
+          !Wire.isTerminal(batch.status) && batch.expires_at != null && now > batch.expires_at * 1000 + grace
+            ? new AwaitTimedOut({ provider, batch, reason: "it is past expires_at and the provider has not ended it" })
+            : Effect.void
+      )
+    )
+  )
+  const same = (a: Wire.Batch, b: Wire.Batch) =>
+    a.status === b.status && a.counts.completed === b.counts.completed && a.counts.failed === b.counts.failed &&
+    a.counts.total === b.counts.total
+  return Stream.repeatEffectWithSchedule(poll, options?.schedule ?? defaultPollSchedule).pipe(
+    Stream.changesWith(same),
+    Stream.takeUntil((batch) => Wire.isTerminal(batch.status))
+  )
+}
+
+/**
+ * Polls until the batch is final: `completed` succeeds; `failed`, `expired` and `cancelled` fail with the typed
+ * error carrying the batch; a schedule that ends first fails with {@link AwaitTimedOut}.
+ *
+ * @since 0.1.0
+ * @category polling
+ */
+export const awaitWith = <E>(
+  provider: string,
+  retrieve: (batchId: string) => Effect.Effect<Wire.Batch, E>,
+  batchId: string,
+  options?: PollOptions
+): Effect.Effect<Wire.Batch, E | Errors.BatchEnded | AwaitTimedOut> =>
+  watchWith(provider, retrieve, batchId, options).pipe(
+    Stream.runLast,
+    Effect.flatMap((last): Effect.Effect<Wire.Batch, Errors.BatchEnded | AwaitTimedOut> => {
+      if (Option.isNone(last)) return Effect.dieMessage("watch ended without a single observation")
+      const batch = last.value
+      switch (batch.status) {
+        case "completed":
+          return Effect.succeed(batch)
+        case "failed":
+          return new Errors.BatchFailed({ provider, batch })
+        case "expired":
+          return new Errors.BatchExpired({ provider, batch })
+        case "cancelled":
+          return new Errors.BatchCancelled({ provider, batch })
+        default:
+          return new AwaitTimedOut({ provider, batch, reason: "the polling schedule ended" })
+      }
+    }),
+    Effect.withSpan(`${provider}.await`, { attributes: { "barge.batch": batchId } })
+  )
+
 /**
  * Builds a client for a profile on the ambient `HttpClient`.
  *
@@ -605,51 +746,16 @@ export const make = (options: Options): Effect.Effect<Client, never, HttpClient.
         Stream.runHead
       )
 
-    const checkParameters = (window: string, metadata: Readonly<Record<string, string>>) => {
-      const issues: Array<{ lineNumber: number; rule: string; message: string }> = []
-      const windowProblem = profile.completionWindow.check(window)
-      if (windowProblem !== undefined) issues.push({ lineNumber: 0, rule: "completion-window", message: windowProblem })
-      const entries = Object.entries(metadata)
-      const limits = profile.limits
-      if (entries.length > limits.metadataPairs) {
-        issues.push({
-          lineNumber: 0,
-          rule: "metadata",
-          message: `metadata has ${entries.length} pairs with the idempotency key; the limit is ${limits.metadataPairs}`
-        })
-      }
-      for (const [key, value] of entries) {
-        if (key.length > limits.metadataKeyLength || value.length > limits.metadataValueLength) {
-          issues.push({
-            lineNumber: 0,
-            rule: "metadata",
-            message:
-              `metadata "${key}" exceeds ${limits.metadataKeyLength} key / ${limits.metadataValueLength} value characters`
-          })
-        }
-      }
-      return issues
-    }
-
     const submit: Client["submit"] = (source, submitOptions) =>
       Effect.gen(function*() {
         const opened = yield* open(source)
-        const checked = yield* InputCheck.check(opened.filename, opened.bytes, {
-          endpoint: profile.endpoint,
-          maxFileBytes: profile.limits.maxFileBytes,
-          maxRequests: profile.limits.maxRequests
-        })
-        const key = submitOptions?.idempotencyKey ?? `sha256:${checked.sha256}`
-        const window = submitOptions?.completionWindow ?? profile.completionWindow.default
-        const metadata = { ...submitOptions?.metadata, [idempotencyMetadataKey]: key }
-        const issues = [...checked.issues, ...checkParameters(window, metadata)]
-        if (Arr.isNonEmptyReadonlyArray(issues)) return yield* new Batch.InputValidationError({ issues })
+        const { bytes, key, metadata, window } = yield* validate(profile, opened.filename, opened.bytes, submitOptions)
         const existing = yield* findByKey(key)
         if (Option.isSome(existing)) {
           yield* Effect.annotateCurrentSpan("barge.attached", true)
           return existing.value
         }
-        const file = yield* uploadOpened({ ...opened, size: checked.bytes }, "batch")
+        const file = yield* uploadOpened({ ...opened, size: bytes }, "batch")
         const attempts = Math.max(1, options.createAttempts ?? 3)
         const create = (attempt: number): Effect.Effect<Wire.Batch, Errors.MoonshotError> =>
           createBatch({ inputFileId: file.id, completionWindow: window, metadata }).pipe(
@@ -667,52 +773,9 @@ export const make = (options: Options): Effect.Effect<Client, never, HttpClient.
 
     // --- await / watch -----------------------------------------------------------------------------------------
 
-    const watch: Client["watch"] = (batchId, pollOptions) => {
-      const grace = Duration.toMillis(Duration.decode(pollOptions?.expiryGrace ?? "1 hour"))
-      const poll = retrieveBatch(batchId).pipe(
-        Effect.tap((batch) =>
-          Effect.flatMap(Clock.currentTimeMillis, (now) =>
-            !Wire.isTerminal(batch.status) && batch.expires_at != null && now > batch.expires_at * 1000 + grace
-              ? new AwaitTimedOut({
-                provider,
-                batch,
-                reason: "it is past expires_at and the provider has not ended it"
-              })
-              : Effect.void)
-        )
-      )
-      const same = (a: Wire.Batch, b: Wire.Batch) =>
-        a.status === b.status && a.counts.completed === b.counts.completed && a.counts.failed === b.counts.failed &&
-        a.counts.total === b.counts.total
-      return Stream.repeatEffectWithSchedule(poll, pollOptions?.schedule ?? defaultPollSchedule).pipe(
-        Stream.changesWith(same),
-        Stream.takeUntil((batch) =>
-          Wire.isTerminal(batch.status)
-        )
-      )
-    }
-
+    const watch: Client["watch"] = (batchId, pollOptions) => watchWith(provider, retrieveBatch, batchId, pollOptions)
     const awaitBatch: Client["await"] = (batchId, pollOptions) =>
-      watch(batchId, pollOptions).pipe(
-        Stream.runLast,
-        Effect.flatMap((last): Effect.Effect<Wire.Batch, AwaitError> => {
-          if (Option.isNone(last)) return Effect.dieMessage("watch ended without a single observation")
-          const batch = last.value
-          switch (batch.status) {
-            case "completed":
-              return Effect.succeed(batch)
-            case "failed":
-              return new Errors.BatchFailed({ provider, batch })
-            case "expired":
-              return new Errors.BatchExpired({ provider, batch })
-            case "cancelled":
-              return new Errors.BatchCancelled({ provider, batch })
-            default:
-              return new AwaitTimedOut({ provider, batch, reason: "the polling schedule ended" })
-          }
-        }),
-        Effect.withSpan(`${provider}.await`, { attributes: { "barge.batch": batchId } })
-      )
+      awaitWith(provider, retrieveBatch, batchId, pollOptions)
 
     // --- results -----------------------------------------------------------------------------------------------
 

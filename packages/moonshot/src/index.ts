@@ -29,3 +29,10 @@ export * as MoonshotErrors from "./Errors.js"
  * @since 0.1.0
  */
 export * as Wire from "./Wire.js"
+
+/**
+ * A scripted MoonshotBatch with no HTTP, for tests.
+ *
+ * @since 0.1.0
+ */
+export * as Mock from "./Mock.js"
