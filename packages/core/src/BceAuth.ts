@@ -82,7 +82,7 @@ export const canonicalQuery = (rawQuery: string): string => {
   for (let i = 0; i < pairs.length; i++) {
     const [name, value] = pairs[i]!
     if (name.toLowerCase() === "authorization") continue
-    out.push(uriEncode(name) + "=" + uriEncode(value))
+    out.push(name + "=" + value)
   }
   return out.sort().join("&")
 }

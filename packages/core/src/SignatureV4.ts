@@ -57,7 +57,15 @@ export interface V4Scheme {
   readonly pathEncoding: "single" | "double"
   /** Whether a streamed body may be signed as `UNSIGNED-PAYLOAD` (TOS, AWS). */
   readonly allowsUnsignedPayload: boolean
+  /**
+   * The header-value "trimall": Volcengine and TOS SDKs collapse any whitespace (`\s+`); AWS (and smithy) only
+   * spaces and tabs, after turning line breaks into spaces.
+   */
+  readonly trimHeaderValue: (value: string) => string
 }
+
+const awsTrimAll = (value: string): string =>
+  value.replace(/[\r\n]/g, " ").replace(/[ \t]+/g, " ").replace(/^ | $/g, "")
 
 /**
  * The payload-hash value for a body that is not hashed.
@@ -84,7 +92,8 @@ export const volcengineScheme = (options: { readonly region: string; readonly se
   terminator: "request",
   signsHeader: (name) => name === "host" || name.startsWith("x-"),
   pathEncoding: "single",
-  allowsUnsignedPayload: false
+  allowsUnsignedPayload: false,
+  trimHeaderValue: trimAll
 })
 
 /**
@@ -104,7 +113,8 @@ export const tosScheme = (options: { readonly region: string }): V4Scheme => ({
   terminator: "request",
   signsHeader: (name) => name === "host" || name.startsWith("x-tos-"),
   pathEncoding: "single",
-  allowsUnsignedPayload: true
+  allowsUnsignedPayload: true,
+  trimHeaderValue: trimAll
 })
 
 /**
@@ -126,7 +136,8 @@ export const awsScheme = (
   terminator: "aws4_request",
   signsHeader: (name) => name === "host" || name === "content-md5" || name.startsWith("x-amz-"),
   pathEncoding: (options.uriEscapePath ?? options.service !== "s3") ? "double" : "single",
-  allowsUnsignedPayload: true
+  allowsUnsignedPayload: true,
+  trimHeaderValue: awsTrimAll
 })
 
 /**
@@ -216,10 +227,7 @@ export const canonicalUri = (scheme: V4Scheme, wirePath: string): string => {
 export const canonicalQuery = (rawQuery: string): string => {
   const pairs = parseQuery(rawQuery)
   if (pairs.length === 0) return ""
-  const encoded = new Array<readonly [string, string]>(pairs.length)
-  for (let i = 0; i < pairs.length; i++) {
-    encoded[i] = [uriEncode(pairs[i]![0]), uriEncode(pairs[i]![1])]
-  }
+  const encoded = pairs
   if (encoded.length > 1) {
     encoded.sort((a, b) => compareStrings(a[0], b[0]) || compareStrings(a[1], b[1]))
   }
@@ -235,13 +243,14 @@ export const canonicalQuery = (rawQuery: string): string => {
  * @category canonicalisation
  */
 export const canonicalHeaders = (
+  scheme: V4Scheme,
   headers: Readonly<Record<string, string>>,
   signedNames: ReadonlyArray<string>
 ): { readonly canonical: string; readonly signedHeaders: string } => {
   let canonical = ""
   for (let i = 0; i < signedNames.length; i++) {
     const name = signedNames[i]!
-    canonical += name + ":" + trimAll(headers[name] ?? "") + "\n"
+    canonical += name + ":" + scheme.trimHeaderValue(headers[name] ?? "") + "\n"
   }
   return { canonical, signedHeaders: signedNames.join(";") }
 }
@@ -257,7 +266,7 @@ export const canonicalRequest = (
   input: SigningInput,
   signedNames: ReadonlyArray<string>
 ): string => {
-  const { canonical, signedHeaders } = canonicalHeaders(input.headers, signedNames)
+  const { canonical, signedHeaders } = canonicalHeaders(scheme, input.headers, signedNames)
   return input.method.toUpperCase() + "\n" + canonicalUri(scheme, input.path) + "\n" + canonicalQuery(input.query) +
     "\n" + canonical + "\n" + signedHeaders + "\n" + input.payloadHash
 }

@@ -32,30 +32,62 @@ export const percentDecode = (s: string): string => {
   }
 }
 
-/**
- * Decodes a query component. `+` means a space: Effect's `UrlParams` (via `URLSearchParams`) writes spaces that
- * way, and every official SDK we verify against sends a literal plus as `%2B`, so the reading is unambiguous.
- */
-export const queryDecode = (s: string): string => percentDecode(s.indexOf("+") === -1 ? s : s.replace(/\+/g, " "))
+const hexDigits = "0123456789ABCDEF"
+const isUnreservedByte = (b: number): boolean =>
+  (b >= 0x41 && b <= 0x5a) || (b >= 0x61 && b <= 0x7a) || (b >= 0x30 && b <= 0x39) || b === 0x2d || b === 0x2e ||
+  b === 0x5f || b === 0x7e
+const hexValue = (b: number): number =>
+  b >= 0x30 && b <= 0x39 ? b - 0x30 : b >= 0x41 && b <= 0x46 ? b - 0x37 : b >= 0x61 && b <= 0x66 ? b - 0x57 : -1
 
 /**
- * Re-encodes a wire path segment by segment (slashes kept, empty segments kept): the V4 "single encoding" and the
- * BCE `UriEncodeExceptSlash` rule. A path already in strict RFC 3986 form comes back unchanged.
+ * Canonical form of one wire component (a path segment, a query name or value): valid `%XX` escapes are decoded
+ * to bytes, everything else is taken as its UTF-8 bytes, and the bytes are re-encoded with the unreserved set.
+ * Working on bytes keeps it total: a stray `%` (which a WHATWG URL leaves as is) or an escape that is not UTF-8
+ * canonicalises the same way on the signing and on the verifying side. A strictly encoded component is unchanged.
+ */
+export const canonicalComponent = (wire: string, plusIsSpace: boolean): string => {
+  if (unreservedOnly.test(wire)) return wire
+  const bytes = Buffer.from(wire, "utf8")
+  let out = ""
+  for (let i = 0; i < bytes.length; i++) {
+    let b = bytes[i]!
+    if (b === 0x25 && i + 2 < bytes.length) {
+      const hi = hexValue(bytes[i + 1]!)
+      const lo = hexValue(bytes[i + 2]!)
+      if (hi >= 0 && lo >= 0) {
+        b = hi * 16 + lo
+        i += 2
+      }
+    } else if (b === 0x2b && plusIsSpace) {
+      b = 0x20
+    }
+    out += isUnreservedByte(b) ? String.fromCharCode(b) : "%" + hexDigits[b >> 4] + hexDigits[b & 15]
+  }
+  return out
+}
+
+/**
+ * Canonical path: each `/`-separated segment through {@link canonicalComponent} (empty segments kept): the V4
+ * "single encoding" and BCE's `UriEncodeExceptSlash`. An empty path is `/`.
  */
 export const normalizePath = (wirePath: string): string => {
   if (wirePath === "") return "/"
   if (unreservedOrSlash.test(wirePath)) return wirePath
   const segments = wirePath.split("/")
   for (let i = 0; i < segments.length; i++) {
-    segments[i] = uriEncode(percentDecode(segments[i]!))
+    segments[i] = canonicalComponent(segments[i]!, false)
   }
   return segments.join("/")
 }
 
-/** One decoded `name=value` pair of a query string, in wire order. */
+/** One `name=value` pair of a query string, both in canonical encoding, in wire order. */
 export type QueryPair = readonly [name: string, value: string]
 
-/** Splits a raw query string (without `?`) into decoded pairs; `a` and `a=` both give an empty value. */
+/**
+ * Splits a raw query string (without `?`) into canonically encoded pairs; `a` and `a=` both give an empty value.
+ * `+` means a space: Effect's `UrlParams` (via `URLSearchParams`) writes spaces that way, and every official SDK
+ * we verify against sends a literal plus as `%2B`, so the reading is unambiguous.
+ */
 export const parseQuery = (rawQuery: string): Array<QueryPair> => {
   const pairs: Array<QueryPair> = []
   if (rawQuery === "") return pairs
@@ -65,7 +97,9 @@ export const parseQuery = (rawQuery: string): Array<QueryPair> => {
     if (part === "") continue
     const eq = part.indexOf("=")
     pairs.push(
-      eq === -1 ? [queryDecode(part), ""] : [queryDecode(part.slice(0, eq)), queryDecode(part.slice(eq + 1))]
+      eq === -1
+        ? [canonicalComponent(part, true), ""]
+        : [canonicalComponent(part.slice(0, eq), true), canonicalComponent(part.slice(eq + 1), true)]
     )
   }
   return pairs
@@ -82,6 +116,7 @@ export const compareStrings = (a: string, b: string): number => (a < b ? -1 : a 
 
 /** Collapses runs of whitespace to one space and trims: the V4 "Trimall" of a header value. */
 export const trimAll = (value: string): string => {
-  const collapsed = /\s{2,}|[\t\r\n\f\v]/.test(value) ? value.replace(/\s+/g, " ") : value
+  // Fast path: only a run of spaces or a whitespace character other than " " needs rewriting.
+  const collapsed = /[^\S ]| {2}/.test(value) ? value.replace(/\s+/g, " ") : value
   return collapsed.trim()
 }
