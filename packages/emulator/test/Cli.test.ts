@@ -4,6 +4,7 @@ import * as ChildProcess from "node:child_process"
 import * as Path from "node:path"
 import * as Url from "node:url"
 import * as Cli from "../src/internal/Cli.js"
+import type * as Faults from "../src/internal/Faults.js"
 
 const packageDir = Path.resolve(Path.dirname(Url.fileURLToPath(import.meta.url)), "..")
 
@@ -97,7 +98,10 @@ describe("Cli.parseArgs", () => {
   })
 
   it("takes a JSON fault spec and explains a bad one", () => {
-    const spec = { rules: [{ kind: "throttle", rate: 0.5, services: ["moonshot"], match: "^GET " }], maxFaults: 3 }
+    const spec: Faults.FaultSpec = {
+      rules: [{ kind: "throttle", rate: 0.5, services: ["moonshot"], match: "^GET " }],
+      maxFaults: 3
+    }
     assert.deepStrictEqual(Cli.parseArgs(["--faults", JSON.stringify(spec)]), { faults: spec })
     const bad = Cli.parseArgs(["--faults", JSON.stringify({ rules: [{ kind: "explode", rate: 2 }] })])
     assert.isString(bad)

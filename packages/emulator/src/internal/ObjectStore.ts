@@ -11,6 +11,19 @@ import type { ObjectStore, ObjectWriter, StoredObject } from "./Context.js"
 /** Content type used when a writer gives none. */
 export const defaultContentType = "application/octet-stream"
 
+/** Writers gather small appends into blocks of about this size. */
+export const blockSize = 64 * 1024
+
+const concat = (parts: ReadonlyArray<Uint8Array>, size: number): Uint8Array => {
+  const out = new Uint8Array(size)
+  let offset = 0
+  for (const part of parts) {
+    out.set(part, offset)
+    offset += part.byteLength
+  }
+  return out
+}
+
 class StoredObjectImpl implements StoredObject {
   private joined: Uint8Array | undefined
   private md5: string | undefined
@@ -31,15 +44,7 @@ class StoredObjectImpl implements StoredObject {
   }
 
   get body(): Uint8Array {
-    if (this.joined === undefined) {
-      const out = new Uint8Array(this.size)
-      let offset = 0
-      for (const chunk of this.chunks) {
-        out.set(chunk, offset)
-        offset += chunk.byteLength
-      }
-      this.joined = out
-    }
+    if (this.joined === undefined) this.joined = concat(this.chunks, this.size)
     return this.joined
   }
 
@@ -103,14 +108,33 @@ export const make = (options?: { readonly now?: () => number }): ObjectStore => 
 
   const writer = (bucket: string, key: string, contentType?: string): ObjectWriter => {
     const chunks: Array<Uint8Array> = []
+    // Small appends (a line each) are gathered into blocks, so serving the object later writes a few large
+    // chunks instead of millions of tiny ones; large appends are kept as they are, uncopied.
+    let pending: Array<Uint8Array> = []
+    let pendingSize = 0
+    const flush = () => {
+      if (pendingSize === 0) return
+      chunks.push(pending.length === 1 ? pending[0]! : concat(pending, pendingSize))
+      pending = []
+      pendingSize = 0
+    }
     let committed = false
     return {
       append: (bytes) => {
         if (committed) throw new Error(`Object ${bucket}/${key} was already committed`)
-        if (bytes.byteLength > 0) chunks.push(bytes)
+        if (bytes.byteLength === 0) return
+        if (bytes.byteLength >= blockSize) {
+          flush()
+          chunks.push(bytes)
+          return
+        }
+        pending.push(bytes)
+        pendingSize += bytes.byteLength
+        if (pendingSize >= blockSize) flush()
       },
       commit: () => {
         committed = true
+        flush()
         return putChunks(bucket, key, chunks, contentType)
       }
     }
