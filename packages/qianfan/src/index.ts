@@ -12,6 +12,13 @@
 export * as Errors from "./Errors.js"
 
 /**
+ * A `QianfanBatch` with no HTTP whose tasks a test scripts.
+ *
+ * @since 0.1.0
+ */
+export * as Mock from "./Mock.js"
+
+/**
  * The `QianfanBatch` service: console actions, submit, await, watch, results.
  *
  * @since 0.1.0
