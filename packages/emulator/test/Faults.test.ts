@@ -208,6 +208,19 @@ describe("Faults over real HTTP", () => {
       assert.strictEqual(injector.counts().total, 0)
     }))
 
+  it.scoped("download rules hit object GETs and file content, not listings or batch reads", () =>
+    Effect.gen(function*() {
+      const spec: Faults.FaultSpec = { rules: Faults.onDownloads({ kind: "truncate", rate: 1 }), maxConsecutive: 100 }
+      const moonshot = yield* serve(Faults.make({ seed: 1, faults: spec }), "moonshot")
+      assert.isTrue((yield* fetchRaw(`${moonshot.url}/v1/batches/b1`)).complete)
+      assert.isFalse((yield* fetchRaw(`${moonshot.url}/v1/files/f1/content`)).complete)
+      const tos = yield* serve(Faults.make({ seed: 1, faults: spec }), "tos")
+      assert.isTrue((yield* fetchRaw(`${tos.url}/bucket?prefix=a/`)).complete)
+      assert.isFalse((yield* fetchRaw(`${tos.url}/bucket/a/b.jsonl`)).complete)
+      const ark = yield* serve(Faults.make({ seed: 1, faults: spec }), "ark")
+      assert.isTrue((yield* fetchRaw(`${ark.url}/bucket/key`)).complete)
+    }))
+
   it.scoped("slowBody and latency still deliver the whole body", () =>
     Effect.gen(function*() {
       const slow = yield* serve(Faults.make({ seed: 1, faults: always({ kind: "slowBody", delayMs: 40 }) }))

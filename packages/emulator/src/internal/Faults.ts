@@ -107,8 +107,17 @@ export const parseSpec = (json: string): FaultSpec | string => {
 /** Routes that create a batch job: losing their response is the case idempotent clients must survive. */
 export const createCalls = String.raw`^POST (/v1/batches$|.*[?&]Action=CreateBatchInference(Job|Task)(&|$))`
 
-/** Routes that download result bytes: object GETs and Moonshot file content. */
-export const downloads = String.raw`^GET (/v1/files/[^/]+/content$|/[^?]+/[^?]+)`
+/** TOS and BOS object GETs (a bucket and a key; BOS may prefix `/v1`). */
+export const objectGets = String.raw`^GET /[^/?]+/[^?]+`
+
+/** Moonshot file content. */
+export const fileContent = String.raw`^GET /v1/files/[^/]+/content$`
+
+/** The same fault on every route that downloads result bytes: object GETs and Moonshot file content. */
+export const onDownloads = (rule: Omit<FaultRule, "services" | "match">): ReadonlyArray<FaultRule> => [
+  { ...rule, services: ["tos", "bos"], match: objectGets },
+  { ...rule, services: ["moonshot"], match: fileContent }
+]
 
 /** The named profiles. */
 export const profiles: Readonly<Record<string, FaultSpec>> = {
@@ -123,7 +132,7 @@ export const profiles: Readonly<Record<string, FaultSpec>> = {
   chaos: {
     rules: [
       { kind: "lostResponse", rate: 0.5, match: createCalls, limit: 2 },
-      { kind: "truncate", rate: 0.1, services: ["tos", "bos", "moonshot"], match: downloads },
+      ...onDownloads({ kind: "truncate", rate: 0.1 }),
       { kind: "reset", rate: 0.05 },
       { kind: "serverError", rate: 0.08, burst: 3 },
       { kind: "throttle", rate: 0.05, retryAfterSeconds: 1 },
@@ -133,9 +142,9 @@ export const profiles: Readonly<Record<string, FaultSpec>> = {
   },
   downloads: {
     rules: [
-      { kind: "truncate", rate: 0.3, services: ["tos", "bos", "moonshot"], match: downloads },
-      { kind: "reset", rate: 0.15, services: ["tos", "bos", "moonshot"], match: downloads },
-      { kind: "slowBody", rate: 0.1, services: ["tos", "bos", "moonshot"], match: downloads, delayMs: 200 }
+      ...onDownloads({ kind: "truncate", rate: 0.3 }),
+      ...onDownloads({ kind: "reset", rate: 0.15 }),
+      ...onDownloads({ kind: "slowBody", rate: 0.1, delayMs: 200 })
     ]
   },
   "lost-create": { rules: [{ kind: "lostResponse", rate: 1, match: createCalls, limit: 1 }] },
