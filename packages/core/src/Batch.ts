@@ -475,6 +475,7 @@ export interface Driver<Job, E extends ProviderCause> {
     requests: Arr.NonEmptyReadonlyArray<ChatRequest.ChatRequest>,
     context: PartContext
   ) => Effect.Effect<Job, E>
+  /** The job as the provider reports it now. */
   readonly get: (jobId: string) => Effect.Effect<Job, E>
   /** The provider's jobs, newest first where the provider sorts. */
   readonly list: Stream.Stream<Job, E>
@@ -550,6 +551,7 @@ export interface Service {
     input: Input<E, R>,
     options?: SubmitOptions
   ) => Effect.Effect<BatchStatus, BatchError | E, R>
+  /** The batch's status now (one request per part). */
   readonly get: (id: string) => Effect.Effect<BatchStatus, BatchError>
   /** Polls until terminal; a batch that ends other than `completed` is a {@link BatchFailed}. */
   readonly await: (id: string, options?: PollOptions) => Effect.Effect<BatchStatus, BatchError>
@@ -557,6 +559,7 @@ export interface Service {
   readonly watch: (id: string, options?: PollOptions) => Stream.Stream<Progress, BatchError>
   /** Every result of every part, each once, in constant memory. */
   readonly results: (id: string) => Stream.Stream<BatchResult, BatchError>
+  /** Asks the provider to stop every unfinished part; returns the status after the request. */
   readonly cancel: (id: string) => Effect.Effect<BatchStatus, BatchError>
   /** The provider's jobs, each as a one-part batch. */
   readonly list: Stream.Stream<BatchStatus, BatchError>
