@@ -34,7 +34,7 @@ const api = (emulator: Emulator.Service, key = emulator.credentials.moonshot.api
   const upload = (content: string | Uint8Array, filename = "input.jsonl", purpose = "batch") => {
     const form = new FormData()
     form.append("purpose", purpose)
-    form.append("file", new Blob([content]), filename)
+    form.append("file", new Blob([content as BlobPart]), filename)
     return send("/files", { method: "POST", body: form })
   }
   const createBatch = (body: unknown) =>
