@@ -384,27 +384,28 @@ const decodeEnvelope = Schema.decodeUnknownOption(Wire.Envelope(Schema.Unknown))
  * @since 0.1.0
  * @category mapping
  */
-export const fromTransport = (action: string) => (error: TransportError.TransportError): ArkError => {
-  if (error._tag !== "StatusError") return error
-  const envelope = decodeEnvelope(error.body)
-  if (Option.isNone(envelope) || envelope.value.ResponseMetadata.Error === undefined) {
-    if (error.status === 429) {
-      return new Throttled({
-        action,
-        status: 429,
-        code: "TooManyRequests",
-        description: "Ark answered 429 without an error envelope",
-        ...(error.requestId === undefined ? {} : { requestId: error.requestId }),
-        ...(error.retryAfter === undefined ? {} : { retryAfter: error.retryAfter })
-      })
+export const fromTransport =
+  (action: string) => (error: TransportError.TransportError): ApiError | TransportError.TransportError => {
+    if (error._tag !== "StatusError") return error
+    const envelope = decodeEnvelope(error.body)
+    if (Option.isNone(envelope) || envelope.value.ResponseMetadata.Error === undefined) {
+      if (error.status === 429) {
+        return new Throttled({
+          action,
+          status: 429,
+          code: "TooManyRequests",
+          description: "Ark answered 429 without an error envelope",
+          ...(error.requestId === undefined ? {} : { requestId: error.requestId }),
+          ...(error.retryAfter === undefined ? {} : { retryAfter: error.retryAfter })
+        })
+      }
+      return error
     }
-    return error
+    const metadata = envelope.value.ResponseMetadata.RequestId === undefined && error.requestId !== undefined
+      ? Wire.ResponseMetadata.make({ ...envelope.value.ResponseMetadata, RequestId: error.requestId })
+      : envelope.value.ResponseMetadata
+    return fromEnvelope(action, error.status, metadata, { retryAfter: error.retryAfter, body: error.body })
   }
-  const metadata = envelope.value.ResponseMetadata.RequestId === undefined && error.requestId !== undefined
-    ? Wire.ResponseMetadata.make({ ...envelope.value.ResponseMetadata, RequestId: error.requestId })
-    : envelope.value.ResponseMetadata
-  return fromEnvelope(action, error.status, metadata, { retryAfter: error.retryAfter, body: error.body })
-}
 
 const decodeTosError = Schema.decodeUnknownOption(Wire.TosErrorBody)
 
