@@ -55,7 +55,7 @@ const payloadBytes = new TextEncoder().encode(payload)
 /** Serves a counting app behind the injector; returns its URL and how many requests the app handled. */
 const serve = (injector: Faults.Injector, service: ServiceName = "tos") =>
   Effect.gen(function*() {
-    const handled = { count: 0 }
+    const handled = { count: 0, finished: 0 }
     const app = Effect.map(HttpServerRequest.HttpServerRequest, (request) => {
       handled.count++
       // `/stream` answers with a chunked stream of unknown length, everything else with a plain byte body.
@@ -66,8 +66,16 @@ const serve = (injector: Faults.Injector, service: ServiceName = "tos") =>
         )
         : HttpServerResponse.uint8Array(payloadBytes, { contentType: "text/plain" })
     })
-    const { url } = yield* Servers.listen(injector.wrap(service, app), { host: "127.0.0.1", port: 0 })
+    const watched = Effect.ensuring(injector.wrap(service, app), Effect.sync(() => handled.finished++))
+    const { url } = yield* Servers.listen(watched, { host: "127.0.0.1", port: 0 })
     return { url, handled }
+  })
+
+/** Waits (briefly, in real time) until `n` handler fibers have finished; returns how many did. */
+const finished = (handled: { readonly finished: number }, n: number) =>
+  Effect.promise(async () => {
+    for (let i = 0; i < 400 && handled.finished < n; i++) await new Promise((r) => setTimeout(r, 5))
+    return handled.finished
   })
 
 const always = (rule: Omit<Faults.FaultRule, "rate">): Faults.FaultSpec => ({
@@ -137,6 +145,7 @@ describe("Faults over real HTTP", () => {
       assert.isAbove(seen.bytes, 0)
       assert.strictEqual(seen.body, payload.slice(0, seen.bytes))
       assert.strictEqual(handled.count, 1)
+      assert.strictEqual(yield* finished(handled, 1), 1)
       assert.strictEqual(injector.counts().truncate, 1)
     }))
 
@@ -159,6 +168,7 @@ describe("Faults over real HTTP", () => {
       assert.isBelow(seen.bytes, payloadBytes.byteLength)
       assert.isDefined(seen.error)
       assert.strictEqual(handled.count, 1)
+      assert.strictEqual(yield* finished(handled, 1), 1)
       assert.strictEqual(injector.counts().reset, 1)
     }))
 
@@ -170,6 +180,8 @@ describe("Faults over real HTTP", () => {
       assert.strictEqual(lost.status, undefined)
       assert.isDefined(lost.error)
       assert.strictEqual(handled.count, 1)
+      // The handler fiber that dropped the connection does not linger.
+      assert.strictEqual(yield* finished(handled, 1), 1)
       // The profile loses one create response only: the retry gets its answer.
       const retried = yield* fetchRaw(`${url}/v1/batches`, "POST")
       assert.strictEqual(retried.status, 200)

@@ -16,6 +16,7 @@ import * as ParseResult from "effect/ParseResult"
 import * as Schema from "effect/Schema"
 import * as Stream from "effect/Stream"
 import type * as Http from "node:http"
+import type * as Net from "node:net"
 import type { FaultCounts, FaultKind, Faults, ServiceName } from "./Context.js"
 import { uniform } from "./Hash.js"
 import { splitUrl } from "./Http.js"
@@ -361,8 +362,12 @@ const inject = (
       // The request is processed in full; only its answer is lost.
       return Effect.flatMap(app, () => {
         record()
-        NodeHttpServerRequest.toServerResponse(request).destroy()
-        return Effect.never
+        const node = NodeHttpServerRequest.toServerResponse(request)
+        // Once the socket is gone the platform's attempt to answer writes nothing, and the handler fiber ends.
+        return Effect.as(
+          closeSocket(node.socket, (socket) => socket.destroy()),
+          HttpServerResponse.empty({ status: 499 })
+        )
       })
     case "slowBody":
       return Effect.map(app, (response) => slowBody(response, rule.delayMs ?? 200, record))
@@ -376,6 +381,14 @@ const inject = (
     }
   }
 }
+
+/** Cuts a socket with `how`, completing once it has closed (at once when there is no socket left). */
+const closeSocket = (socket: Net.Socket | null, how: (socket: Net.Socket) => void): Effect.Effect<void> =>
+  Effect.async<void>((resume) => {
+    if (socket === null || socket.closed) return resume(Effect.void)
+    socket.once("close", () => resume(Effect.void))
+    how(socket)
+  })
 
 /** The response's body as a byte stream with its length, or undefined for bodies that cannot be streamed here. */
 const bodyStream = (
@@ -427,19 +440,19 @@ const cutBody = (
   const cutAt = length === undefined
     ? Math.floor(65536 * (0.1 + detail * 0.8))
     : Math.floor(length * (0.1 + detail * 0.8))
-  const cut = Effect.async<never>(() => {
-    const socket = node.socket
-    if (socket === null) return
+  // After the cut the stream ends normally; the platform's final `end()` finds the socket destroyed and writes
+  // nothing, so the handler fiber finishes instead of waiting for an interruption.
+  const cut = closeSocket(node.socket, (socket) => {
     if (kind === "truncate") {
-      // `end` flushes what was written, then closes: the client sees fewer bytes than announced.
-      socket.end()
+      // `end` flushes what was written and sends FIN: the client sees fewer bytes than announced.
+      socket.end(() => socket.destroy())
     } else {
       // An empty write calls back once earlier writes reached the kernel, so the headers and a part of the body
       // are on the wire before the reset.
       socket.write(new Uint8Array(0), () => socket.resetAndDestroy())
     }
   })
-  const stream = Stream.concat(takeBytes(body.stream, cutAt), Stream.fromEffect(cut))
+  const stream = Stream.concat(takeBytes(body.stream, cutAt), Stream.drain(Stream.fromEffect(cut)))
   const headers = length === undefined ? response.headers : { ...response.headers, "content-length": String(length) }
   return HttpServerResponse.stream(stream, {
     status: response.status,
