@@ -249,6 +249,7 @@ export const make = (options: Options = {}): Effect.Effect<QianfanBatch.Service>
     const isTerminal = (task: Wire.Task) => Wire.isTerminal(task.runStatus)
 
     return {
+      limits,
       storage,
       createTask: (request) => Effect.sync(() => create(request, [])),
       describeTask,

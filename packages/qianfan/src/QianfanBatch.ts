@@ -52,6 +52,7 @@ import type * as Schedule from "effect/Schedule"
 import * as Schema from "effect/Schema"
 import * as Stream from "effect/Stream"
 import * as Errors from "./Errors.js"
+import * as Driver from "./internal/driver.js"
 import * as Plan from "./internal/plan.js"
 import * as Storage from "./Storage.js"
 import * as Wire from "./Wire.js"
@@ -152,6 +153,8 @@ export type ResultsError = Errors.QianfanError | Jsonl.JsonlError | Download.Dow
  * @category models
  */
 export interface Service {
+  /** How `submit` cuts input into files and tasks. */
+  readonly limits: Limits
   /** The BOS bucket input is uploaded to and output read from. */
   readonly storage: Storage.BosStorage
   /** `CreateBatchInferenceTask`: returns the new task's id. Not retried (see `submit` for the safe way). */
@@ -554,6 +557,7 @@ export const make = (options: Options): Effect.Effect<Service, never, HttpClient
       )
 
     return QianfanBatch.of({
+      limits,
       storage,
       createTask,
       describeTask,
@@ -603,3 +607,23 @@ export const layerConfig = (
     )
   )
 }
+
+/**
+ * The provider-agnostic `Batch` service (from `@barge/core`) over `QianfanBatch`: requests become `{id, query}`
+ * lines (or the `role` format for conversations), a part's model becomes `endpoint` (or `modelId` for `amv-…`).
+ *
+ * @example
+ * ```ts
+ * import { Batch } from "@barge/core"
+ * import { QianfanBatch } from "@barge/qianfan"
+ * import { Layer } from "effect"
+ *
+ * const BatchLive = QianfanBatch.layerBatch.pipe(Layer.provide(QianfanBatch.layerConfig()))
+ * ```
+ *
+ * @since 0.1.0
+ * @category layers
+ */
+export const layerBatch: Layer.Layer<Batch.Batch, never, QianfanBatch> = Batch.layer(
+  Effect.map(QianfanBatch, (service) => Driver.make(service, service.limits))
+)
