@@ -8,6 +8,7 @@
  */
 import * as Batch from "@barge/core/Batch"
 import * as ChatRequest from "@barge/core/ChatRequest"
+import * as Download from "@barge/core/Download"
 import * as Jsonl from "@barge/core/Jsonl"
 import * as Signer from "@barge/core/Signer"
 import * as Transport from "@barge/core/Transport"
@@ -29,7 +30,6 @@ import * as Stream from "effect/Stream"
 import * as Errors from "./Errors.js"
 import * as InputCheck from "./internal/inputCheck.js"
 import * as Multipart from "./internal/multipart.js"
-import * as Resumable from "./internal/resumable.js"
 import * as Wire from "./Wire.js"
 
 // ---------------------------------------------------------------------------------------------------------------
@@ -343,7 +343,9 @@ export interface Client {
     options?: PollOptions
   ) => Stream.Stream<Wire.Batch, Errors.MoonshotError | AwaitTimedOut>
   /** Every result from the output file, then the error file; constant memory, resumed on a dropped download. */
-  readonly results: (batchId: string) => Stream.Stream<Batch.BatchResult, Errors.MoonshotError | Jsonl.JsonlError>
+  readonly results: (
+    batchId: string
+  ) => Stream.Stream<Batch.BatchResult, Errors.MoonshotError | Download.DownloadTruncated | Jsonl.JsonlError>
 }
 
 /**
@@ -361,15 +363,13 @@ export interface Options {
   readonly timeout?: Duration.DurationInput | undefined
   /** How many times `submit` re-tries a create whose outcome was unknown (after finding no batch); default 2. */
   readonly createAttempts?: number | undefined
+  /** Delays between reopening a dropped result download (see core `Download.resumableLines`). */
+  readonly downloadSchedule?: Schedule.Schedule<unknown, unknown> | undefined
 }
 
 const isAmbiguous = (error: Errors.MoonshotError): boolean =>
   error._tag === "RequestFailed" ? error.reason === "Transport" : error._tag === "RequestTimeout" ||
     error._tag === "ServerError" || (error._tag === "UnknownApiError" && error.status >= 500)
-
-const isResumableDownload = (error: Errors.MoonshotError): boolean =>
-  (error._tag === "RequestFailed" && error.reason === "Transport") || error._tag === "RequestTimeout" ||
-  error._tag === "ServerError" || error._tag === "RateLimitedError" || error._tag === "EngineOverloadedError"
 
 const decodeChat = Schema.decodeUnknownEither(ChatRequest.ChatResponse)
 
@@ -577,6 +577,7 @@ export const make = (options: Options): Effect.Effect<Client, never, HttpClient.
   Effect.gen(function*() {
     const profile = options.profile
     const provider = profile.name
+    const downloadSchedule = options.downloadSchedule
     const neverRetried = Schedule.recurWhile<TransportError.TransportError>((e) => !Errors.isNeverRetried(e))
     const transport = yield* Transport.make({
       provider,
@@ -780,24 +781,14 @@ export const make = (options: Options): Effect.Effect<Client, never, HttpClient.
     // --- results -----------------------------------------------------------------------------------------------
 
     const fileLines = (fileId: string) =>
-      Stream.unwrap(
-        Effect.map(retrieveFile(fileId), (file) =>
-          Resumable.lines<Errors.MoonshotError>({
-            size: file.bytes,
-            open: (offset) => content(fileId, { offset }),
-            isResumable: isResumableDownload,
-            onShort: (offset) =>
-              new TransportError.RequestFailed({
-                provider,
-                action: "FileContent",
-                method: "GET",
-                url: `${profile.baseUrl}/files/${fileId}/content`,
-                reason: "Transport",
-                description: `the body ended at byte ${offset} of ${file.bytes}`,
-                attempts: 1
-              })
-          }))
-      )
+      Download.resumableLines(
+        Download.rangeOpener(
+          transport,
+          HttpClientRequest.get(`/files/${encodeURIComponent(fileId)}/content`),
+          { action: "FileContent" }
+        ),
+        downloadSchedule === undefined ? undefined : { schedule: downloadSchedule }
+      ).pipe(Stream.mapError((error) => TransportError.isTransportError(error) ? mapError(error) : error))
 
     const decodeLine = Jsonl.decodeLine(Wire.ResultLine)
 

@@ -109,7 +109,10 @@ describe("MoonshotBatch calls", () => {
         rules: [{ kind: "truncate", rate: 1, match: "^GET /v1/files/[^/]+/content$", limit: 2 }],
         maxConsecutive: 5
       })
-      const results = Chunk.toReadonlyArray(yield* Stream.runCollect(kimi.results(submitted.id)))
+      // Reopening waits on the (test) clock between attempts.
+      const results = Chunk.toReadonlyArray(
+        yield* drive(yield* Effect.fork(Stream.runCollect(kimi.results(submitted.id))), "1 second")
+      )
       assert.strictEqual((yield* emulator.faults.counts).truncate, 2)
       assert.deepStrictEqual(
         results.map((r) => r.customId),
