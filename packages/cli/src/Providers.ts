@@ -6,10 +6,12 @@
  */
 import * as Batch from "@barge/core/Batch"
 import type * as Emulator from "@barge/emulator/Emulator"
+import * as QianfanBatch from "@barge/qianfan/QianfanBatch"
 import type * as HttpClient from "@effect/platform/HttpClient"
 import type * as ConfigError from "effect/ConfigError"
 import * as Effect from "effect/Effect"
 import * as Layer from "effect/Layer"
+import * as Redacted from "effect/Redacted"
 import * as Schema from "effect/Schema"
 
 /**
@@ -55,7 +57,7 @@ export type Target =
 export const credentialVariables: Readonly<Record<ProviderName, ReadonlyArray<string>>> = {
   ark: ["VOLC_ACCESSKEY", "VOLC_SECRETKEY"],
   moonshot: ["MOONSHOT_API_KEY"],
-  qianfan: ["QIANFAN_ACCESS_KEY", "QIANFAN_SECRET_KEY"]
+  qianfan: ["QIANFAN_ACCESS_KEY", "QIANFAN_SECRET_KEY", "QIANFAN_BOS_BUCKET"]
 }
 
 /**
@@ -68,14 +70,34 @@ export const hasCredentials = (provider: ProviderName, env: Record<string, strin
   credentialVariables[provider].every((name) => (env[name] ?? "").length > 0)
 
 /**
- * Per-job limits to impose on top of the provider's own (tests shrink them to force a split).
+ * Per-job limits to impose below the provider's own (tests shrink them to force a split).
  *
  * @since 0.1.0
  * @category models
  */
 export interface LimitOverrides {
-  readonly maxLinesPerJob?: number
+  /** Most input bytes per provider job. */
   readonly maxBytesPerJob?: number
+}
+
+const redacted = (value: string) => Redacted.make(value)
+
+const qianfan = (target: Target, limits: LimitOverrides) => {
+  const overrides = {
+    ...(limits.maxBytesPerJob === undefined ? {} : { limits: { maxBytesPerTask: limits.maxBytesPerJob } })
+  }
+  return QianfanBatch.layerBatch.pipe(Layer.provide(
+    target._tag === "Emulator"
+      ? QianfanBatch.layer({
+        accessKeyId: redacted(target.credentials.bce.accessKeyId),
+        secretAccessKey: redacted(target.credentials.bce.secretAccessKey),
+        endpoint: target.urls.qianfan,
+        bosEndpoint: target.urls.bos,
+        bucket: "barge",
+        ...overrides
+      })
+      : QianfanBatch.layerConfig(overrides)
+  ))
 }
 
 /**
@@ -87,6 +109,12 @@ export interface LimitOverrides {
 export const layer = (
   provider: ProviderName,
   target: Target,
-  _limits?: LimitOverrides
-): Layer.Layer<Batch.Batch, ConfigError.ConfigError, HttpClient.HttpClient> =>
-  Layer.effect(Batch.Batch, Effect.dieMessage(`provider ${provider} (${target._tag}) is not wired yet`))
+  limits: LimitOverrides = {}
+): Layer.Layer<Batch.Batch, ConfigError.ConfigError, HttpClient.HttpClient> => {
+  switch (provider) {
+    case "qianfan":
+      return qianfan(target, limits)
+    default:
+      return Layer.effect(Batch.Batch, Effect.dieMessage(`provider ${provider} is not wired yet`))
+  }
+}
