@@ -281,6 +281,19 @@ export const decodeWithLines = <A, I>(
   Stream.pipeThroughChannel(lines(self, options), decodeLinesChannel<A, I, E | JsonlError>(schema, options, true))
 
 /**
+ * Parses and decodes a stream of lines (from {@link lines} or `Download.resumableLines`), like {@link decode}.
+ *
+ * @since 0.1.0
+ * @category decoding
+ */
+export const decodeLines = <A, I>(
+  schema: Schema.Schema<A, I, never>,
+  options?: Pick<DecodeOptions, "emptyLines">
+) =>
+<E, R>(self: Stream.Stream<Line, E, R>): Stream.Stream<A, E | JsonlError, R> =>
+  Stream.pipeThroughChannel(self, decodeLinesChannel<A, I, E | JsonlError>(schema, options))
+
+/**
  * Parses and decodes one line, for callers that already hold lines.
  *
  * @since 0.1.0

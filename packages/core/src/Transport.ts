@@ -142,6 +142,15 @@ export interface Transport {
     options: ExecuteOptions
   ) => Effect.Effect<A, TransportError>
   /**
+   * Sends the request and returns the 2xx status and headers with the body as a byte stream (for callers that
+   * need `Content-Length` / `Content-Range`). Retries cover getting the response; a failure while the body flows
+   * ends the stream with `RequestFailed` (see `Download` for resuming).
+   */
+  readonly open: (
+    request: HttpClientRequest.HttpClientRequest,
+    options: ExecuteOptions
+  ) => Effect.Effect<StreamingResponse, TransportError>
+  /**
    * Sends the request and streams the 2xx body. Retries cover getting the response; a failure while the body
    * flows ends the stream with `RequestFailed` (see `Download` for resuming).
    */
@@ -149,6 +158,19 @@ export interface Transport {
     request: HttpClientRequest.HttpClientRequest,
     options: ExecuteOptions
   ) => Stream.Stream<Uint8Array, TransportError>
+}
+
+/**
+ * A 2xx response whose body is still to be read, as a byte stream with typed failures.
+ *
+ * @since 0.1.0
+ * @category models
+ */
+export interface StreamingResponse {
+  readonly status: number
+  readonly headers: Headers.Headers
+  readonly requestId: string | undefined
+  readonly body: Stream.Stream<Uint8Array, TransportError>
 }
 
 /**
@@ -436,15 +458,19 @@ const unsafeMake = (client: HttpClient.HttpClient, options: Options): Transport 
       )
     })
 
-  const stream: Transport["stream"] = (request, callOptions) =>
-    Stream.unwrap(
-      Effect.map(
-        run(request, callOptions, (response, call) => Effect.succeed({ response, call })),
-        ({ call, response }) => Stream.mapError(response.stream, (error) => fromClientError(error, call))
-      )
-    )
+  const open: Transport["open"] = (request, callOptions) =>
+    run(request, callOptions, (response, call) =>
+      Effect.succeed({
+        status: response.status,
+        headers: response.headers,
+        requestId: requestIdOf(response),
+        body: Stream.mapError(response.stream, (error) => fromClientError(error, call))
+      }))
 
-  return { provider, baseUrl: options.baseUrl, execute, json, stream }
+  const stream: Transport["stream"] = (request, callOptions) =>
+    Stream.unwrap(Effect.map(open(request, callOptions), (response) => response.body))
+
+  return { provider, baseUrl: options.baseUrl, execute, json, open, stream }
 }
 
 const callFields = (call: {

@@ -58,3 +58,10 @@ export * as Jsonl from "./Jsonl.js"
  * @since 0.1.0
  */
 export * as Polling from "./Polling.js"
+
+/**
+ * Resumable JSONL downloads over `Range`, never re-emitting or skipping a line.
+ *
+ * @since 0.1.0
+ */
+export * as Download from "./Download.js"
