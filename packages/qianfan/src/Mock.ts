@@ -89,7 +89,7 @@ const memoryStorage = (bucket: string): Storage.BosStorage => {
         const bytes = objects.get(key)
         if (bytes === undefined) return Stream.fail(notFound(key))
         const start = options?.range?.start ?? 0
-        const end = options?.range?.end === undefined ? bytes.length : options.range.end + 1
+        const end = options?.range?.end ?? bytes.length
         return Stream.make(bytes.subarray(start, end))
       }),
     head: (key) =>

@@ -83,7 +83,7 @@ export interface BosStorage {
     body: Stream.Stream<Uint8Array, E, R>,
     options: { readonly contentLength: number; readonly contentType?: string | undefined }
   ) => Effect.Effect<void, Errors.QianfanError, R>
-  /** Reads an object; with `range`, bytes `start` to `end` (inclusive; to the end when omitted). */
+  /** Reads an object; with `range`, bytes from `start` (inclusive) to `end` (exclusive; the end when omitted). */
   readonly get: (
     key: string,
     options?: { readonly range?: { readonly start: number; readonly end?: number | undefined } | undefined }
@@ -168,7 +168,7 @@ export const fromTransport = (transport: Transport.Transport, bucket: string): B
       const request = HttpClientRequest.get(objectPath(key)).pipe(
         range === undefined
           ? (r) => r
-          : HttpClientRequest.setHeader("range", `bytes=${range.start}-${range.end ?? ""}`)
+          : HttpClientRequest.setHeader("range", `bytes=${range.start}-${range.end === undefined ? "" : range.end - 1}`)
       )
       return transport.stream(request, { action: "GetObject" }).pipe(Stream.mapError(mapError))
     },
