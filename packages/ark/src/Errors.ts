@@ -399,6 +399,15 @@ export const fromTransport =
           ...(error.retryAfter === undefined ? {} : { retryAfter: error.retryAfter })
         })
       }
+      if (error.status >= 500) {
+        return new ServerError({
+          action,
+          status: error.status,
+          code: `HTTP${error.status}`,
+          description: "Ark answered without an error envelope",
+          ...(error.requestId === undefined ? {} : { requestId: error.requestId })
+        })
+      }
       return error
     }
     const metadata = envelope.value.ResponseMetadata.RequestId === undefined && error.requestId !== undefined
