@@ -6,7 +6,6 @@
  * `StopBatchInferenceTask`. Input is read from the emulator's BOS store when the task is created; output is written
  * there under `outputBosUri/<outputDir>/` once the task finishes (see `Tasks.ts`).
  */
-import type * as HttpServerResponse from "@effect/platform/HttpServerResponse"
 import * as Effect from "effect/Effect"
 import * as Either from "effect/Either"
 import { createHash } from "node:crypto"
@@ -355,7 +354,7 @@ export const make = (ctx: EmulatorContext): Effect.Effect<Surface<State>> =>
       const verified = yield* Bce.authenticate(ctx, request)
       if (Either.isLeft(verified)) return Bce.fail(id, verified.left)
       const now = yield* ctx.time.now
-      return handle(request, id, verified.right.accessKeyId, now) as HttpServerResponse.HttpServerResponse
+      return handle(request, id, verified.right.accessKeyId, now)
     }).pipe(
       Effect.catchAll(() =>
         Effect.succeed(
