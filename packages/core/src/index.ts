@@ -65,3 +65,10 @@ export * as Polling from "./Polling.js"
  * @since 0.1.0
  */
 export * as Download from "./Download.js"
+
+/**
+ * The object-storage shape TOS and BOS implement.
+ *
+ * @since 0.1.0
+ */
+export * as ObjectStorage from "./ObjectStorage.js"
