@@ -75,30 +75,22 @@ export const hasCredentials = (provider: ProviderName, env: Record<string, strin
  * @since 0.1.0
  * @category models
  */
-export interface LimitOverrides {
-  /** Most input bytes per provider job. */
-  readonly maxBytesPerJob?: number
-}
+export type LimitOverrides = Partial<Batch.Limits>
 
 const redacted = (value: string) => Redacted.make(value)
 
-const qianfan = (target: Target, limits: LimitOverrides) => {
-  const overrides = {
-    ...(limits.maxBytesPerJob === undefined ? {} : { limits: { maxBytesPerTask: limits.maxBytesPerJob } })
-  }
-  return QianfanBatch.layerBatch.pipe(Layer.provide(
+const qianfan = (target: Target) =>
+  QianfanBatch.layerBatch.pipe(Layer.provide(
     target._tag === "Emulator"
       ? QianfanBatch.layer({
         accessKeyId: redacted(target.credentials.bce.accessKeyId),
         secretAccessKey: redacted(target.credentials.bce.secretAccessKey),
         endpoint: target.urls.qianfan,
         bosEndpoint: target.urls.bos,
-        bucket: "barge",
-        ...overrides
+        bucket: "barge"
       })
-      : QianfanBatch.layerConfig(overrides)
+      : QianfanBatch.layerConfig()
   ))
-}
 
 /**
  * The `Batch` layer for a provider and target.
@@ -111,10 +103,13 @@ export const layer = (
   target: Target,
   limits: LimitOverrides = {}
 ): Layer.Layer<Batch.Batch, ConfigError.ConfigError, HttpClient.HttpClient> => {
-  switch (provider) {
-    case "qianfan":
-      return qianfan(target, limits)
-    default:
-      return Layer.effect(Batch.Batch, Effect.dieMessage(`provider ${provider} is not wired yet`))
-  }
+  const wired = (() => {
+    switch (provider) {
+      case "qianfan":
+        return qianfan(target)
+      default:
+        return Layer.effect(Batch.Batch, Effect.dieMessage(`provider ${provider} is not wired yet`))
+    }
+  })()
+  return wired.pipe(Batch.withLimits(limits))
 }

@@ -690,7 +690,55 @@ export const aggregate = (provider: string, parts: Arr.NonEmptyReadonlyArray<Job
  * @category constructors
  */
 export const make = <Job, E extends ProviderCause>(driver: Driver<Job, E>): Effect.Effect<Service> =>
-  Effect.sync(() => unsafeMake(driver))
+  Effect.map(Effect.serviceOption(LimitOverrides), (overrides) =>
+    unsafeMake(
+      Option.match(overrides, {
+        onNone: () => driver,
+        onSome: (tighter) => ({ ...driver, limits: tightened(driver.limits, tighter) })
+      })
+    ))
+
+/**
+ * Limits below a provider's own, for every `Batch` built where this service is present: tests use it to force a
+ * split with a small input (see {@link withLimits}). Limits can only be tightened, never raised.
+ *
+ * @since 0.1.0
+ * @category tags
+ */
+export class LimitOverrides
+  extends Context.Tag("@barge/core/Batch/LimitOverrides")<LimitOverrides, Partial<Limits>>()
+{}
+
+const tightened = (limits: Limits, tighter: Partial<Limits>): Limits => {
+  const min = (a: number | undefined, b: number | undefined) =>
+    a === undefined ? b : b === undefined ? a : Math.min(a, b)
+  const files = min(limits.maxFilesPerJob, tighter.maxFilesPerJob)
+  const fileBytes = min(limits.maxBytesPerFile, tighter.maxBytesPerFile)
+  return {
+    maxBytesPerJob: min(limits.maxBytesPerJob, tighter.maxBytesPerJob)!,
+    maxLinesPerJob: min(limits.maxLinesPerJob, tighter.maxLinesPerJob)!,
+    ...(files === undefined ? {} : { maxFilesPerJob: files }),
+    ...(fileBytes === undefined ? {} : { maxBytesPerFile: fileBytes })
+  }
+}
+
+/**
+ * Tightens the limits of a `Batch` layer (a provider's `layerBatch`), so a submission splits sooner.
+ *
+ * @example
+ * ```ts
+ * import { Batch } from "@barge/core"
+ * import { QianfanBatch } from "@barge/qianfan"
+ *
+ * const small = QianfanBatch.layerBatch.pipe(Batch.withLimits({ maxLinesPerJob: 100 }))
+ * ```
+ *
+ * @since 0.1.0
+ * @category layers
+ */
+export const withLimits =
+  (limits: Partial<Limits>) => <E, R>(self: Layer.Layer<Batch, E, R>): Layer.Layer<Batch, E, R> =>
+    Layer.provide(self, Layer.succeed(LimitOverrides, limits))
 
 const unsafeMake = <Job, E extends ProviderCause>(driver: Driver<Job, E>): Service => {
   const provider = driver.provider
@@ -911,4 +959,4 @@ const unsafeMake = <Job, E extends ProviderCause>(driver: Driver<Job, E>): Servi
 export const layer = <Job, E extends ProviderCause, E2 = never, R = never>(
   driver: Driver<Job, E> | Effect.Effect<Driver<Job, E>, E2, R>
 ): Layer.Layer<Batch, E2, R> =>
-  Layer.effect(Batch, Effect.isEffect(driver) ? Effect.map(driver, unsafeMake) : make(driver))
+  Layer.effect(Batch, Effect.isEffect(driver) ? Effect.flatMap(driver, make) : make(driver))

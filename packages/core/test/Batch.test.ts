@@ -184,6 +184,23 @@ describe("Batch", () => {
       assert.strictEqual(new Set(ids).size, 30)
     }))
 
+  it.effect("withLimits tightens a Batch layer's limits, never raises them", () =>
+    Effect.gen(function*() {
+      const { driver, submits } = makeMemory({ maxLinesPerJob: 10 })
+      const tight = yield* Effect.provide(
+        Batch.Batch,
+        Batch.layer(driver).pipe(Batch.withLimits({ maxLinesPerJob: 4 }))
+      )
+      assert.strictEqual(tight.limits.maxLinesPerJob, 4)
+      yield* tight.submit(requests(12))
+      assert.deepStrictEqual(submits.map((s) => s.count), [4, 4, 4])
+      const loose = yield* Effect.provide(
+        Batch.Batch,
+        Batch.layer(driver).pipe(Batch.withLimits({ maxLinesPerJob: 99 }))
+      )
+      assert.strictEqual(loose.limits.maxLinesPerJob, 10)
+    }))
+
   it.effect("splits by bytes and by model, never putting two models in one job", () =>
     Effect.gen(function*() {
       const one = Buffer.byteLength(ChatRequest.toOpenAiLine(requests(1)[0])) + 1
