@@ -1,6 +1,7 @@
+import { Batch } from "@barge/core"
 import { Emulator } from "@barge/emulator"
 import { assert, describe, it } from "@effect/vitest"
-import { Chunk, Effect, Exit, Schedule, Stream } from "effect"
+import { Chunk, Effect, Exit, Layer, Schedule, Stream } from "effect"
 import { MoonshotBatch, OpenAiCompatible } from "../src/index.js"
 import { drive, line, lines, makeLayer } from "./utils.js"
 
@@ -122,4 +123,21 @@ describe("MoonshotBatch lifecycle", () => {
       const results = Chunk.toReadonlyArray(yield* Stream.runCollect(kimi.results(submitted.id)))
       assert.deepStrictEqual(results.map((r) => r._tag), ["Failed", "Failed"])
     }).pipe(Effect.provide(makeLayer())))
+})
+
+describe("MoonshotBatch.layerBatch", () => {
+  it.effect("runs a provider-agnostic Batch program on Moonshot", () =>
+    Effect.gen(function*() {
+      const batch = yield* Batch.Batch
+      const submitted = yield* batch.submit([
+        { customId: "u-1", model: "kimi-k2.5", messages: [{ role: "user", content: "one" }] },
+        { customId: "u-2", model: "kimi-k2.5", messages: [{ role: "user", content: "two" }] }
+      ])
+      assert.strictEqual(submitted.provider, "moonshot")
+      const done = yield* drive(yield* Effect.fork(batch.await(submitted.id)), "1 second")
+      assert.strictEqual(done.phase, "completed")
+      assert.strictEqual(done.counts.completed, 2)
+      const results = Chunk.toReadonlyArray(yield* Stream.runCollect(batch.results(submitted.id)))
+      assert.deepStrictEqual(results.map((r) => r.customId).sort(), ["u-1", "u-2"])
+    }).pipe(Effect.provide(MoonshotBatch.layerBatch.pipe(Layer.provideMerge(makeLayer())))))
 })
