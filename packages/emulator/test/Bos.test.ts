@@ -105,6 +105,18 @@ describe("BOS surface", () => {
       assert.strictEqual((yield* send("PUT", "/new-bucket/k", { body: "x" })).status, 200)
     })))
 
+  it.effect("keeps every object under concurrent writes", () =>
+    withEmulator(Effect.gen(function*() {
+      yield* Effect.forEach(
+        Array.from({ length: 40 }, (_, i) => i),
+        (i) => send("PUT", `/${bucket}/many/${String(i).padStart(2, "0")}`, { body: `object ${i}` }),
+        { concurrency: "unbounded" }
+      )
+      const listed = (yield* send("GET", `/${bucket}`, { query: { prefix: "many/" } })).json
+      assert.lengthOf(listed.contents, 40)
+      assert.strictEqual((yield* send("GET", `/${bucket}/many/17`)).text, "object 17")
+    })))
+
   it.live("works with @baiducloud/sdk's BosClient unmodified, and rejects its signature with one byte changed", () =>
     withEmulator(Effect.gen(function*() {
       const emulator = yield* Emulator.Emulator

@@ -173,6 +173,20 @@ describe("Qianfan surface", () => {
       assert.isAbove(expired.progress, 0)
     })))
 
+  it.effect("creates every task exactly once under concurrent requests", () =>
+    withEmulator(Effect.gen(function*() {
+      yield* putLines("in/a.jsonl", queries(1))
+      const created = yield* Effect.forEach(
+        Array.from({ length: 15 }, (_, i) => i),
+        (i) => call("CreateBatchInferenceTask", createBody({ name: `task-${i}` })),
+        { concurrency: "unbounded" }
+      )
+      const ids = new Set(created.map((answer) => answer.body.result.taskId))
+      assert.strictEqual(ids.size, 15)
+      const listed = (yield* call("DescribeBatchInferenceTasks", { maxKeys: 100 })).body.result.taskList
+      assert.strictEqual(listed.length, 15)
+    })))
+
   it.effect("refuses the 21st active task with TaskRunningNumberExceedLimit", () =>
     withEmulator(Effect.gen(function*() {
       yield* putLines("in/a.jsonl", queries(1))
