@@ -207,6 +207,23 @@ export const parseRetryAfter = (value: string | undefined, nowMillis: number): O
 }
 
 /**
+ * Parses an `X-RateLimit-Reset` value (sent by Moonshot and others instead of `Retry-After`) into a delay from
+ * `nowMillis`. Providers disagree on its unit, so a number above 10^9 is read as the reset instant in epoch seconds,
+ * a smaller one as seconds to wait.
+ *
+ * @since 0.1.0
+ * @category retry
+ */
+export const parseRateLimitReset = (
+  value: string | undefined,
+  nowMillis: number
+): Option.Option<Duration.Duration> => {
+  if (value === undefined || !/^\d+(\.\d+)?$/.test(value.trim())) return Option.none()
+  const n = Number(value.trim())
+  return Option.some(n > 1e9 ? Duration.millis(Math.max(0, n * 1000 - nowMillis)) : Duration.seconds(n))
+}
+
+/**
  * Wraps a backoff policy so the delay before the next attempt is never shorter than the server's `Retry-After`
  * (capped at `maxRetryAfter`). The result is still a plain `Schedule` over the failure.
  *
@@ -354,7 +371,10 @@ const unsafeMake = (client: HttpClient.HttpClient, options: Options): Transport 
     Effect.gen(function*() {
       const now = yield* Clock.currentTimeMillis
       const body = yield* readErrorBody(response)
-      const retryAfter = parseRetryAfter(response.headers["retry-after"], now)
+      const retryAfter = Option.orElse(
+        parseRetryAfter(response.headers["retry-after"], now),
+        () => parseRateLimitReset(response.headers["x-ratelimit-reset"], now)
+      )
       return yield* new StatusError({
         provider,
         ...callFields(call),
