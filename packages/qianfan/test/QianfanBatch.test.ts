@@ -3,7 +3,20 @@ import { Emulator } from "@barge/emulator"
 import { Errors, QianfanBatch } from "@barge/qianfan"
 import { NodeHttpClient } from "@effect/platform-node"
 import { assert, describe, it } from "@effect/vitest"
-import { Chunk, Effect, Either, Exit, Fiber, Layer, Option, Redacted, Schedule, Stream, TestClock } from "effect"
+import {
+  Chunk,
+  ConfigProvider,
+  Effect,
+  Either,
+  Exit,
+  Fiber,
+  Layer,
+  Option,
+  Redacted,
+  Schedule,
+  Stream,
+  TestClock
+} from "effect"
 import type { Duration, Scope } from "effect"
 
 const bucket = "barge"
@@ -342,6 +355,25 @@ describe("QianfanBatch", () => {
       assert.isTrue(Exit.isFailure(exit))
       assert.include(String(Exit.isFailure(exit) ? exit.cause : ""), "QIANFAN_ACCESS_KEY")
     }))
+
+  it.effect("layerConfig reads credentials, bucket and endpoints from the environment", () =>
+    Effect.gen(function*() {
+      const emulator = yield* Emulator.Emulator
+      const provider = ConfigProvider.fromMap(
+        new Map([
+          ["QIANFAN_ACCESS_KEY", emulator.credentials.bce.accessKeyId],
+          ["QIANFAN_SECRET_KEY", emulator.credentials.bce.secretAccessKey],
+          ["QIANFAN_BOS_BUCKET", bucket],
+          ["QIANFAN_ENDPOINT", emulator.urls.qianfan],
+          ["QIANFAN_BOS_ENDPOINT", emulator.urls.bos]
+        ])
+      )
+      const tasks = yield* Effect.flatMap(QianfanBatch.QianfanBatch, (q) => Stream.runCollect(q.listTasks())).pipe(
+        Effect.provide(QianfanBatch.layerConfig()),
+        Effect.withConfigProvider(provider)
+      )
+      assert.strictEqual(Chunk.size(tasks), 0)
+    }).pipe(Effect.provide(Emulator.layer()), Effect.provide(NodeHttpClient.layerUndici)))
 
   it("maps an ERNIE output line and an error line to results", () => {
     const ok = QianfanBatch.toResult({
