@@ -72,3 +72,10 @@ export * as Download from "./Download.js"
  * @since 0.1.0
  */
 export * as ObjectStorage from "./ObjectStorage.js"
+
+/**
+ * Validation of batch input lines, reporting every problem at once before anything is uploaded.
+ *
+ * @since 0.1.0
+ */
+export * as InputValidation from "./InputValidation.js"
