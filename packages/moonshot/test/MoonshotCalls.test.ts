@@ -1,8 +1,8 @@
-import { TransportError } from "@barge/core"
+import { Transport, TransportError } from "@barge/core"
 import { Emulator } from "@barge/emulator"
 import { NodeHttpClient } from "@effect/platform-node"
 import { assert, describe, it } from "@effect/vitest"
-import { Chunk, ConfigProvider, Duration, Effect, Layer, Redacted, Schedule, Stream } from "effect"
+import { Chunk, ConfigProvider, Duration, Effect, Layer, Option, Redacted, Schedule, Stream } from "effect"
 import { MoonshotBatch, MoonshotErrors, OpenAiCompatible } from "../src/index.js"
 import { drive, line, lines, makeLayer } from "./utils.js"
 
@@ -199,6 +199,12 @@ describe("MoonshotBatch errors", () => {
     assert.deepStrictEqual(unknown._tag === "UnknownApiError" ? unknown.body : undefined, {
       error: { type: "teapot_error", message: "msg teapot_error" }
     })
+    // Moonshot's X-RateLimit-Reset becomes the same hint when Retry-After is absent (read by core's Transport).
+    assert.deepStrictEqual(Transport.parseRateLimitReset("3", 0), Option.some(Duration.seconds(3)))
+    assert.deepStrictEqual(
+      Transport.parseRateLimitReset("2000000000", 1_999_999_990_000),
+      Option.some(Duration.seconds(10))
+    )
     assert.isTrue(MoonshotErrors.isNeverRetried(status(429, { error: { type: "exceeded_current_quota_error" } })))
     assert.isFalse(MoonshotErrors.isNeverRetried(status(429, { error: { type: "rate_limit_reached_error" } })))
   })
