@@ -92,6 +92,11 @@ export interface SubmitOptions {
   readonly completionWindow?: string | undefined
   /** Prepended to the description Barge writes (which carries the submission's tag). */
   readonly description?: string | undefined
+  /**
+   * When the account already has 20 active tasks, retry the create on this schedule instead of failing with
+   * `TaskRunningNumberExceedLimit` (e.g. `Schedule.spaced("1 minute").pipe(Schedule.upTo("1 hour"))`).
+   */
+  readonly waitForCapacity?: Schedule.Schedule<unknown, Errors.QianfanError> | undefined
 }
 
 /**
@@ -479,7 +484,11 @@ export const make = (options: Options): Effect.Effect<Service, never, HttpClient
                 return taskId === undefined ? Effect.fail(error) : Effect.succeed(taskId)
               }))
           )
-          return Effect.retry(attempt, { times: createAttempts, while: Errors.isAmbiguous })
+          const created = Effect.retry(attempt, { times: createAttempts, while: Errors.isAmbiguous })
+          return submitOptions.waitForCapacity === undefined ? created : Effect.retry(created, {
+            schedule: submitOptions.waitForCapacity,
+            while: (error) => error._tag === "TaskRunningNumberExceedLimit"
+          })
         }
 
         const taskIds: Array<string> = []

@@ -294,6 +294,11 @@ describe("QianfanBatch", () => {
       const limited = yield* Effect.flip(qianfan.submit([{ id: "one-too-many", query: "x" }], { model }))
       assert.strictEqual(limited._tag, "TaskRunningNumberExceedLimit")
       if (limited._tag === "TaskRunningNumberExceedLimit") assert.strictEqual(limited.limit, 20)
+      // With waitForCapacity the create is retried until earlier tasks finish.
+      const waited = yield* drive(
+        qianfan.submit([{ id: "patient", query: "x" }], { model, waitForCapacity: Schedule.spaced("10 seconds") })
+      )
+      assert.lengthOf(waited.taskIds, 1)
     })))
 
   it.effect("a wrong secret is an AuthenticationError that never shows the secret", () =>
