@@ -435,6 +435,9 @@ export const fromTosTransport = (operation: string, bucket: string, key?: string
     ? body.value.Code
     : error.status === 404
     ? (key === undefined ? "NoSuchBucket" : "NoSuchKey")
+    // Bodiless answers (HEAD) carry no code; 403 is the usual one.
+    : error.status === 403
+    ? "AccessDenied"
     : `HTTP${error.status}`
   const requestId = Option.isSome(body) ? body.value.RequestId ?? error.requestId : error.requestId
   return new TosError({

@@ -36,3 +36,10 @@ export * as Storage from "./Storage.js"
  * @since 0.1.0
  */
 export * as ArkBatch from "./ArkBatch.js"
+
+/**
+ * An in-memory, scripted `ArkBatch` layer for users' tests.
+ *
+ * @since 0.1.0
+ */
+export * as Mock from "./Mock.js"

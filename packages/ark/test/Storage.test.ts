@@ -1,0 +1,65 @@
+import { Storage } from "@barge/ark"
+import { Emulator } from "@barge/emulator"
+import { NodeHttpClient } from "@effect/platform-node"
+import { assert, describe, it } from "@effect/vitest"
+import { Chunk, Effect, Option, Redacted, Stream } from "effect"
+
+const text = (stream: Stream.Stream<Uint8Array, unknown>) =>
+  Effect.map(Stream.runCollect(Stream.decodeText(stream)), (chunks) => Chunk.join(chunks, ""))
+
+const storage = (secret?: string) =>
+  Effect.flatMap(Emulator.Emulator, (emulator) =>
+    Storage.make({
+      endpoint: emulator.urls.tos,
+      region: "cn-beijing",
+      bucket: "store",
+      accessKeyId: emulator.credentials.volcengine.accessKeyId,
+      secretAccessKey: Redacted.make(secret ?? emulator.credentials.volcengine.secretAccessKey),
+      retry: false
+    }))
+
+const provide = <A, E>(
+  effect: Effect.Effect<A, E, Emulator.Emulator | import("@effect/platform").HttpClient.HttpClient>
+) => effect.pipe(Effect.provide(Emulator.layer()), Effect.provide(NodeHttpClient.layerUndici))
+
+describe("TOS Storage", () => {
+  it("addresses real endpoints virtual-host style and loopback/IP endpoints path style", () => {
+    assert.strictEqual(
+      Storage.bucketBaseUrl("https://tos-cn-beijing.volces.com", "b"),
+      "https://b.tos-cn-beijing.volces.com"
+    )
+    assert.strictEqual(Storage.bucketBaseUrl("tos-cn-beijing.volces.com", "b"), "https://b.tos-cn-beijing.volces.com")
+    assert.strictEqual(Storage.bucketBaseUrl("http://127.0.0.1:9000", "b"), "http://127.0.0.1:9000/b")
+    assert.strictEqual(Storage.bucketBaseUrl("http://localhost:9000", "b"), "http://localhost:9000/b")
+    assert.strictEqual(Storage.keyPath("a b/c+d.jsonl"), "/a%20b/c%2Bd.jsonl")
+  })
+
+  it.effect("puts from a stream, gets whole and ranged, heads, lists across pages and deletes", () =>
+    provide(Effect.gen(function*() {
+      const tos = yield* storage()
+      const body = new TextEncoder().encode("hello, 世界\n")
+      yield* tos.put("dir/a b.txt", Stream.make(body.subarray(0, 5), body.subarray(5)), { contentLength: body.length })
+      assert.strictEqual(yield* text(tos.get("dir/a b.txt")), "hello, 世界\n")
+      assert.strictEqual(yield* text(tos.get("dir/a b.txt", { range: { start: 7 } })), "世界\n")
+      assert.strictEqual(yield* text(tos.get("dir/a b.txt", { range: { start: 0, end: 5 } })), "hello")
+      const head = yield* tos.head("dir/a b.txt")
+      assert.strictEqual(Option.getOrThrow(head).size, body.length)
+      assert.isTrue(Option.isNone(yield* tos.head("dir/none")))
+      const emulator = yield* Emulator.Emulator
+      for (let i = 0; i < 1005; i++) emulator.state.objects.tos.put("store", `many/${String(i).padStart(4, "0")}`, body)
+      const listed = Chunk.toArray(yield* Stream.runCollect(tos.list("many/")))
+      assert.strictEqual(listed.length, 1005)
+      assert.strictEqual(listed[1004]!.key, "many/1004")
+      yield* tos.delete("dir/a b.txt")
+      const missing = yield* Effect.flip(Stream.runDrain(tos.get("dir/a b.txt")))
+      assert.deepStrictEqual([missing._tag, (missing as { code?: string }).code], ["TosError", "NoSuchKey"])
+    })))
+
+  it.effect("a wrong secret is TosError SignatureDoesNotMatch, without the secret in the message", () =>
+    provide(Effect.gen(function*() {
+      const tos = yield* storage("totally-wrong-secret")
+      const error = yield* Effect.flip(Stream.runDrain(tos.get("x")))
+      assert.deepStrictEqual([error._tag, (error as { code?: string }).code], ["TosError", "SignatureDoesNotMatch"])
+      assert.notInclude(error.message, "totally-wrong-secret")
+    })))
+})
