@@ -27,6 +27,8 @@ export const IssueRule = Schema.Literal(
   "InvalidId",
   "DuplicateId",
   "InvalidBody",
+  "InvalidField",
+  "InvalidParameter",
   "MissingModel",
   "MixedModels",
   "EmptyLine",
@@ -113,6 +115,8 @@ export interface Rules {
   readonly requiredFields?: ReadonlyArray<string> | undefined
   /** A field that must be a JSON object (typically `body`); checked only when present or required. */
   readonly objectFields?: ReadonlyArray<string> | undefined
+  /** Top-level fields that, when present, must hold exactly this value (Moonshot: `method` `POST`, `url`). */
+  readonly fieldValues?: Readonly<Record<string, string>> | undefined
   /** Dot path to the model (`body.model`): when set, every line must name one and the same model. */
   readonly modelPath?: string | undefined
   readonly maxBytes?: number | undefined
@@ -222,6 +226,11 @@ const checkLine = (state: State, line: Jsonl.Line): void => {
     const inner = record[field]
     if (typeof inner !== "object" || inner === null || Array.isArray(inner)) {
       state.report(n, "InvalidBody", `"${field}" must be a JSON object, got ${describe(inner)}`)
+    }
+  }
+  for (const [field, expected] of Object.entries(rules.fieldValues ?? {})) {
+    if (field in record && record[field] !== expected) {
+      state.report(n, "InvalidField", `"${field}" must be ${JSON.stringify(expected)}, got ${describe(record[field])}`)
     }
   }
   if (rules.modelPath !== undefined) checkModel(state, n, record, rules.modelPath)
