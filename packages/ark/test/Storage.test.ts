@@ -1,5 +1,6 @@
 import { Storage } from "@barge/ark"
 import { Emulator } from "@barge/emulator"
+import type { HttpClient } from "@effect/platform"
 import { NodeHttpClient } from "@effect/platform-node"
 import { assert, describe, it } from "@effect/vitest"
 import { Chunk, Effect, Option, Redacted, Stream } from "effect"
@@ -19,7 +20,7 @@ const storage = (secret?: string) =>
     }))
 
 const provide = <A, E>(
-  effect: Effect.Effect<A, E, Emulator.Emulator | import("@effect/platform").HttpClient.HttpClient>
+  effect: Effect.Effect<A, E, Emulator.Emulator | HttpClient.HttpClient>
 ) => effect.pipe(Effect.provide(Emulator.layer()), Effect.provide(NodeHttpClient.layerUndici))
 
 describe("TOS Storage", () => {
