@@ -342,6 +342,22 @@ describe("ArkBatch errors", () => {
     }).pipe(Effect.provide(Emulator.layer({ processing })), Effect.provide(NodeHttpClient.layerUndici)))
 })
 
+describe("ArkBatch create retries", () => {
+  it.live("a Create whose response was lost is retried and lands on the job it created, never a second one", () =>
+    Effect.gen(function*() {
+      const emulator = yield* Emulator.Emulator
+      const ark = yield* ArkBatch.make(arkOptions(emulator))
+      yield* emulator.faults.set({
+        rules: [{ kind: "lostResponse", rate: 1, services: ["ark"], match: "Action=CreateBatchInferenceJob", limit: 1 }]
+      })
+      const submission = yield* ark.submit(requests(2), { name: "lost", model })
+      assert.strictEqual((yield* emulator.faults.counts).lostResponse, 1)
+      assert.isTrue(submission.attached, "the retry met the job the first attempt created")
+      assert.strictEqual(emulator.state.ark.jobs.size, 1)
+      assert.isTrue(emulator.state.ark.jobs.has(submission.job.id))
+    }).pipe(Effect.provide(Emulator.layer({ processing })), Effect.provide(NodeHttpClient.layerUndici)))
+})
+
 describe("ArkBatch results downloads", () => {
   it.live("a truncated or reset results download resumes with Range, never repeating or skipping a line", () =>
     Effect.gen(function*() {
