@@ -6,6 +6,7 @@
  */
 import * as Batch from "@barge/core/Batch"
 import type * as Emulator from "@barge/emulator/Emulator"
+import * as MoonshotBatch from "@barge/moonshot/MoonshotBatch"
 import * as QianfanBatch from "@barge/qianfan/QianfanBatch"
 import type * as HttpClient from "@effect/platform/HttpClient"
 import type * as ConfigError from "effect/ConfigError"
@@ -92,6 +93,16 @@ const qianfan = (target: Target) =>
       : QianfanBatch.layerConfig()
   ))
 
+const moonshot = (target: Target) =>
+  MoonshotBatch.layerBatch.pipe(Layer.provide(
+    target._tag === "Emulator"
+      ? MoonshotBatch.layer({
+        apiKey: redacted(target.credentials.moonshot.apiKey),
+        baseUrl: `${target.urls.moonshot}/v1`
+      })
+      : MoonshotBatch.layerConfig()
+  ))
+
 /**
  * The `Batch` layer for a provider and target.
  *
@@ -105,6 +116,8 @@ export const layer = (
 ): Layer.Layer<Batch.Batch, ConfigError.ConfigError, HttpClient.HttpClient> => {
   const wired = (() => {
     switch (provider) {
+      case "moonshot":
+        return moonshot(target)
       case "qianfan":
         return qianfan(target)
       default:

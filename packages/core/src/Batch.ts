@@ -848,7 +848,15 @@ const unsafeMake = <Job, E extends ProviderCause>(driver: Driver<Job, E>): Servi
               })
             )
           )
-        submitted.push(driver.status(job))
+        const status = driver.status(job)
+        // A provider may report 0 requests until it has validated the file (Moonshot's `validating`); the count
+        // submitted is known here, so the first status does not claim an empty batch.
+        submitted.push(
+          status.counts.total >= part.requests.length ? status : new JobStatus({
+            ...status,
+            counts: new Counts({ ...status.counts, total: part.requests.length })
+          })
+        )
       }
       return aggregate(provider, submitted as unknown as Arr.NonEmptyReadonlyArray<JobStatus>)
     }).pipe(Effect.withSpan("Batch.submit", { attributes: { provider } }))
