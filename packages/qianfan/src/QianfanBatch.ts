@@ -35,9 +35,7 @@ import * as Polling from "@barge/core/Polling"
 import * as Signer from "@barge/core/Signer"
 import * as Transport from "@barge/core/Transport"
 import type * as HttpClient from "@effect/platform/HttpClient"
-import * as HttpClientRequest from "@effect/platform/HttpClientRequest"
 import type * as Arr from "effect/Array"
-import * as Chunk from "effect/Chunk"
 import * as Config from "effect/Config"
 import type * as ConfigError from "effect/ConfigError"
 import * as Context from "effect/Context"
@@ -52,8 +50,10 @@ import type * as Schedule from "effect/Schedule"
 import * as Schema from "effect/Schema"
 import * as Stream from "effect/Stream"
 import * as Errors from "./Errors.js"
+import * as Console from "./internal/console.js"
 import * as Driver from "./internal/driver.js"
-import * as Plan from "./internal/plan.js"
+import type * as Plan from "./internal/plan.js"
+import * as Submit from "./internal/submit.js"
 import * as Storage from "./Storage.js"
 import * as Wire from "./Wire.js"
 
@@ -268,11 +268,6 @@ const withScheme = (endpoint: string) =>
 
 const withSlash = (prefix: string) => (prefix === "" || prefix.endsWith("/") ? prefix : prefix + "/")
 
-/** `barge-<10 hex>-<n>`: at most 20 characters, the documented name limit. */
-const taskName = (hash: string, index: number) => `barge-${hash.slice(0, 10)}-${index}`
-
-const tag = (hash: string, index: number, count: number) => `[barge ${hash} ${index + 1}/${count}]`
-
 const taskIdsOf = (target: Target): Arr.NonEmptyReadonlyArray<string> =>
   typeof target === "string" ? [target] : target instanceof Submission ? target.taskIds : target
 
@@ -335,7 +330,7 @@ export const make = (options: Options): Effect.Effect<Service, never, HttpClient
       timeout: options.timeout,
       requestIdHeader: "x-bce-request-id"
     }
-    const console = yield* Transport.make({
+    const consoleTransport = yield* Transport.make({
       ...common,
       provider: "qianfan",
       baseUrl: withScheme(options.endpoint ?? defaultEndpoint)
@@ -347,161 +342,32 @@ export const make = (options: Options): Effect.Effect<Service, never, HttpClient
     })
     const storage = Storage.fromTransport(bos, options.bucket)
     const limits: Limits = { ...defaultLimits, ...options.limits }
-    const inputPrefix = withSlash(options.inputPrefix ?? "barge/input/")
-    const outputPrefix = withSlash(options.outputPrefix ?? "barge/output/")
-    const createAttempts = options.createAttempts ?? 2
 
-    const call = <A, I>(action: string, body: unknown, schema: Schema.Schema<A, I>, idempotent: boolean) =>
-      console.json(
-        HttpClientRequest.post("/v2/batchinference").pipe(
-          HttpClientRequest.setUrlParam("Action", action),
-          HttpClientRequest.bodyUnsafeJson(body)
-        ),
-        schema,
-        { action, idempotent }
-      ).pipe(Effect.mapError(Errors.fromTransportError))
-
-    const createTask = (request: Wire.CreateTaskRequest) =>
-      Effect.map(call("CreateBatchInferenceTask", request, Wire.CreateTaskResponse, false), (r) => r.result.taskId)
-
-    const describeTask = (taskId: string) =>
-      Effect.map(call("DescribeBatchInferenceTask", { taskId }, Wire.DescribeTaskResponse, true), (r) => r.result)
-
-    const listTasks: Service["listTasks"] = (listOptions) =>
-      Stream.paginateChunkEffect(undefined as string | undefined, (marker) =>
-        Effect.map(
-          call(
-            "DescribeBatchInferenceTasks",
-            {
-              maxKeys: Math.min(100, Math.max(1, listOptions?.pageSize ?? 100)),
-              ...(marker === undefined ? {} : { marker }),
-              ...(listOptions?.runStatus === undefined ? {} : { runStatus: listOptions.runStatus }),
-              ...(listOptions?.pageReverse === undefined ? {} : { pageReverse: listOptions.pageReverse })
-            },
-            Wire.ListTasksResponse,
-            true
-          ),
-          (page) => {
-            const tasks = page.result.taskList
-            // The next page starts after the last task of this one (whether the service includes the marker
-            // task itself is UNCONFIRMED, so a repeat is dropped below).
-            const last = tasks[tasks.length - 1]?.taskId
-            const next = page.result.pageInfo.isTruncated && last !== undefined && last !== marker ? last : undefined
-            return [Chunk.fromIterable(tasks.filter((t) => t.taskId !== marker)), Option.fromNullable(next)] as const
-          }
-        ))
-
-    const stopTask = (taskId: string) =>
-      Effect.flatMap(
-        call("StopBatchInferenceTask", { taskId }, Wire.StopTaskResponse, true),
-        (response) =>
-          response.result ? Effect.void : Effect.fail(new Errors.StopRefused({ taskId, requestId: response.requestId }))
-      )
-
-    /** Tasks an earlier attempt of this submission created, by index. */
-    const findTasks = (hash: string) =>
-      listTasks().pipe(
-        Stream.filter((task) =>
-          task.name?.startsWith(`barge-${hash.slice(0, 10)}-`) === true &&
-          (task.description ?? "").includes(`[barge ${hash} `)
-        ),
-        Stream.runFold(new Map<number, string>(), (found, task) => {
-          const index = Number(task.name!.slice(`barge-${hash.slice(0, 10)}-`.length))
-          if (Number.isInteger(index) && !found.has(index)) found.set(index, task.taskId)
-          return found
-        })
-      )
+    const console = Console.make(consoleTransport)
+    const { createTask, describeTask, listTasks, stopTask } = console
+    const submitWith = Submit.make({
+      console,
+      storage,
+      limits,
+      inputPrefix: withSlash(options.inputPrefix ?? "barge/input/"),
+      outputPrefix: withSlash(options.outputPrefix ?? "barge/output/"),
+      createAttempts: options.createAttempts ?? 2
+    })
 
     const submit = <E, R>(input: Input<E, R>, submitOptions: SubmitOptions) =>
-      Effect.gen(function*() {
-        const model = submitOptions.model as { readonly endpoint?: string; readonly modelId?: string }
-        if ((model.endpoint === undefined) === (model.modelId === undefined)) {
-          return yield* new Batch.InputValidationError({
-            issues: [{ lineNumber: 0, rule: "model", message: "give exactly one of model.endpoint and model.modelId" }]
+      Effect.map(
+        submitWith(
+          Stream.StreamTypeId in (input as object)
+            ? input as Stream.Stream<unknown, E, R>
+            : Stream.fromIterable(Array.isArray(input) ? input : Array.from(input as Iterable<unknown>)),
+          submitOptions
+        ),
+        (result) =>
+          new Submission({
+            ...result,
+            taskIds: result.taskIds as Arr.NonEmptyReadonlyArray<string>
           })
-        }
-        const format = submitOptions.dataFormat ?? "default"
-        const inferenceParams = submitOptions.inferenceParams ?? {}
-        const source: Stream.Stream<unknown, E, R> = Stream.StreamTypeId in (input as object)
-          ? input as Stream.Stream<unknown, E, R>
-          : Stream.fromIterable(Array.isArray(input) ? input : Array.from(input as Iterable<unknown>))
-
-        // Pass 1: check every line and plan files and tasks; nothing is sent before this succeeds.
-        const header = Plan.canonicalJson({
-          format,
-          model,
-          inferenceParams,
-          completionWindow: submitOptions.completionWindow ?? null
-        })
-        const planner = Plan.planner(format, limits, header)
-        yield* Stream.runForEach(source, (value) => Effect.sync(() => planner.add(value)))
-        const plan = yield* Either.match(planner.finish(), {
-          onLeft: (issues) => Effect.fail(new Batch.InputValidationError({ issues })),
-          onRight: Effect.succeed
-        })
-        const count = plan.tasks.length
-        const base = `${inputPrefix}${plan.hash}/`
-        const taskPrefix = (index: number) => `task-${String(index).padStart(3, "0")}/`
-
-        const existing = yield* findTasks(plan.hash)
-
-        // Pass 2: upload the files of the tasks that do not exist yet, one file in memory at a time.
-        const placements = Plan.placements(plan)
-        yield* source.pipe(
-          Stream.map((value) => [placements.next().value!, JSON.stringify(value) + "\n"] as const),
-          Stream.filter(([place]) => !existing.has(place.task)),
-          Stream.groupAdjacentBy(([place]) => `${place.task}/${place.file}`),
-          Stream.runForEach(([, lines]) => {
-            const [place] = Chunk.unsafeHead(lines)
-            const file = plan.tasks[place.task]!.files[place.file]!
-            const bytes = Chunk.map(lines, ([, text]) => new TextEncoder().encode(text))
-            const key = `${base}${taskPrefix(place.task)}part-${String(place.file).padStart(4, "0")}.jsonl`
-            return storage.put(key, Stream.fromChunk(bytes), {
-              contentLength: file.bytes,
-              contentType: "application/jsonl"
-            })
-          })
-        )
-
-        const createOne = (index: number) => {
-          const request: Wire.CreateTaskRequest = {
-            name: taskName(plan.hash, index),
-            description: [submitOptions.description, tag(plan.hash, index, count)].filter(Boolean).join(" "),
-            ...(model.endpoint === undefined ? { modelId: model.modelId! } : { endpoint: model.endpoint }),
-            inferenceParams: { ...inferenceParams },
-            inputBosUri: storage.uri(base + taskPrefix(index)),
-            outputBosUri: storage.uri(`${outputPrefix}${plan.hash}/${taskPrefix(index)}`),
-            ...(submitOptions.completionWindow === undefined
-              ? {}
-              : { completion_window: submitOptions.completionWindow }),
-            ...(format === "default" ? {} : { dataFormat: format })
-          }
-          // A create whose answer was lost may have taken effect: look before sending it again.
-          const attempt = createTask(request).pipe(
-            Effect.catchIf(Errors.isAmbiguous, (error) =>
-              Effect.flatMap(findTasks(plan.hash), (found) => {
-                const taskId = found.get(index)
-                return taskId === undefined ? Effect.fail(error) : Effect.succeed(taskId)
-              }))
-          )
-          const created = Effect.retry(attempt, { times: createAttempts, while: Errors.isAmbiguous })
-          return submitOptions.waitForCapacity === undefined ? created : Effect.retry(created, {
-            schedule: submitOptions.waitForCapacity,
-            while: (error) => error._tag === "TaskRunningNumberExceedLimit"
-          })
-        }
-
-        const taskIds: Array<string> = []
-        for (let index = 0; index < count; index++) {
-          taskIds.push(existing.get(index) ?? (yield* createOne(index)))
-        }
-        return new Submission({
-          hash: plan.hash,
-          taskIds: taskIds as unknown as Arr.NonEmptyReadonlyArray<string>,
-          lines: plan.lines,
-          attached: existing.size
-        })
-      }).pipe(Effect.withSpan("qianfan.submit"))
+      )
 
     const pollOptions = (pollingOptions: PollOptions | undefined) => {
       const window = Duration.toMillis(pollingOptions?.completionWindow ?? "24 hours")
