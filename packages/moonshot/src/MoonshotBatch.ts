@@ -26,6 +26,7 @@
 import * as Batch from "@barge/core/Batch"
 import * as ChatRequest from "@barge/core/ChatRequest"
 import type * as Download from "@barge/core/Download"
+import type * as Jsonl from "@barge/core/Jsonl"
 import type * as Transport from "@barge/core/Transport"
 import type * as HttpClient from "@effect/platform/HttpClient"
 import * as Config from "effect/Config"
@@ -169,7 +170,7 @@ const windowOf = (window: Duration.Duration | undefined): string | undefined => 
  */
 export const driver = (
   service: Service
-): Batch.Driver<Wire.Batch, OpenAiCompatible.SubmitError | Download.DownloadTruncated> => {
+): Batch.Driver<Wire.Batch, OpenAiCompatible.SubmitError | Download.DownloadTruncated | Jsonl.JsonlError> => {
   const encoder = new TextEncoder()
   return {
     provider: "moonshot",

@@ -9,6 +9,7 @@
 import * as Batch from "@barge/core/Batch"
 import * as ChatRequest from "@barge/core/ChatRequest"
 import * as Download from "@barge/core/Download"
+import * as InputValidation from "@barge/core/InputValidation"
 import * as Jsonl from "@barge/core/Jsonl"
 import * as Signer from "@barge/core/Signer"
 import * as Transport from "@barge/core/Transport"
@@ -16,7 +17,6 @@ import * as TransportError from "@barge/core/TransportError"
 import * as FileSystem from "@effect/platform/FileSystem"
 import type * as HttpClient from "@effect/platform/HttpClient"
 import * as HttpClientRequest from "@effect/platform/HttpClientRequest"
-import * as Arr from "effect/Array"
 import * as Chunk from "effect/Chunk"
 import * as Clock from "effect/Clock"
 import * as Duration from "effect/Duration"
@@ -27,8 +27,8 @@ import type * as Redacted from "effect/Redacted"
 import * as Schedule from "effect/Schedule"
 import * as Schema from "effect/Schema"
 import * as Stream from "effect/Stream"
+import { createHash } from "node:crypto"
 import * as Errors from "./Errors.js"
-import * as InputCheck from "./internal/inputCheck.js"
 import * as Multipart from "./internal/multipart.js"
 import * as Wire from "./Wire.js"
 
@@ -233,7 +233,7 @@ export class AwaitTimedOut extends Schema.TaggedError<AwaitTimedOut>("@barge/moo
  * @since 0.1.0
  * @category errors
  */
-export type SubmitError = Errors.MoonshotError | Batch.InputValidationError | SourceError | Jsonl.JsonlError
+export type SubmitError = Errors.MoonshotError | InputValidation.InputValidationError | SourceError
 
 /**
  * Every failure of `await`.
@@ -430,37 +430,40 @@ export const toResult = (line: Wire.ResultLine): Batch.BatchResult => {
 // Validation before upload (shared with the mock)
 // ---------------------------------------------------------------------------------------------------------------
 
-const checkParameters = (profile: Profile, window: string, metadata: Readonly<Record<string, string>>) => {
-  const issues: Array<{ lineNumber: number; rule: string; message: string }> = []
+/** File-level checks core `InputValidation` leaves to the provider: file name, completion window, metadata. */
+const checkParameters = (
+  profile: Profile,
+  filename: string,
+  window: string,
+  metadata: Readonly<Record<string, string>>
+): Array<InputValidation.Issue> => {
+  const issues: Array<InputValidation.Issue> = []
+  const report = (message: string) =>
+    issues.push(new InputValidation.Issue({ lineNumber: 0, rule: "InvalidParameter", message }))
+  if (!filename.toLowerCase().endsWith(".jsonl")) report(`the file name "${filename}" must end in .jsonl`)
   const windowProblem = profile.completionWindow.check(window)
-  if (windowProblem !== undefined) issues.push({ lineNumber: 0, rule: "completion-window", message: windowProblem })
+  if (windowProblem !== undefined) report(`completion window ${windowProblem}`)
   const entries = Object.entries(metadata)
   const limits = profile.limits
   if (entries.length > limits.metadataPairs) {
-    issues.push({
-      lineNumber: 0,
-      rule: "metadata",
-      message: `metadata has ${entries.length} pairs with the idempotency key; the limit is ${limits.metadataPairs}`
-    })
+    report(`metadata has ${entries.length} pairs with the idempotency key; the limit is ${limits.metadataPairs}`)
   }
   for (const [key, value] of entries) {
     if (key.length > limits.metadataKeyLength || value.length > limits.metadataValueLength) {
-      issues.push({
-        lineNumber: 0,
-        rule: "metadata",
-        message:
-          `metadata "${key}" exceeds ${limits.metadataKeyLength} key / ${limits.metadataValueLength} value characters`
-      })
+      report(
+        `metadata "${key}" exceeds ${limits.metadataKeyLength} key / ${limits.metadataValueLength} value characters`
+      )
     }
   }
   return issues
 }
 
 /**
- * Everything `submit` checks before any network call, in one streaming pass over the input: each line (JSON;
- * `custom_id`, `method`, `url`, `body` present; unique ids; one model), the file (`.jsonl`, non-empty, within the
- * profile's size and request limits), the completion window and the metadata. Every problem is reported at once.
- * Also returns the idempotency key (default: the SHA-256 of the bytes) and the metadata that carries it.
+ * Everything `submit` checks before any network call, in one streaming pass over the input with core
+ * `InputValidation` (JSON; `custom_id` present, unique; `method` `POST`; `url` the endpoint; `body` an object; one
+ * model; non-empty; within the profile's size and request limits), plus the file name (`.jsonl`), the completion
+ * window and the metadata. Every problem is reported at once. Also returns the idempotency key (default: the
+ * SHA-256 of the bytes) and the metadata that carries it.
  *
  * @since 0.1.0
  * @category validation
@@ -478,21 +481,51 @@ export const validate = <E, R>(
     readonly window: string
     readonly metadata: Record<string, string>
   },
-  E | Jsonl.JsonlError | Batch.InputValidationError,
+  E | InputValidation.InputValidationError,
   R
 > =>
   Effect.gen(function*() {
-    const checked = yield* InputCheck.check(filename, bytes, {
-      endpoint: profile.endpoint,
-      maxFileBytes: profile.limits.maxFileBytes,
-      maxRequests: profile.limits.maxRequests
+    const hash = createHash("sha256")
+    const hashed = Stream.mapChunks(bytes, (chunk) => {
+      for (const piece of chunk) hash.update(piece)
+      return chunk
     })
-    const key = options?.idempotencyKey ?? `sha256:${checked.sha256}`
+    const checked = yield* InputValidation.validate({
+      idField: "custom_id",
+      requiredFields: ["method", "url", "body"],
+      objectFields: ["body"],
+      fieldValues: { method: "POST", url: profile.endpoint },
+      modelPath: "body.model",
+      maxBytes: profile.limits.maxFileBytes,
+      maxLines: profile.limits.maxRequests,
+      emptyLines: "skip"
+    })(hashed).pipe(Effect.either)
+    const key = options?.idempotencyKey ?? `sha256:${hash.digest("hex")}`
     const window = options?.completionWindow ?? profile.completionWindow.default
     const metadata = { ...options?.metadata, [idempotencyMetadataKey]: key }
-    const issues = [...checked.issues, ...checkParameters(profile, window, metadata)]
-    if (Arr.isNonEmptyReadonlyArray(issues)) return yield* new Batch.InputValidationError({ issues })
-    return { bytes: checked.bytes, requests: checked.requests, key, window, metadata }
+    const extra = checkParameters(profile, filename, window, metadata)
+    if (Either.isLeft(checked)) {
+      const error = checked.left
+      if (!(error instanceof InputValidation.InputValidationError) || extra.length === 0) {
+        return yield* Effect.fail(error)
+      }
+      return yield* new InputValidation.InputValidationError({
+        issues: [...extra, ...error.issues],
+        totalIssues: error.totalIssues + extra.length,
+        lines: error.lines,
+        bytes: error.bytes
+      })
+    }
+    const summary = checked.right
+    if (extra.length > 0) {
+      return yield* new InputValidation.InputValidationError({
+        issues: extra,
+        totalIssues: extra.length,
+        lines: summary.lines,
+        bytes: summary.bytes
+      })
+    }
+    return { bytes: summary.bytes, requests: summary.lines, key, window, metadata }
   })
 
 // ---------------------------------------------------------------------------------------------------------------

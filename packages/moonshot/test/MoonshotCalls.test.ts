@@ -67,14 +67,16 @@ describe("MoonshotBatch calls", () => {
       if (error._tag === "InputValidationError") {
         const rules = error.issues.map((i) => `${i.lineNumber}:${i.rule}`)
         assert.includeMembers(rules, [
-          "2:json",
-          "3:duplicate-custom-id",
-          "3:method",
-          "4:body",
-          "0:extension",
-          "0:one-model",
-          "0:completion-window"
+          "2:InvalidJson",
+          "3:DuplicateId",
+          "3:InvalidField",
+          "3:MixedModels",
+          "4:MissingField",
+          "0:InvalidParameter"
         ])
+        // The file name and the window are both reported.
+        assert.strictEqual(error.issues.filter((i) => i.rule === "InvalidParameter").length, 2)
+        assert.strictEqual(error.totalIssues, error.issues.length)
       }
       assert.strictEqual(emulator.state.moonshot.files.size, 0)
     }).pipe(Effect.provide(makeLayer())))
