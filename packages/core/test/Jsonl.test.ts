@@ -68,6 +68,12 @@ describe("Jsonl.lines", () => {
       assert.strictEqual(empty.length, 0)
     }))
 
+  it.effect("keeps a genuine U+FFFD character", () =>
+    Effect.gen(function*() {
+      const result = yield* collectLines(Stream.make(bytes("a\uFFFDb\nc\n")))
+      assert.deepStrictEqual(result.map((l) => l.text), ["a\uFFFDb", "c"])
+    }))
+
   it.effect("fails on invalid UTF-8 naming the line", () =>
     Effect.gen(function*() {
       const data = new Uint8Array([...bytes("ok\n"), 0xff, 0xfe, 0x0a])
