@@ -16,6 +16,14 @@ NodeRuntime.runMain(
   Cli.run(process.argv.slice(2)).pipe(Effect.provide(Layer.mergeAll(NodeContext.layer, NodeHttpClient.layerUndici))),
   {
     disableErrorReporting: true,
-    teardown: (exit, onExit) => onExit(Exit.isSuccess(exit) ? (exit.value as number) : Cli.ExitCode.Unexpected)
+    // 130 = interrupted (Ctrl-C), the shell convention; the batch itself keeps running at the provider.
+    teardown: (exit, onExit) =>
+      onExit(
+        Exit.isSuccess(exit)
+          ? (exit.value as number)
+          : Exit.isInterrupted(exit)
+          ? 130
+          : Cli.ExitCode.Unexpected
+      )
   }
 )
