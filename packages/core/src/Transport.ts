@@ -110,7 +110,8 @@ export interface ExecuteOptions {
   readonly action: string
   /**
    * Whether the call may be sent again after a transient failure. Defaults to `true` for GET, HEAD, PUT, DELETE
-   * and OPTIONS and `false` otherwise; pass `true` for a POST the caller knows is safe to repeat.
+   * and OPTIONS and `false` otherwise; pass `true` for a POST the caller knows is safe to repeat. A call that is
+   * not idempotent is still retried after a 429, which the server sends before processing anything.
    */
   readonly idempotent?: boolean | undefined
   /** Overrides the transport's per-attempt timeout. */
@@ -263,6 +264,8 @@ const isLoopbackHost = (hostname: string): boolean => {
   const v4 = /^127\.(\d{1,3})\.(\d{1,3})\.(\d{1,3})$/.exec(host)
   return v4 !== null && v4.slice(1).every((part) => Number(part) <= 255)
 }
+
+const isThrottled = (error: TransportError): boolean => error._tag === "StatusError" && error.status === 429
 
 const idempotentMethods: ReadonlySet<string> = new Set(["GET", "HEAD", "PUT", "DELETE", "OPTIONS"])
 
@@ -420,9 +423,13 @@ const unsafeMake = (client: HttpClient.HttpClient, options: Options): Transport 
       return resolve(request, call).pipe(
         Effect.flatMap((resolved) => {
           const once = attempt(resolved)
-          return retrySchedule !== undefined && idempotent
-            ? Effect.retry(once, { schedule: retrySchedule, while: TransportError_.isTransient })
-            : once
+          if (retrySchedule === undefined) return once
+          // A 429 means the server turned the call away before processing it, so even a call that must not run
+          // twice (a create) is safe to send again; other failures of such a call are left to the caller.
+          return Effect.retry(once, {
+            schedule: retrySchedule,
+            while: idempotent ? TransportError_.isTransient : isThrottled
+          })
         }),
         Effect.tap(() => Effect.annotateCurrentSpan("barge.attempts", call.attempts)),
         Effect.tapError((error) =>
