@@ -11,6 +11,7 @@ import * as ChatRequest from "@barge/core/ChatRequest"
 import * as Download from "@barge/core/Download"
 import * as InputValidation from "@barge/core/InputValidation"
 import * as Jsonl from "@barge/core/Jsonl"
+import * as Polling from "@barge/core/Polling"
 import * as Signer from "@barge/core/Signer"
 import * as Transport from "@barge/core/Transport"
 import * as TransportError from "@barge/core/TransportError"
@@ -19,7 +20,7 @@ import type * as HttpClient from "@effect/platform/HttpClient"
 import * as HttpClientRequest from "@effect/platform/HttpClientRequest"
 import * as Chunk from "effect/Chunk"
 import * as Clock from "effect/Clock"
-import * as Duration from "effect/Duration"
+import type * as Duration from "effect/Duration"
 import * as Effect from "effect/Effect"
 import * as Either from "effect/Either"
 import * as Option from "effect/Option"
@@ -218,11 +219,12 @@ export class SourceError extends Schema.TaggedError<SourceError>("@barge/moonsho
  */
 export class AwaitTimedOut extends Schema.TaggedError<AwaitTimedOut>("@barge/moonshot/OpenAiCompatible/AwaitTimedOut")(
   "AwaitTimedOut",
-  { provider: Schema.String, batch: Wire.Batch, reason: Schema.String }
+  { provider: Schema.String, batchId: Schema.String, batch: Schema.optional(Wire.Batch), reason: Schema.String }
 ) {
   /** @since 0.1.0 */
   override get message(): string {
-    return `stopped waiting for ${this.provider} batch ${this.batch.id} while ${this.batch.status}: ${this.reason}; ` +
+    const status = this.batch === undefined ? "" : ` while ${this.batch.status}`
+    return `stopped waiting for ${this.provider} batch ${this.batchId}${status}: ${this.reason}; ` +
       `it may still finish — await it again later`
   }
 }
@@ -274,7 +276,7 @@ export interface SubmitOptions {
 export interface PollOptions {
   /** Delays between polls; default {@link defaultPollSchedule}. Polling stops when it ends. */
   readonly schedule?: Schedule.Schedule<unknown, unknown> | undefined
-  /** How long past `expires_at` to keep polling a batch the provider has not ended; default 1 hour. */
+  /** How long past `expires_at` to keep polling a batch the provider has not ended; default 10 minutes. */
   readonly expiryGrace?: Duration.DurationInput | undefined
 }
 
@@ -292,10 +294,7 @@ export const idempotencyMetadataKey = "barge_idempotency_key"
  * @since 0.1.0
  * @category polling
  */
-export const defaultPollSchedule: Schedule.Schedule<unknown, unknown> = Schedule.exponential("2 seconds", 1.5).pipe(
-  Schedule.union(Schedule.spaced("1 minute")),
-  Schedule.jittered
-)
+export const defaultPollSchedule: Schedule.Schedule<unknown, unknown> = Polling.defaultSchedule()
 
 /**
  * The OpenAI-compatible batch client.
@@ -544,27 +543,29 @@ export const watchWith = <E>(
   retrieve: (batchId: string) => Effect.Effect<Wire.Batch, E>,
   batchId: string,
   options?: PollOptions
-): Stream.Stream<Wire.Batch, E | AwaitTimedOut> => {
-  const grace = Duration.toMillis(Duration.decode(options?.expiryGrace ?? "1 hour"))
-  const poll = retrieve(batchId).pipe(
-    Effect.tap((batch) =>
-      Effect.flatMap(
-        Clock.currentTimeMillis,
-        (now) =>
-          !Wire.isTerminal(batch.status) && batch.expires_at != null && now > batch.expires_at * 1000 + grace
-            ? new AwaitTimedOut({ provider, batch, reason: "it is past expires_at and the provider has not ended it" })
-            : Effect.void
-      )
+): Stream.Stream<Wire.Batch, E | AwaitTimedOut> =>
+  Polling.watch(retrieve(batchId), {
+    isTerminal: (batch) => Wire.isTerminal(batch.status),
+    expiresAt: (batch) => batch.expires_at == null ? undefined : batch.expires_at * 1000,
+    expiryGrace: options?.expiryGrace,
+    schedule: options?.schedule ?? defaultPollSchedule,
+    equivalence: (a, b) =>
+      a.status === b.status && a.counts.completed === b.counts.completed && a.counts.failed === b.counts.failed &&
+      a.counts.total === b.counts.total
+  }).pipe(
+    Stream.mapError((error): E | AwaitTimedOut =>
+      error instanceof Polling.PollingTimeout
+        ? new AwaitTimedOut({
+          provider,
+          batchId,
+          ...(error.lastObserved instanceof Wire.Batch ? { batch: error.lastObserved } : {}),
+          reason: error.reason === "Expired"
+            ? "it is past expires_at and the provider has not ended it"
+            : "the polling schedule ended"
+        })
+        : error as E
     )
   )
-  const same = (a: Wire.Batch, b: Wire.Batch) =>
-    a.status === b.status && a.counts.completed === b.counts.completed && a.counts.failed === b.counts.failed &&
-    a.counts.total === b.counts.total
-  return Stream.repeatEffectWithSchedule(poll, options?.schedule ?? defaultPollSchedule).pipe(
-    Stream.changesWith(same),
-    Stream.takeUntil((batch) => Wire.isTerminal(batch.status))
-  )
-}
 
 /**
  * Polls until the batch is final: `completed` succeeds; `failed`, `expired` and `cancelled` fail with the typed
@@ -594,7 +595,7 @@ export const awaitWith = <E>(
         case "cancelled":
           return new Errors.BatchCancelled({ provider, batch })
         default:
-          return new AwaitTimedOut({ provider, batch, reason: "the polling schedule ended" })
+          return new AwaitTimedOut({ provider, batchId, batch, reason: "the polling schedule ended" })
       }
     }),
     Effect.withSpan(`${provider}.await`, { attributes: { "barge.batch": batchId } })

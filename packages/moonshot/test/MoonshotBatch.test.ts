@@ -125,6 +125,24 @@ describe("MoonshotBatch lifecycle", () => {
     }).pipe(Effect.provide(makeLayer())))
 })
 
+describe("MoonshotBatch polling bounds", () => {
+  it.effect("await stops with AwaitTimedOut when its schedule ends first, naming the last status", () =>
+    Effect.gen(function*() {
+      const kimi = yield* MoonshotBatch.MoonshotBatch
+      const submitted = yield* kimi.submit(lines(5))
+      const error = yield* drive(
+        yield* Effect.fork(Effect.flip(kimi.await(submitted.id, { schedule: Schedule.recurs(1) }))),
+        "100 millis"
+      )
+      assert.strictEqual(error._tag, "AwaitTimedOut")
+      if (error._tag === "AwaitTimedOut") {
+        assert.strictEqual(error.batchId, submitted.id)
+        assert.strictEqual(error.batch?.status, "validating")
+        assert.include(error.message, "schedule ended")
+      }
+    }).pipe(Effect.provide(makeLayer())))
+})
+
 describe("MoonshotBatch.layerBatch", () => {
   it.effect("runs a provider-agnostic Batch program on Moonshot", () =>
     Effect.gen(function*() {
