@@ -4,13 +4,13 @@
  *
  * @since 0.1.0
  */
+import * as ArkBatch from "@barge/ark/ArkBatch"
 import * as Batch from "@barge/core/Batch"
 import type * as Emulator from "@barge/emulator/Emulator"
 import * as MoonshotBatch from "@barge/moonshot/MoonshotBatch"
 import * as QianfanBatch from "@barge/qianfan/QianfanBatch"
 import type * as HttpClient from "@effect/platform/HttpClient"
 import type * as ConfigError from "effect/ConfigError"
-import * as Effect from "effect/Effect"
 import * as Layer from "effect/Layer"
 import * as Redacted from "effect/Redacted"
 import * as Schema from "effect/Schema"
@@ -50,13 +50,13 @@ export type Target =
   }
 
 /**
- * The environment variables each provider reads, for help texts and error messages.
+ * The environment variables a provider needs before it can run for real (credentials and storage bucket).
  *
  * @since 0.1.0
  * @category constants
  */
 export const credentialVariables: Readonly<Record<ProviderName, ReadonlyArray<string>>> = {
-  ark: ["VOLC_ACCESSKEY", "VOLC_SECRETKEY"],
+  ark: ["VOLC_ACCESSKEY", "VOLC_SECRETKEY", "ARK_TOS_BUCKET"],
   moonshot: ["MOONSHOT_API_KEY"],
   qianfan: ["QIANFAN_ACCESS_KEY", "QIANFAN_SECRET_KEY", "QIANFAN_BOS_BUCKET"]
 }
@@ -93,6 +93,19 @@ const qianfan = (target: Target) =>
       : QianfanBatch.layerConfig()
   ))
 
+const ark = (target: Target) =>
+  ArkBatch.layerBatch.pipe(Layer.provide(
+    target._tag === "Emulator"
+      ? ArkBatch.layer({
+        accessKeyId: redacted(target.credentials.volcengine.accessKeyId),
+        secretAccessKey: redacted(target.credentials.volcengine.secretAccessKey),
+        endpoint: target.urls.ark,
+        tosEndpoint: target.urls.tos,
+        bucket: "barge"
+      })
+      : ArkBatch.layerConfig()
+  ))
+
 const moonshot = (target: Target) =>
   MoonshotBatch.layerBatch.pipe(Layer.provide(
     target._tag === "Emulator"
@@ -114,15 +127,6 @@ export const layer = (
   target: Target,
   limits: LimitOverrides = {}
 ): Layer.Layer<Batch.Batch, ConfigError.ConfigError, HttpClient.HttpClient> => {
-  const wired = (() => {
-    switch (provider) {
-      case "moonshot":
-        return moonshot(target)
-      case "qianfan":
-        return qianfan(target)
-      default:
-        return Layer.effect(Batch.Batch, Effect.dieMessage(`provider ${provider} is not wired yet`))
-    }
-  })()
+  const wired = provider === "ark" ? ark(target) : provider === "moonshot" ? moonshot(target) : qianfan(target)
   return wired.pipe(Batch.withLimits(limits))
 }
