@@ -1,7 +1,7 @@
 import type { Signer } from "@barge/core"
 import { Transport } from "@barge/core"
 import { HttpClientRequest, HttpServerResponse } from "@effect/platform"
-import { NodeHttpClient } from "@effect/platform-node"
+import { NodeHttpClient, NodeHttpServerRequest } from "@effect/platform-node"
 import { assert, describe, it } from "@effect/vitest"
 import {
   Clock,
@@ -252,6 +252,31 @@ describe("Transport", () => {
       yield* Fiber.join(fiber)
       assert.strictEqual(received.join(""), "a\nb\nc\n")
       assert.strictEqual(server.received.length, 1)
+    }).pipe(provide))
+
+  it.scoped("interrupting a body stream closes the connection", () =>
+    Effect.gen(function*() {
+      let closed = false
+      const server = yield* scriptedServer((request) =>
+        Effect.sync(() => {
+          NodeHttpServerRequest.toIncomingMessage(request).socket.on("close", () => {
+            closed = true
+          })
+          return HttpServerResponse.stream(
+            Stream.repeatEffect(Effect.as(realSleep(5), new TextEncoder().encode("{\"x\":1}\n")))
+          )
+        })
+      )
+      const transport = yield* Transport.make({ provider: "test", baseUrl: server.url, signer: testSigner() })
+      let chunks = 0
+      const fiber = yield* transport.stream(HttpClientRequest.get("/endless"), { action: "Download" }).pipe(
+        Stream.runForEach(() => Effect.sync(() => chunks++)),
+        Effect.fork
+      )
+      yield* eventually(() => chunks >= 3, "some chunks")
+      yield* Fiber.interrupt(fiber)
+      yield* eventually(() => closed, "the server to see the connection close")
+      assert.isTrue(closed)
     }).pipe(provide))
 
   it.scoped("retries a dropped connection, then reports a typed transport failure", () =>
