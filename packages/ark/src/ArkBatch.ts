@@ -28,6 +28,7 @@
  *
  * @since 0.1.0
  */
+import * as Batch from "@barge/core/Batch"
 import type { InputValidationError } from "@barge/core/Batch"
 import type * as Download from "@barge/core/Download"
 import type * as Jsonl from "@barge/core/Jsonl"
@@ -53,6 +54,7 @@ import * as Schema from "effect/Schema"
 import * as Stream from "effect/Stream"
 import { StreamTypeId } from "effect/Stream"
 import * as Errors from "./Errors.js"
+import * as ArkDriver from "./internal/driver.js"
 import * as input from "./internal/input.js"
 import * as Job from "./Job.js"
 import * as Storage from "./Storage.js"
@@ -711,3 +713,26 @@ export const layerConfig = (
   overrides?: ConfigOptions
 ): Layer.Layer<ArkBatch, ConfigError.ConfigError, HttpClient.HttpClient> =>
   Layer.effect(ArkBatch, Effect.flatMap(config(overrides), make))
+
+/**
+ * The driver the unified `Batch` service runs on. `versions` maps bare model names to Ark model versions (a model
+ * may also be named `name@version`).
+ *
+ * @since 0.1.0
+ * @category batch
+ */
+export const driver: (
+  service: Service,
+  options?: { readonly versions?: Readonly<Record<string, string>> | undefined }
+) => Batch.Driver<Job.Job, ArkDriver.DriverError> = ArkDriver.make
+
+/**
+ * The provider-agnostic `Batch` service backed by `ArkBatch`.
+ *
+ * @since 0.1.0
+ * @category batch
+ */
+export const layerBatch: Layer.Layer<Batch.Batch, never, ArkBatch> = Layer.effect(
+  Batch.Batch,
+  Effect.flatMap(ArkBatch, (service) => Batch.make(driver(service)))
+)
