@@ -259,7 +259,10 @@ export interface Options {
   readonly retry?: Transport.RetryOptions | false | undefined
   /** Per-attempt time to response headers; default 60 s. */
   readonly timeout?: Duration.DurationInput | undefined
-  /** How many times `submit` re-sends a create whose outcome was unknown after finding no task; default 2. */
+  /**
+   * How many times `submit` re-sends a create whose outcome was unknown after finding no task (backing off from
+   * 1 s); default 4.
+   */
   readonly createAttempts?: number | undefined
 }
 
@@ -351,7 +354,7 @@ export const make = (options: Options): Effect.Effect<Service, never, HttpClient
       limits,
       inputPrefix: withSlash(options.inputPrefix ?? "barge/input/"),
       outputPrefix: withSlash(options.outputPrefix ?? "barge/output/"),
-      createAttempts: options.createAttempts ?? 2
+      createAttempts: options.createAttempts ?? 4
     })
 
     const submit = <E, R>(input: Input<E, R>, submitOptions: SubmitOptions) =>

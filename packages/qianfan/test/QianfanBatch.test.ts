@@ -329,6 +329,27 @@ describe("QianfanBatch", () => {
       })
     ))
 
+  it.effect("completes a split submission under the chaos fault profile with every result exactly once", () =>
+    run(
+      Effect.gen(function*() {
+        const qianfan = yield* service
+        const emulator = yield* Emulator.Emulator
+        const submission = yield* drive(qianfan.submit(queries(30), { model }), "1 second")
+        assert.strictEqual(emulator.state.qianfan.tasks.size, submission.taskIds.length)
+        yield* drive(qianfan.await(submission), "5 seconds")
+        const results = Chunk.toReadonlyArray(yield* drive(Stream.runCollect(qianfan.results(submission)), "1 second"))
+        assert.deepStrictEqual(results.map((r) => r.customId).sort(), queries(30).map((q) => q.id).sort())
+        assert.isAbove((yield* emulator.faults.counts).total, 0)
+      }),
+      {
+        emulator: { faults: "chaos", seed: 3 },
+        client: {
+          limits: { maxBytesPerFile: 200, maxFilesPerTask: 2, maxBytesPerTask: 10_000 },
+          retry: { schedule: Schedule.spaced("1 second").pipe(Schedule.compose(Schedule.recurs(6))) }
+        }
+      }
+    ))
+
   it.effect("stores objects in BOS: put from a stream, ranged get, head, list, delete", () =>
     run(Effect.gen(function*() {
       const { storage } = yield* service

@@ -7,7 +7,7 @@ import * as Batch from "@barge/core/Batch"
 import * as Chunk from "effect/Chunk"
 import * as Effect from "effect/Effect"
 import * as Either from "effect/Either"
-import type * as Schedule from "effect/Schedule"
+import * as Schedule from "effect/Schedule"
 import * as Stream from "effect/Stream"
 import * as Errors from "../Errors.js"
 import type * as Storage from "../Storage.js"
@@ -135,7 +135,14 @@ export const make = (deps: Deps) =>
             return taskId === undefined ? Effect.fail(error) : Effect.succeed(taskId)
           }))
       )
-      const created = Effect.retry(attempt, { times: deps.createAttempts, while: Errors.isAmbiguous })
+      // Spaced out: a failing server often fails several requests in a row.
+      const created = Effect.retry(attempt, {
+        schedule: Schedule.exponential("1 second").pipe(
+          Schedule.jittered,
+          Schedule.intersect(Schedule.recurs(deps.createAttempts))
+        ),
+        while: Errors.isAmbiguous
+      })
       return options.waitForCapacity === undefined ? created : Effect.retry(created, {
         schedule: options.waitForCapacity,
         while: (error) => error._tag === "TaskRunningNumberExceedLimit"
