@@ -5,6 +5,7 @@ import { assert, describe, it, layer } from "@effect/vitest"
 import { Duration, Effect } from "effect"
 import { Emulator } from "../src/index.js"
 import * as Lifecycle from "../src/moonshot/Lifecycle.js"
+import * as Validation from "../src/moonshot/Validation.js"
 
 const inputLine = (customId: string, model = "kimi-k2.6") =>
   JSON.stringify({
@@ -258,5 +259,13 @@ describe("Moonshot lifecycle (pure)", () => {
     const failed = Lifecycle.phaseAt(plan({ invalid: true }), model, 3_000)
     assert.strictEqual(failed.status, "failed")
     assert.strictEqual(failed.failedAt, 2_000)
+  })
+})
+
+describe("Moonshot input lines (pure)", () => {
+  it("splits chunked bytes into lines without joining the file: BOM, CRLF, a character split across chunks", () => {
+    const bytes = new TextEncoder().encode("\uFEFFa\r\n你好\nlast")
+    const chunks = [bytes.subarray(0, 5), bytes.subarray(5, 8), bytes.subarray(8)]
+    assert.deepStrictEqual([...Validation.linesOf(chunks)], ["a", "你好", "last"])
   })
 })

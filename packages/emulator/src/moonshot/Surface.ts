@@ -239,7 +239,7 @@ export const make = (ctx: EmulatorContext): Effect.Effect<Surface<State>> =>
       if (file.purpose !== "batch") {
         return yield* invalidRequest(`File ${file.id} has purpose '${file.purpose}'; a batch needs purpose 'batch'`)
       }
-      const input = Validation.checkInput(file.filename, Buffer.concat(file.chunks))
+      const input = Validation.checkInput(file.filename, file.chunks)
       yield* Validation.checkModel(input.model, ctx.models.moonshot)
       const createdAt = yield* now
       const invalid = input.errors.length > 0

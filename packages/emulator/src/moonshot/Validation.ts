@@ -89,8 +89,36 @@ const lineError = (code: string, line: number | null, message: string, param: st
 
 const isRecord = (u: unknown): u is Record<string, unknown> => typeof u === "object" && u !== null && !Array.isArray(u)
 
+/**
+ * The lines of a file stored as chunks, decoded one line at a time: a 100 MB file is never joined into one buffer
+ * or one string.
+ */
+export function* linesOf(chunks: ReadonlyArray<Uint8Array>): Generator<string> {
+  const decoder = new TextDecoder("utf-8")
+  let pending: Array<Uint8Array> = []
+  let first = true
+  const decode = (parts: Array<Uint8Array>): string => {
+    const bytes = parts.length === 1 ? parts[0]! : Buffer.concat(parts)
+    let text = decoder.decode(bytes)
+    if (first) text = text.replace(/^\uFEFF/, "")
+    first = false
+    return text.endsWith("\r") ? text.slice(0, -1) : text
+  }
+  for (const chunk of chunks) {
+    let start = 0
+    for (let nl = chunk.indexOf(0x0a, start); nl !== -1; nl = chunk.indexOf(0x0a, start)) {
+      pending.push(chunk.subarray(start, nl))
+      yield decode(pending)
+      pending = []
+      start = nl + 1
+    }
+    if (start < chunk.length) pending.push(chunk.subarray(start))
+  }
+  if (pending.length > 0) yield decode(pending)
+}
+
 /** Reads every line of an input file, collecting all problems rather than stopping at the first. */
-export const checkInput = (filename: string, content: Uint8Array): InputCheck => {
+export const checkInput = (filename: string, content: ReadonlyArray<Uint8Array>): InputCheck => {
   const errors: Array<BatchErrorItem> = []
   if (!filename.toLowerCase().endsWith(".jsonl")) {
     errors.push(lineError("invalid_file_format", null, `The input file '${filename}' must have the .jsonl extension`))
@@ -98,10 +126,12 @@ export const checkInput = (filename: string, content: Uint8Array): InputCheck =>
   const requests: Array<BatchRequest> = []
   const seen = new Set<string>()
   const models = new Set<string>()
-  const text = new TextDecoder("utf-8", { fatal: false }).decode(content).replace(/^\uFEFF/, "")
-  const lines = text.split(/\r?\n/)
-  lines.forEach((raw, index) => {
-    const lineNumber = index + 1
+  let lineNumber = 0
+  for (const raw of linesOf(content)) {
+    lineNumber++
+    checkLine(raw, lineNumber)
+  }
+  function checkLine(raw: string, lineNumber: number): void {
     if (raw.trim() === "") return
     let parsed: unknown
     try {
@@ -149,7 +179,7 @@ export const checkInput = (filename: string, content: Uint8Array): InputCheck =>
     seen.add(custom_id)
     models.add(body.model)
     requests.push({ customId: custom_id, model: body.model, body })
-  })
+  }
   if (models.size > 1) {
     errors.push(
       lineError(
