@@ -22,6 +22,9 @@ import * as Equal from "effect/Equal"
 import type * as Equivalence from "effect/Equivalence"
 import * as Option from "effect/Option"
 import * as Schedule from "effect/Schedule"
+import * as ScheduleDecision from "effect/ScheduleDecision"
+import * as ScheduleInterval from "effect/ScheduleInterval"
+import * as Intervals from "effect/ScheduleIntervals"
 import * as Schema from "effect/Schema"
 import * as Stream from "effect/Stream"
 import * as Utils from "effect/Utils"
@@ -73,6 +76,11 @@ export interface Options<S> {
   readonly expiryGrace?: Duration.DurationInput | undefined
   /** Delays between status checks; its input is the state just observed. Default {@link defaultSchedule}. */
   readonly schedule?: Schedule.Schedule<unknown, S> | undefined
+  /**
+   * Reads the job's progress from a state, for the default (adaptive) schedule; default {@link progressFromCounts}.
+   * Ignored when `schedule` is given.
+   */
+  readonly progress?: ((state: S) => Progress | undefined) | undefined
 }
 
 /**
@@ -86,12 +94,12 @@ export interface WatchOptions<S> extends Options<S> {
 
 /**
  * Backs off exponentially from `initial` (default 2 s) by `factor` (default 1.5) up to `max` (default 60 s), each
- * delay jittered by ±20 %, forever. Combine it with `Schedule.upTo` or `Schedule.recurs` to bound it.
+ * delay jittered by ±20 %, forever. What {@link defaultSchedule} does while a job reports no progress.
  *
  * @since 0.1.0
  * @category schedules
  */
-export const defaultSchedule = (options?: {
+export const backoff = (options?: {
   readonly initial?: Duration.DurationInput | undefined
   readonly max?: Duration.DurationInput | undefined
   readonly factor?: number | undefined
@@ -101,6 +109,152 @@ export const defaultSchedule = (options?: {
     Schedule.jittered,
     Schedule.map(() => undefined)
   )
+
+/**
+ * How far a job has got: `completed` counts every finished request (succeeded or failed) out of `total`.
+ *
+ * @since 0.1.0
+ * @category models
+ */
+export interface Progress {
+  readonly completed: number
+  readonly total: number
+}
+
+/**
+ * Reads the `counts: { completed, failed?, total }` every Barge job and status carries (Ark jobs, Moonshot
+ * batches, `Batch.BatchStatus`); `undefined` for anything else or while the total is unknown (zero).
+ *
+ * @since 0.1.0
+ * @category progress
+ */
+export const progressFromCounts = (state: unknown): Progress | undefined => {
+  const counts = typeof state === "object" && state !== null ? (state as { counts?: unknown }).counts : undefined
+  if (typeof counts !== "object" || counts === null) return undefined
+  const { completed, failed, total } = counts as { completed?: unknown; failed?: unknown; total?: unknown }
+  if (typeof total !== "number" || typeof completed !== "number" || !(total > 0)) return undefined
+  return { completed: completed + (typeof failed === "number" ? failed : 0), total }
+}
+
+/**
+ * @since 0.1.0
+ * @category models
+ */
+export interface AdaptiveOptions<S> {
+  /** Reads the progress from the state just observed; `undefined` = not known (the `fallback` decides). */
+  readonly progress: (state: S) => Progress | undefined
+  /** Never poll sooner than this (default 5 s). */
+  readonly floor?: Duration.DurationInput | undefined
+  /** Never wait longer than this (default 10 minutes). */
+  readonly cap?: Duration.DurationInput | undefined
+  /** The share of the remaining time (or of the time already spent stalled) to wait (default 0.5). */
+  readonly fraction?: number | undefined
+  /** The schedule while no progress is known (default {@link backoff}); its end ends this schedule. */
+  readonly fallback?: Schedule.Schedule<unknown, unknown> | undefined
+}
+
+interface Sample {
+  readonly at: number
+  readonly completed: number
+}
+
+interface AdaptiveState {
+  readonly fallback: unknown
+  readonly previous: Sample | undefined
+  /** When the job was first seen making no measurable progress (queued, stalled, or finalizing). */
+  readonly stalledSince: number | undefined
+}
+
+/**
+ * Polls by the job's own estimate of when it finishes. The rate between the last two observations gives an ETA;
+ * each delay is `fraction` of it, so polls are rare while the end is far and close in on it geometrically. When no
+ * ETA exists (nothing moved since the last poll, or every request is counted but the job is still finalizing), it
+ * waits `fraction` of the time already spent that way — a back-off that restarts at the floor whenever the job
+ * changes course. Every delay lies between `floor` and `cap`; `watch`/`awaitTerminal` also clamp it to the expiry.
+ * The output is the delay chosen.
+ *
+ * No jitter: delays follow each job's own progress, so polls for many jobs do not line up.
+ *
+ * @example
+ * ```ts
+ * import { Polling } from "@barge/core"
+ *
+ * const schedule = Polling.adaptive({
+ *   progress: (job: { done: number; of: number }) => ({ completed: job.done, total: job.of }),
+ *   floor: "10 seconds",
+ *   cap: "5 minutes"
+ * })
+ * ```
+ *
+ * @since 0.1.0
+ * @category schedules
+ */
+export const adaptive = <S>(options: AdaptiveOptions<S>): Schedule.Schedule<Duration.Duration, S> => {
+  const floor = Duration.toMillis(options.floor ?? "5 seconds")
+  const cap = Math.max(floor, Duration.toMillis(options.cap ?? "10 minutes"))
+  const fraction = options.fraction ?? 0.5
+  const fallback = options.fallback ?? backoff()
+  const clamp = (millis: number) => Math.round(Math.min(cap, Math.max(floor, millis)))
+  const initial: AdaptiveState = { fallback: fallback.initial, previous: undefined, stalledSince: undefined }
+  return Schedule.makeWithState(initial, (now, input: S, state: AdaptiveState) => {
+    const progress = options.progress(input)
+    if (progress === undefined) {
+      return Effect.map(fallback.step(now, input, state.fallback), ([fallbackState, _, decision]) => {
+        const delay = ScheduleDecision.isDone(decision)
+          ? Duration.zero
+          : Duration.millis(Math.max(0, Intervals.start(decision.intervals) - now))
+        return [{ ...state, fallback: fallbackState }, delay, decision] as const
+      })
+    }
+    const previous = state.previous
+    const remaining = progress.total - progress.completed
+    const perMilli = previous !== undefined && now > previous.at && progress.completed > previous.completed
+      ? (progress.completed - previous.completed) / (now - previous.at)
+      : undefined
+    const sample: Sample = { at: now, completed: progress.completed }
+    let delay: number
+    let stalledSince: number | undefined
+    if (remaining > 0 && perMilli !== undefined) {
+      delay = clamp(fraction * (remaining / perMilli))
+      stalledSince = undefined
+    } else {
+      stalledSince = state.stalledSince ?? now
+      delay = clamp(fraction * (now - stalledSince))
+    }
+    const next: AdaptiveState = { fallback: state.fallback, previous: sample, stalledSince }
+    return Effect.succeed(
+      [next, Duration.millis(delay), ScheduleDecision.continueWith(ScheduleInterval.after(now + delay))] as const
+    )
+  })
+}
+
+/**
+ * The schedule `await`/`watch` use unless given one: {@link adaptive} while the job reports progress (read by
+ * `progress`, default {@link progressFromCounts}), {@link backoff} (`initial`, `factor`, `max`) while it does not.
+ * Forever: combine it with `Schedule.upTo` or `Schedule.recurs` to bound it.
+ *
+ * @since 0.1.0
+ * @category schedules
+ */
+export const defaultSchedule = <S = unknown>(
+  options?: {
+    readonly progress?: ((state: S) => Progress | undefined) | undefined
+    readonly floor?: Duration.DurationInput | undefined
+    readonly cap?: Duration.DurationInput | undefined
+    readonly fraction?: number | undefined
+    readonly initial?: Duration.DurationInput | undefined
+    readonly max?: Duration.DurationInput | undefined
+    readonly factor?: number | undefined
+  }
+): Schedule.Schedule<unknown, S> =>
+  adaptive<S>({
+    // Any state may carry the conventional `counts`; the default reader checks.
+    progress: options?.progress ?? progressFromCounts,
+    floor: options?.floor,
+    cap: options?.cap,
+    fraction: options?.fraction,
+    fallback: backoff(options)
+  })
 
 const toMillis = <S>(expiresAt: ExpiresAt<S> | undefined, state: S): number | undefined => {
   if (expiresAt === undefined) return undefined
@@ -128,6 +282,20 @@ export const clampToExpiry =
     )
 
 /**
+ * The schedule `watch` and `awaitTerminal` run for `options`: the given one, or the default fed by
+ * `options.progress`, clamped to the expiry. Exposed so a simulation can step exactly what users get.
+ *
+ * @since 0.1.0
+ * @category schedules
+ */
+export const scheduleFor = <S>(options: Options<S>): Schedule.Schedule<S, S> => {
+  const policy = options.schedule ?? defaultSchedule<S>({ progress: options.progress })
+  return options.expiresAt === undefined
+    ? Schedule.identity<S>().pipe(Schedule.zipLeft(policy))
+    : clampToExpiry(options.expiresAt)(policy)
+}
+
+/**
  * A stream of every observed change of state: the first observation, then each state that differs from the one
  * before, ending after the terminal state. Fails with {@link PollingTimeout} if the schedule ends or the job expires
  * first.
@@ -145,10 +313,7 @@ export const watch = <S, E, R>(
     let terminal = false
     const grace = Duration.toMillis(options.expiryGrace ?? "10 minutes")
     const equivalence = options.equivalence ?? structuralEquivalence
-    const policy = options.schedule ?? defaultSchedule()
-    const schedule = options.expiresAt === undefined
-      ? Schedule.identity<S>().pipe(Schedule.zipLeft(policy))
-      : clampToExpiry(options.expiresAt)(policy)
+    const schedule = scheduleFor(options)
 
     const observe = Effect.flatMap(poll, (state) => {
       polls++

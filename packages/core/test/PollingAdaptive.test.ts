@@ -1,0 +1,148 @@
+import { Polling } from "@barge/core"
+import { assert, describe, it } from "@effect/vitest"
+import { Clock, Duration, Effect, Fiber, Schedule, TestClock } from "effect"
+
+interface Job {
+  readonly status: "running" | "finalizing" | "completed"
+  readonly counts: { readonly completed: number; readonly failed: number; readonly total: number }
+}
+
+/**
+ * A job of `total` requests finished evenly over `runFor` ms (optionally stalling from `stallAt` to `stallUntil`),
+ * then finalizing for `finalizeFor` ms; records when each poll happened.
+ */
+const simulated = (options: {
+  readonly total: number
+  readonly runFor: number
+  readonly finalizeFor: number
+  readonly stallAt?: number
+  readonly stallUntil?: number
+}) => {
+  const times: Array<number> = []
+  const { finalizeFor, runFor, total } = options
+  const stall = options.stallAt === undefined ? 0 : options.stallUntil! - options.stallAt
+  const doneAt = runFor + stall
+  const completedAt = (t: number) => {
+    const working = options.stallAt === undefined || t < options.stallAt
+      ? t
+      : t < options.stallUntil!
+      ? options.stallAt
+      : t - stall
+    return Math.min(total, Math.floor((total * working) / runFor))
+  }
+  const poll = Effect.map(Clock.currentTimeMillis, (now): Job => {
+    times.push(now)
+    return {
+      status: now >= doneAt + finalizeFor ? "completed" : now >= doneAt ? "finalizing" : "running",
+      counts: { completed: completedAt(now), failed: 0, total }
+    }
+  })
+  const gaps = () => times.slice(1).map((t, i) => t - times[i]!)
+  return { poll, times, gaps, endsAt: doneAt + finalizeFor }
+}
+
+const isTerminal = (job: Job) => job.status === "completed"
+const progress = (job: Job): Polling.Progress => ({ completed: job.counts.completed, total: job.counts.total })
+
+const run = <A, E>(effect: Effect.Effect<A, E>, horizon: Duration.DurationInput) =>
+  Effect.gen(function*() {
+    const fiber = yield* Effect.fork(effect)
+    yield* TestClock.adjust(horizon)
+    return yield* Fiber.join(fiber)
+  })
+
+describe("Polling.adaptive", () => {
+  it.effect("never polls sooner than the floor nor later than the cap", () =>
+    Effect.gen(function*() {
+      const job = simulated({ total: 10_000, runFor: 6 * 3600_000, finalizeFor: 40_000 })
+      const schedule = Polling.adaptive({ progress, floor: "10 seconds", cap: "15 minutes" })
+      const last = yield* run(Polling.awaitTerminal(job.poll, { isTerminal, schedule }), "7 hours")
+      assert.strictEqual(last.status, "completed")
+      const gaps = job.gaps()
+      assert.isTrue(gaps.every((gap) => gap >= 10_000), `a gap under the floor: ${gaps}`)
+      assert.isTrue(gaps.every((gap) => gap <= 15 * 60_000), `a gap over the cap: ${gaps}`)
+      assert.isTrue(gaps.includes(15 * 60_000), "waits the cap while the end is far")
+    }))
+
+  it.effect("polls closer together as the ETA nears, and notices the end within the floor's reach", () =>
+    Effect.gen(function*() {
+      const job = simulated({ total: 5_000, runFor: 3600_000, finalizeFor: 20_000 })
+      yield* run(Polling.awaitTerminal(job.poll, { isTerminal, schedule: Polling.adaptive({ progress }) }), "2 hours")
+      const running = job.times.filter((t) => t < 3600_000)
+      const runningGaps = running.slice(1).map((t, i) => t - running[i]!)
+      // Once an ETA exists (from the second poll on) each wait is half the time left: strictly shrinking.
+      const approach = runningGaps.slice(2)
+      assert.isTrue(approach.length >= 4, `too few polls: ${job.times}`)
+      assert.isTrue(approach.every((gap, i) => i === 0 || gap <= approach[i - 1]!), `not tightening: ${approach}`)
+      const latency = job.times[job.times.length - 1]! - job.endsAt
+      assert.isTrue(latency >= 0 && latency <= 20_000, `noticed ${latency} ms after the end`)
+      assert.isTrue(job.times.length < 60 / 3, `${job.times.length} polls for an hour (fixed 60 s makes 60)`)
+    }))
+
+  it.effect("never sleeps past the expiry", () =>
+    Effect.gen(function*() {
+      // The ETA (10 hours) lies past the expiry (1 hour): a poll must land exactly on the expiry.
+      const job = simulated({ total: 1_000, runFor: 10 * 3600_000, finalizeFor: 0 })
+      const error = yield* run(
+        Effect.flip(
+          Polling.awaitTerminal(job.poll, { isTerminal, progress, expiresAt: 3600_000, expiryGrace: "1 minute" })
+        ),
+        "3 hours"
+      )
+      assert.strictEqual(error.reason, "Expired")
+      assert.isTrue(job.times.includes(3600_000), `no poll at the expiry: ${job.times}`)
+      assert.isTrue(job.times.every((t) => t <= 3600_000 + 60_000 + 10 * 60_000))
+    }))
+
+  it.effect("after a stall it backs off from the floor again", () =>
+    Effect.gen(function*() {
+      const job = simulated({
+        total: 2_000,
+        runFor: 3600_000,
+        finalizeFor: 10_000,
+        stallAt: 600_000,
+        stallUntil: 3 * 3600_000
+      })
+      yield* run(Polling.awaitTerminal(job.poll, { isTerminal, schedule: Polling.adaptive({ progress }) }), "5 hours")
+      const stalled = job.times.filter((t) => t > 600_000 && t < 3 * 3600_000)
+      // From the first poll that saw no movement: floor, floor, then growing by half each time.
+      const gaps = stalled.slice(2).map((t, i) => t - stalled[i + 1]!)
+      assert.isTrue(gaps.length >= 5, `${stalled}`)
+      assert.strictEqual(gaps[0], 5_000)
+      assert.isTrue(gaps.every((gap, i) => i === 0 || gap >= gaps[i - 1]!), `stalled gaps should grow: ${gaps}`)
+      assert.strictEqual(gaps[gaps.length - 1], 10 * 60_000, "up to the cap")
+    }))
+
+  it.effect("without progress it is the backoff: 2 s first, then growing", () =>
+    Effect.gen(function*() {
+      const delays = yield* Schedule.run(
+        Polling.adaptive({ progress: () => undefined }),
+        0,
+        Array.from({ length: 4 }, () => undefined)
+      )
+      const millis = Array.from(delays, Duration.toMillis)
+      assert.isTrue(millis[0]! >= 1600 && millis[0]! <= 2400, `first delay ${millis[0]}`)
+      assert.isTrue(millis[3]! > millis[0]!, `${millis}`)
+    }))
+
+  it.effect("is the default: a job with counts gets it without any option", () =>
+    Effect.gen(function*() {
+      const job = simulated({ total: 100_000, runFor: 24 * 3600_000, finalizeFor: 30_000 })
+      const last = yield* run(Polling.awaitTerminal(job.poll, { isTerminal }), "25 hours")
+      assert.strictEqual(last.status, "completed")
+      assert.isTrue(job.times.length < 1440 / 3, `${job.times.length} polls for a day`)
+    }))
+
+  it.effect("composes like any Schedule", () =>
+    Effect.gen(function*() {
+      const bounded = simulated({ total: 100, runFor: 3600_000, finalizeFor: 0 })
+      const error = yield* run(
+        Effect.flip(Polling.awaitTerminal(bounded.poll, {
+          isTerminal,
+          schedule: Polling.defaultSchedule().pipe(Schedule.upTo("10 minutes"))
+        })),
+        "2 hours"
+      )
+      assert.strictEqual(error.reason, "ScheduleEnded")
+    }))
+})
