@@ -7,6 +7,9 @@
  */
 import * as Schema from "effect/Schema"
 
+/** A number, also accepted as a numeric string (the console is not strict about it everywhere). */
+const Numeric = Schema.Union(Schema.Number, Schema.NumberFromString)
+
 /** Optional on the wire; `null` reads as absent. */
 const opt = <A, I, R>(schema: Schema.Schema<A, I, R>) => Schema.optionalWith(schema, { nullable: true })
 
@@ -105,16 +108,16 @@ export class Task extends Schema.Class<Task>("@barge/qianfan/Wire/Task")({
   inferenceParams: opt(Schema.Record({ key: Schema.String, value: Schema.Unknown })),
   runStatus: RunStatus,
   /** Only when `runStatus` is `Failed`. */
-  errorCode: opt(Schema.Number),
+  errorCode: opt(Numeric),
   errorReason: opt(Schema.String),
   inputBosUri: opt(Schema.String),
   outputBosUri: opt(Schema.String),
   /** The 24-character directory the service created under `outputBosUri`. */
   outputDir: opt(Schema.String),
-  inputTokenUsage: opt(Schema.Number),
-  outputTokenUsage: opt(Schema.Number),
-  progress: opt(Schema.Number),
-  totalCount: opt(Schema.Number),
+  inputTokenUsage: opt(Numeric),
+  outputTokenUsage: opt(Numeric),
+  progress: opt(Numeric),
+  totalCount: opt(Numeric),
   dataFormat: opt(Schema.String),
   creator: opt(Schema.String),
   createTime: opt(Schema.String),
