@@ -267,6 +267,18 @@ const isLoopbackHost = (hostname: string): boolean => {
 
 const isThrottled = (error: TransportError): boolean => error._tag === "StatusError" && error.status === 429
 
+const errorCode = (cause: unknown): unknown =>
+  typeof cause === "object" && cause !== null ? (cause as { readonly code?: unknown }).code : undefined
+
+const isConnectionRefused = (error: TransportError): boolean => {
+  if (error._tag !== "RequestFailed" || error.reason !== "Transport") return false
+  const cause = error.cause
+  const inner = typeof cause === "object" && cause !== null ? (cause as { readonly cause?: unknown }).cause : undefined
+  return errorCode(cause) === "ECONNREFUSED" || errorCode(inner) === "ECONNREFUSED"
+}
+
+const neverProcessed = (error: TransportError): boolean => isThrottled(error) || isConnectionRefused(error)
+
 const idempotentMethods: ReadonlySet<string> = new Set(["GET", "HEAD", "PUT", "DELETE", "OPTIONS"])
 
 const maxErrorBodyBytes = 64 * 1024
@@ -424,11 +436,12 @@ const unsafeMake = (client: HttpClient.HttpClient, options: Options): Transport 
         Effect.flatMap((resolved) => {
           const once = attempt(resolved)
           if (retrySchedule === undefined) return once
-          // A 429 means the server turned the call away before processing it, so even a call that must not run
-          // twice (a create) is safe to send again; other failures of such a call are left to the caller.
+          // A 429 means the server turned the call away before processing it, and a refused connection never
+          // reached it, so even a call that must not run twice (a create) is safe to send again; other failures of
+          // such a call are left to the caller.
           return Effect.retry(once, {
             schedule: retrySchedule,
-            while: idempotent ? TransportError_.isTransient : isThrottled
+            while: idempotent ? TransportError_.isTransient : neverProcessed
           })
         }),
         Effect.tap(() => Effect.annotateCurrentSpan("barge.attempts", call.attempts)),

@@ -304,6 +304,21 @@ describe("Transport", () => {
       assert.strictEqual(server.received.length, 3)
     }).pipe(provide))
 
+  it.scoped("retries a refused connection even for a POST, since nothing was sent", () =>
+    Effect.gen(function*() {
+      const transport = yield* Transport.make({
+        provider: "test",
+        baseUrl: "http://127.0.0.1:1",
+        signer: testSigner(),
+        retry: { schedule: Schedule.recurs(2) }
+      })
+      const error = yield* Effect.flip(transport.execute(HttpClientRequest.post("/create"), { action: "Create" }))
+      assert(error._tag === "RequestFailed")
+      assert.strictEqual(error.reason, "Transport")
+      assert.strictEqual(error.attempts, 3)
+      assert.include(error.message, "ECONNREFUSED")
+    }).pipe(provide))
+
   it.scoped("decodes the body and reports a mismatch as ResponseDecodeError naming the action", () =>
     Effect.gen(function*() {
       const server = yield* scriptedServer(() => HttpServerResponse.json({ ok: "yes" }))
