@@ -264,6 +264,41 @@ export class BatchCancelled extends Schema.TaggedError<BatchCancelled>("@barge/m
 }
 
 /**
+ * The input could not be read.
+ *
+ * @since 0.1.0
+ * @category errors
+ */
+export class SourceError extends Schema.TaggedError<SourceError>("@barge/moonshot/Errors/SourceError")(
+  "SourceError",
+  { source: Schema.String, description: Schema.String, cause: Schema.optional(Schema.Defect) }
+) {
+  /** @since 0.1.0 */
+  override get message(): string {
+    return `cannot read the batch input ${this.source}: ${this.description}`
+  }
+}
+
+/**
+ * `await`/`watch` stopped before the batch reached a final status: its schedule ended, or the batch is well past
+ * `expires_at` and the provider has still not ended it.
+ *
+ * @since 0.1.0
+ * @category errors
+ */
+export class AwaitTimedOut extends Schema.TaggedError<AwaitTimedOut>("@barge/moonshot/Errors/AwaitTimedOut")(
+  "AwaitTimedOut",
+  { provider: Schema.String, batchId: Schema.String, batch: Schema.optional(Wire.Batch), reason: Schema.String }
+) {
+  /** @since 0.1.0 */
+  override get message(): string {
+    const status = this.batch === undefined ? "" : ` while ${this.batch.status}`
+    return `stopped waiting for ${this.provider} batch ${this.batchId}${status}: ${this.reason}; ` +
+      `it may still finish — await it again later`
+  }
+}
+
+/**
  * An error response from the API.
  *
  * @since 0.1.0

@@ -193,7 +193,7 @@ export const make = (options: Options = {}): Effect.Effect<Service> =>
       Effect.gen(function*() {
         yield* failWith("upload")
         if (source._tag === "Path") {
-          return yield* new OpenAiCompatible.SourceError({
+          return yield* new Errors.SourceError({
             source: source.path,
             description: "the mock reads no files from disk; pass a Stream"
           })
@@ -308,7 +308,7 @@ export const make = (options: Options = {}): Effect.Effect<Service> =>
     const submit: Service["submit"] = (source, submitOptions) =>
       Effect.gen(function*() {
         if (source._tag === "Path") {
-          return yield* new OpenAiCompatible.SourceError({
+          return yield* new Errors.SourceError({
             source: source.path,
             description: "the mock reads no files from disk; pass a Stream"
           })

@@ -158,7 +158,7 @@ export type Source =
   | {
     readonly _tag: "Bytes"
     readonly filename: string
-    readonly bytes: Stream.Stream<Uint8Array, SourceError>
+    readonly bytes: Stream.Stream<Uint8Array, Errors.SourceError>
     readonly size?: number | undefined
   }
 
@@ -174,7 +174,7 @@ export const fromPath = (path: string): Source => ({ _tag: "Path", path })
  */
 export const fromStream = (
   filename: string,
-  bytes: Stream.Stream<Uint8Array, SourceError>,
+  bytes: Stream.Stream<Uint8Array, Errors.SourceError>,
   size?: number
 ): Source => ({ _tag: "Bytes", filename, bytes, size })
 
@@ -195,47 +195,12 @@ export const fromLines = (filename: string, lines: Iterable<unknown>): Source =>
 }
 
 /**
- * The input could not be read.
- *
- * @since 0.1.0
- * @category errors
- */
-export class SourceError extends Schema.TaggedError<SourceError>("@barge/moonshot/OpenAiCompatible/SourceError")(
-  "SourceError",
-  { source: Schema.String, description: Schema.String, cause: Schema.optional(Schema.Defect) }
-) {
-  /** @since 0.1.0 */
-  override get message(): string {
-    return `cannot read the batch input ${this.source}: ${this.description}`
-  }
-}
-
-/**
- * `await`/`watch` stopped before the batch reached a final status: its schedule ended, or the batch is well past
- * `expires_at` and the provider has still not ended it.
- *
- * @since 0.1.0
- * @category errors
- */
-export class AwaitTimedOut extends Schema.TaggedError<AwaitTimedOut>("@barge/moonshot/OpenAiCompatible/AwaitTimedOut")(
-  "AwaitTimedOut",
-  { provider: Schema.String, batchId: Schema.String, batch: Schema.optional(Wire.Batch), reason: Schema.String }
-) {
-  /** @since 0.1.0 */
-  override get message(): string {
-    const status = this.batch === undefined ? "" : ` while ${this.batch.status}`
-    return `stopped waiting for ${this.provider} batch ${this.batchId}${status}: ${this.reason}; ` +
-      `it may still finish — await it again later`
-  }
-}
-
-/**
  * Every failure of `submit`.
  *
  * @since 0.1.0
  * @category errors
  */
-export type SubmitError = Errors.MoonshotError | InputValidation.InputValidationError | SourceError
+export type SubmitError = Errors.MoonshotError | InputValidation.InputValidationError | Errors.SourceError
 
 /**
  * Every failure of `await`.
@@ -243,7 +208,7 @@ export type SubmitError = Errors.MoonshotError | InputValidation.InputValidation
  * @since 0.1.0
  * @category errors
  */
-export type AwaitError = Errors.MoonshotError | Errors.BatchEnded | AwaitTimedOut
+export type AwaitError = Errors.MoonshotError | Errors.BatchEnded | Errors.AwaitTimedOut
 
 // ---------------------------------------------------------------------------------------------------------------
 // The client
@@ -309,7 +274,7 @@ export interface Client {
     readonly upload: (
       source: Source,
       options?: { readonly purpose?: string | undefined }
-    ) => Effect.Effect<Wire.FileObject, Errors.MoonshotError | SourceError>
+    ) => Effect.Effect<Wire.FileObject, Errors.MoonshotError | Errors.SourceError>
     readonly list: Effect.Effect<ReadonlyArray<Wire.FileObject>, Errors.MoonshotError>
     readonly retrieve: (fileId: string) => Effect.Effect<Wire.FileObject, Errors.MoonshotError>
     readonly delete: (fileId: string) => Effect.Effect<Wire.FileDeleted, Errors.MoonshotError>
@@ -340,7 +305,7 @@ export interface Client {
   readonly watch: (
     batchId: string,
     options?: PollOptions
-  ) => Stream.Stream<Wire.Batch, Errors.MoonshotError | AwaitTimedOut>
+  ) => Stream.Stream<Wire.Batch, Errors.MoonshotError | Errors.AwaitTimedOut>
   /** Every result from the output file, then the error file; constant memory, resumed on a dropped download. */
   readonly results: (
     batchId: string
@@ -360,7 +325,10 @@ export interface Options {
   readonly retry?: Transport.RetryOptions | false | undefined
   /** Per-attempt time to response headers; default 60 s. */
   readonly timeout?: Duration.DurationInput | undefined
-  /** How many times `submit` re-tries a create whose outcome was unknown (after finding no batch); default 2. */
+  /**
+   * How many times `submit` sends a create in all when outcomes are unknown (it looks for the batch before each
+   * new attempt); default 5, like the transport's retries.
+   */
   readonly createAttempts?: number | undefined
   /** Delays between reopening a dropped result download (see core `Download.resumableLines`). */
   readonly downloadSchedule?: Schedule.Schedule<unknown, unknown> | undefined
@@ -533,7 +501,7 @@ export const validate = <E, R>(
 
 /**
  * Polls `retrieve` on `schedule`, emitting every change of status or counts and ending with the final status.
- * Fails with {@link AwaitTimedOut} once the batch is `expiryGrace` past `expires_at` without the provider ending it.
+ * Fails with {@link Errors.AwaitTimedOut} once the batch is `expiryGrace` past `expires_at` without the provider ending it.
  *
  * @since 0.1.0
  * @category polling
@@ -543,7 +511,7 @@ export const watchWith = <E>(
   retrieve: (batchId: string) => Effect.Effect<Wire.Batch, E>,
   batchId: string,
   options?: PollOptions
-): Stream.Stream<Wire.Batch, E | AwaitTimedOut> =>
+): Stream.Stream<Wire.Batch, E | Errors.AwaitTimedOut> =>
   Polling.watch(retrieve(batchId), {
     isTerminal: (batch) => Wire.isTerminal(batch.status),
     expiresAt: (batch) => batch.expires_at == null ? undefined : batch.expires_at * 1000,
@@ -553,9 +521,9 @@ export const watchWith = <E>(
       a.status === b.status && a.counts.completed === b.counts.completed && a.counts.failed === b.counts.failed &&
       a.counts.total === b.counts.total
   }).pipe(
-    Stream.mapError((error): E | AwaitTimedOut =>
+    Stream.mapError((error): E | Errors.AwaitTimedOut =>
       error instanceof Polling.PollingTimeout
-        ? new AwaitTimedOut({
+        ? new Errors.AwaitTimedOut({
           provider,
           batchId,
           ...(error.lastObserved instanceof Wire.Batch ? { batch: error.lastObserved } : {}),
@@ -569,7 +537,7 @@ export const watchWith = <E>(
 
 /**
  * Polls until the batch is final: `completed` succeeds; `failed`, `expired` and `cancelled` fail with the typed
- * error carrying the batch; a schedule that ends first fails with {@link AwaitTimedOut}.
+ * error carrying the batch; a schedule that ends first fails with {@link Errors.AwaitTimedOut}.
  *
  * @since 0.1.0
  * @category polling
@@ -579,10 +547,10 @@ export const awaitWith = <E>(
   retrieve: (batchId: string) => Effect.Effect<Wire.Batch, E>,
   batchId: string,
   options?: PollOptions
-): Effect.Effect<Wire.Batch, E | Errors.BatchEnded | AwaitTimedOut> =>
+): Effect.Effect<Wire.Batch, E | Errors.BatchEnded | Errors.AwaitTimedOut> =>
   watchWith(provider, retrieve, batchId, options).pipe(
     Stream.runLast,
-    Effect.flatMap((last): Effect.Effect<Wire.Batch, Errors.BatchEnded | AwaitTimedOut> => {
+    Effect.flatMap((last): Effect.Effect<Wire.Batch, Errors.BatchEnded | Errors.AwaitTimedOut> => {
       if (Option.isNone(last)) return Effect.dieMessage("watch ended without a single observation")
       const batch = last.value
       switch (batch.status) {
@@ -595,7 +563,7 @@ export const awaitWith = <E>(
         case "cancelled":
           return new Errors.BatchCancelled({ provider, batch })
         default:
-          return new AwaitTimedOut({ provider, batchId, batch, reason: "the polling schedule ended" })
+          return new Errors.AwaitTimedOut({ provider, batchId, batch, reason: "the polling schedule ended" })
       }
     }),
     Effect.withSpan(`${provider}.await`, { attributes: { "barge.batch": batchId } })
@@ -647,26 +615,26 @@ export const make = (options: Options): Effect.Effect<Client, never, HttpClient.
         }
         const fs = yield* Effect.serviceOption(FileSystem.FileSystem)
         if (Option.isNone(fs)) {
-          return yield* new SourceError({
+          return yield* new Errors.SourceError({
             source: source.path,
             description: "reading a path needs a FileSystem; provide NodeContext.layer (or pass a Stream)"
           })
         }
         const info = yield* fs.value.stat(source.path).pipe(
-          Effect.mapError((cause) => new SourceError({ source: source.path, description: cause.message, cause }))
+          Effect.mapError((cause) => new Errors.SourceError({ source: source.path, description: cause.message, cause }))
         )
         const bytes = fs.value.stream(source.path).pipe(
-          Stream.mapError((cause) => new SourceError({ source: source.path, description: cause.message, cause }))
+          Stream.mapError((cause) => new Errors.SourceError({ source: source.path, description: cause.message, cause }))
         )
         const filename = source.path.split(/[\\/]/).pop() ?? source.path
         return { filename, bytes, size: Number(info.size) as number | undefined }
       })
 
-    const countBytes = (bytes: Stream.Stream<Uint8Array, SourceError>) =>
+    const countBytes = (bytes: Stream.Stream<Uint8Array, Errors.SourceError>) =>
       Stream.runFold(bytes, 0, (n, chunk) => n + chunk.length)
 
     const uploadOpened = (
-      opened: { filename: string; bytes: Stream.Stream<Uint8Array, SourceError>; size: number },
+      opened: { filename: string; bytes: Stream.Stream<Uint8Array, Errors.SourceError>; size: number },
       purpose: string
     ) =>
       Effect.gen(function*() {
@@ -680,10 +648,12 @@ export const make = (options: Options): Effect.Effect<Client, never, HttpClient.
           content: opened.bytes,
           size: opened.size
         })
+        // Safe to send again: a repeated upload at worst leaves an unused file, never a second batch.
         return yield* call(
           HttpClientRequest.post("/files").pipe(HttpClientRequest.setBody(body)),
           Wire.FileObject,
-          "UploadFile"
+          "UploadFile",
+          true
         )
       })
 
@@ -791,19 +761,20 @@ export const make = (options: Options): Effect.Effect<Client, never, HttpClient.
           return existing.value
         }
         const file = yield* uploadOpened({ ...opened, size: bytes }, "batch")
-        const attempts = Math.max(1, options.createAttempts ?? 3)
-        const create = (attempt: number): Effect.Effect<Wire.Batch, Errors.MoonshotError> =>
-          createBatch({ inputFileId: file.id, completionWindow: window, metadata }).pipe(
-            Effect.catchIf(isAmbiguous, (error) =>
-              // The create may have happened even though the answer was lost: look before trying again.
-              findByKey(key).pipe(
-                Effect.flatMap(Option.match({
-                  onSome: Effect.succeed,
-                  onNone: () => attempt + 1 < attempts ? create(attempt + 1) : Effect.fail(error)
-                }))
-              ))
-          )
-        return yield* create(0)
+        const attempts = Math.max(1, options.createAttempts ?? 5)
+        const create = createBatch({ inputFileId: file.id, completionWindow: window, metadata }).pipe(
+          Effect.catchIf(isAmbiguous, (error) =>
+            // The create may have happened even though the answer was lost: look before trying again.
+            findByKey(key).pipe(
+              Effect.flatMap(Option.match({ onSome: Effect.succeed, onNone: () => Effect.fail(error) }))
+            ))
+        )
+        // Spaced like the transport's retries: a failing server often fails several requests in a row.
+        const spacing = options.retry === false ? Schedule.forever : Transport.defaultRetrySchedule()
+        return yield* Effect.retry(create, {
+          schedule: Schedule.intersect(spacing, Schedule.recurs(attempts - 1)),
+          while: isAmbiguous
+        })
       }).pipe(Effect.withSpan(`${provider}.submit`))
 
     // --- await / watch -----------------------------------------------------------------------------------------

@@ -1,8 +1,11 @@
 import { Transport, TransportError } from "@barge/core"
 import { Emulator } from "@barge/emulator"
-import { NodeHttpClient } from "@effect/platform-node"
+import { NodeContext, NodeHttpClient } from "@effect/platform-node"
 import { assert, describe, it } from "@effect/vitest"
 import { Chunk, ConfigProvider, Duration, Effect, Layer, Option, Redacted, Schedule, Stream } from "effect"
+import { mkdtempSync, statSync, writeFileSync } from "node:fs"
+import { tmpdir } from "node:os"
+import { join } from "node:path"
 import { MoonshotBatch, MoonshotErrors, OpenAiCompatible } from "../src/index.js"
 import { drive, line, lines, makeLayer } from "./utils.js"
 
@@ -28,6 +31,24 @@ describe("MoonshotBatch calls", () => {
       const gone = yield* Effect.flip(kimi.files.retrieve(file.id))
       assert.strictEqual(gone._tag, "NotFoundError")
       assert.strictEqual(gone._tag === "NotFoundError" ? gone.type : "", "resource_not_found_error")
+    }).pipe(Effect.provide(makeLayer())))
+
+  it.effect("submit streams a file from disk (fromPath needs a FileSystem, and says so without one)", () =>
+    Effect.gen(function*() {
+      const kimi = yield* MoonshotBatch.MoonshotBatch
+      const dir = mkdtempSync(join(tmpdir(), "barge-moonshot-"))
+      const path = join(dir, "disk.jsonl")
+      writeFileSync(path, [line("d1", "from disk"), line("d2", "again")].map((l) => JSON.stringify(l)).join("\n"))
+      const missing = yield* Effect.flip(kimi.submit(OpenAiCompatible.fromPath(path)))
+      assert.strictEqual(missing._tag, "SourceError")
+      const batch = yield* kimi.submit(OpenAiCompatible.fromPath(path)).pipe(Effect.provide(NodeContext.layer))
+      const file = yield* kimi.files.retrieve(batch.input_file_id)
+      assert.strictEqual(file.filename, "disk.jsonl")
+      assert.strictEqual(file.bytes, statSync(path).size)
+      const absent = yield* Effect.flip(
+        kimi.submit(OpenAiCompatible.fromPath(join(dir, "nope.jsonl"))).pipe(Effect.provide(NodeContext.layer))
+      )
+      assert.strictEqual(absent._tag, "SourceError")
     }).pipe(Effect.provide(makeLayer())))
 
   it.effect("batches.list pages through every batch with after/limit", () =>
