@@ -29,8 +29,8 @@
  * @since 0.1.0
  */
 import * as Batch from "@barge/core/Batch"
-import type { InputValidationError } from "@barge/core/Batch"
 import type * as Download from "@barge/core/Download"
+import type { InputValidationError } from "@barge/core/InputValidation"
 import type * as Jsonl from "@barge/core/Jsonl"
 import * as Polling from "@barge/core/Polling"
 import * as Signer from "@barge/core/Signer"
@@ -181,7 +181,6 @@ export type SubmitError =
   | CallError
   | Storage.StorageError
   | InputValidationError
-  | Jsonl.JsonlError
   | MissingBucket
 
 /**
@@ -525,14 +524,16 @@ export const make = (options: Options): Effect.Effect<Service, never, HttpClient
       if (typeof requests === "string") {
         return Effect.gen(function*() {
           const fs = yield* FileSystem.FileSystem
-          const checked = yield* input.checkBytes(fs.stream(requests))
+          const checked = yield* input.checkBytes(() => fs.stream(requests))
           return yield* submitChecked(checked, fs.stream(requests), submitOptions)
         })
       }
       const stream: Stream.Stream<BatchRequest, unknown, unknown> = isStream(requests)
         ? requests
         : Stream.fromIterable(requests)
-      return input.checkLines(Stream.map(stream, (request) => JSON.stringify(toWireLine(request)))).pipe(
+      return input.checkRequests(
+        Stream.map(stream, (request) => ({ body: request.body, line: JSON.stringify(toWireLine(request)) }))
+      ).pipe(
         Effect.flatMap((checked) => submitChecked(checked, concat(checked.chunks, checked.size), submitOptions))
       )
     }) as Service["submit"]

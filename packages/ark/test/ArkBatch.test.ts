@@ -1,7 +1,7 @@
 import type { Errors } from "@barge/ark"
 import { ArkBatch, Job } from "@barge/ark"
 import { Emulator } from "@barge/emulator"
-import { NodeHttpClient } from "@effect/platform-node"
+import { NodeContext, NodeHttpClient } from "@effect/platform-node"
 import { assert, describe, it } from "@effect/vitest"
 import {
   Chunk,
@@ -16,6 +16,9 @@ import {
   Stream,
   TestClock
 } from "effect"
+import { mkdtempSync, writeFileSync } from "node:fs"
+import { tmpdir } from "node:os"
+import { join } from "node:path"
 
 const bucket = "barge-test"
 const model = Job.foundationModel("doubao-pro-32k", "240615")
@@ -169,15 +172,41 @@ describe("ArkBatch over the emulator", () => {
       assert.strictEqual(error._tag, "InputValidationError")
       const issues = (error as { issues: ReadonlyArray<{ lineNumber: number; rule: string }> }).issues
       assert.deepStrictEqual(issues.map((i) => [i.lineNumber, i.rule]), [
-        [2, "custom_id"],
-        [3, "custom_id"],
-        [4, "body"],
-        [6, "model"]
+        [2, "DuplicateId"],
+        [3, "InvalidId"],
+        [4, "InvalidBody"],
+        [6, "MixedModels"]
       ])
       const emulator = yield* Emulator.Emulator
       assert.strictEqual(emulator.state.objects.tos.list(bucket, "").length, 0)
       assert.strictEqual(emulator.state.ark.jobs.size, 0)
     })))
+
+  it.effect("submit reads a JSONL file path, and reports every bad line of a bad file", () =>
+    provide()(
+      Effect.gen(function*() {
+        const ark = yield* ArkBatch.ArkBatch
+        const dir = mkdtempSync(join(tmpdir(), "barge-ark-"))
+        const good = join(dir, "good.jsonl")
+        writeFileSync(
+          good,
+          requests(3).map((r) => JSON.stringify({ custom_id: r.customId, body: r.body })).join("\n") + "\n"
+        )
+        const submission = yield* ark.submit(good, { name: "from-file", model })
+        assert.strictEqual(submission.requests, 3)
+        const fromObjects = yield* ark.submit(requests(3), { name: "from-file", model })
+        assert.isTrue(fromObjects.attached, "the same content from objects lands on the same key and job")
+        const bad = join(dir, "bad.jsonl")
+        writeFileSync(
+          bad,
+          "{\"custom_id\":\"a\",\"body\":{\"model\":\"x\"}}\nnot json\n{\"custom_id\":\"b\",\"body\":{\"model\":\"y\"}}\n"
+        )
+        const error = yield* Effect.flip(ark.submit(bad, { name: "bad-file", model }))
+        assert.strictEqual(error._tag, "InputValidationError")
+        const issues = (error as { issues: ReadonlyArray<{ lineNumber: number; rule: string }> }).issues
+        assert.deepStrictEqual(issues.map((i) => [i.lineNumber, i.rule]), [[2, "InvalidJson"], [3, "MixedModels"]])
+      }).pipe(Effect.provide(NodeContext.layer))
+    ))
 
   it.effect("every action: create, get, list (paged, filtered), update, stop, resume, delete", () =>
     provide()(Effect.gen(function*() {

@@ -1,19 +1,22 @@
 /**
- * Checks a batch input before anything is sent, the way Ark's linter does (spec §4.1): every line JSON,
- * `custom_id` present, a string and unique, `body` an object, one model across the file. Every problem is collected
- * with its line number; the content hash names the uploaded object, so the same input always lands on the same key.
+ * Checks a batch input before anything is sent, with core `InputValidation` and Ark's rules (spec §4.1): every
+ * line JSON, `custom_id` present, a string and unique, `body` an object. Ark lines leave the model out (the job
+ * names it), so "one model" means: lines that do name `body.model` must all name the same one. The content hash
+ * names the uploaded object, so the same input always lands on the same key.
  */
-import { InputValidationError } from "@barge/core/Batch"
+import * as InputValidation from "@barge/core/InputValidation"
 import * as Jsonl from "@barge/core/Jsonl"
 import * as Effect from "effect/Effect"
 import * as Stream from "effect/Stream"
 import { createHash } from "node:crypto"
 
-/** A problem found in one line. */
-export interface Issue {
-  readonly lineNumber: number
-  readonly rule: string
-  readonly message: string
+/** Ark's line rules; 5 GiB per input file (spec §1.10). */
+export const rules: InputValidation.Rules = {
+  idField: "custom_id",
+  requiredFields: ["body"],
+  objectFields: ["body"],
+  emptyLines: "skip",
+  maxBytes: 5 * 1024 * 1024 * 1024
 }
 
 /** What checking produced: counts, the content hash and, for in-memory input, the encoded bytes. */
@@ -21,106 +24,128 @@ export interface Checked {
   readonly requests: number
   readonly size: number
   readonly sha256: string
-  readonly model: string | undefined
   readonly chunks: ReadonlyArray<Uint8Array>
 }
 
-/** At most this many issues are kept (the count of the rest is still reported). */
-const maxIssues = 1000
-
 const isObject = (u: unknown): u is Record<string, unknown> => typeof u === "object" && u !== null && !Array.isArray(u)
 
-/** A stateful checker: feed it lines in order, then ask for the verdict. */
-export const makeChecker = () => {
-  const seen = new Set<string>()
-  const issues: Array<Issue> = []
-  let model: { name: string; lineNumber: number } | undefined
-  let requests = 0
-  const report = (lineNumber: number, rule: string, message: string) => {
-    if (issues.length < maxIssues) issues.push({ lineNumber, rule, message })
-  }
+/** Tracks `body.model` across lines: the lines that name one must agree. */
+const modelTracker = () => {
+  let first: { readonly name: string; readonly line: number } | undefined
+  const issues: Array<InputValidation.Issue> = []
   return {
-    line: (lineNumber: number, text: string): void => {
-      if (text.trim() === "") return
-      requests++
-      let value: unknown
-      try {
-        value = JSON.parse(text)
-      } catch {
-        return report(lineNumber, "json", "the line is not JSON")
-      }
-      if (!isObject(value)) return report(lineNumber, "json", "the line is not a JSON object")
-      const customId = value.custom_id
-      if (customId === undefined) report(lineNumber, "custom_id", "custom_id is missing")
-      else if (typeof customId !== "string") report(lineNumber, "custom_id", "custom_id is not a string")
-      else if (seen.has(customId)) report(lineNumber, "custom_id", `custom_id "${customId}" is duplicated`)
-      else seen.add(customId)
-      if (!isObject(value.body)) return report(lineNumber, "body", "body is not a JSON object")
-      const lineModel = value.body.model
-      if (lineModel !== undefined) {
-        if (typeof lineModel !== "string") report(lineNumber, "model", "body.model is not a string")
-        else if (model === undefined) model = { name: lineModel, lineNumber }
-        else if (model.name !== lineModel) {
-          report(
+    issues,
+    see: (lineNumber: number, body: unknown) => {
+      if (!isObject(body) || typeof body.model !== "string") return
+      if (first === undefined) first = { name: body.model, line: lineNumber }
+      else if (body.model !== first.name) {
+        issues.push(
+          new InputValidation.Issue({
             lineNumber,
-            "model",
-            `body.model "${lineModel}" differs from "${model.name}" (line ${model.lineNumber}); Ark runs one model per file`
-          )
-        }
+            rule: "MixedModels",
+            message: `body.model ${JSON.stringify(body.model)} differs from ${
+              JSON.stringify(first.name)
+            } on line ${first.line}; an Ark job runs one model`
+          })
+        )
       }
-    },
-    verdict: (): Effect.Effect<{ requests: number; model: string | undefined }, InputValidationError> => {
-      if (requests === 0 && issues.length === 0) report(0, "empty", "the input has no requests")
-      const [first, ...rest] = issues
-      return first === undefined
-        ? Effect.succeed({ requests, model: model?.name })
-        : Effect.fail(new InputValidationError({ issues: [first, ...rest] }))
     }
   }
 }
 
+/** Runs core validation and adds the model issues to its verdict (one error listing everything). */
+const validate = <E, R>(
+  bytes: Stream.Stream<Uint8Array, E, R>,
+  modelIssues: () => ReadonlyArray<InputValidation.Issue>
+): Effect.Effect<InputValidation.Summary, InputValidation.InputValidationError | E, R> =>
+  InputValidation.validate(rules)(bytes).pipe(
+    Effect.matchEffect({
+      onFailure: (error): Effect.Effect<never, InputValidation.InputValidationError | E> =>
+        error instanceof InputValidation.InputValidationError
+          ? Effect.fail(
+            new InputValidation.InputValidationError({
+              issues: [...error.issues, ...modelIssues()].sort((a, b) => a.lineNumber - b.lineNumber),
+              totalIssues: error.totalIssues + modelIssues().length,
+              lines: error.lines,
+              bytes: error.bytes
+            })
+          )
+          : Effect.fail(error),
+      onSuccess: (summary): Effect.Effect<InputValidation.Summary, InputValidation.InputValidationError> => {
+        const extra = modelIssues()
+        return extra.length === 0
+          ? Effect.succeed(summary)
+          : Effect.fail(
+            new InputValidation.InputValidationError({
+              issues: extra,
+              totalIssues: extra.length,
+              lines: summary.lines,
+              bytes: summary.bytes
+            })
+          )
+      }
+    })
+  )
+
 const encoder = new TextEncoder()
 
-/** Checks in-memory requests (as their JSONL text lines), keeping the encoded bytes for the upload. */
-export const checkLines = <E, R>(
-  lines: Stream.Stream<string, E, R>
-): Effect.Effect<Checked, E | InputValidationError, R> =>
+/** Checks in-memory requests, given as `[body, JSONL text]` pairs; keeps the encoded bytes for the upload. */
+export const checkRequests = <E, R>(
+  requests: Stream.Stream<{ readonly body: unknown; readonly line: string }, E, R>
+): Effect.Effect<Checked, E | InputValidation.InputValidationError, R> =>
   Effect.suspend(() => {
-    const checker = makeChecker()
+    const models = modelTracker()
     const hash = createHash("sha256")
     const chunks: Array<Uint8Array> = []
     let size = 0
     let lineNumber = 0
-    return Stream.runForEach(lines, (text) =>
+    return Stream.runForEach(requests, (request) =>
       Effect.sync(() => {
         lineNumber++
-        checker.line(lineNumber, text)
-        const bytes = encoder.encode(`${text}\n`)
+        models.see(lineNumber, request.body)
+        const bytes = encoder.encode(`${request.line}\n`)
         hash.update(bytes)
         chunks.push(bytes)
         size += bytes.byteLength
       })).pipe(
-        Effect.zipRight(Effect.suspend(checker.verdict)),
-        Effect.map((verdict) => ({ ...verdict, size, sha256: hash.digest("hex"), chunks }))
+        Effect.zipRight(Effect.suspend(() => validate(Stream.fromIterable(chunks), () => models.issues))),
+        Effect.map((summary) => ({ requests: summary.lines, size, sha256: hash.digest("hex"), chunks }))
       )
   })
 
-/** Checks raw JSONL bytes (a file) in one streaming pass, hashing the bytes as they are. */
+/**
+ * Checks raw JSONL bytes (a file): one validating pass that also hashes, and a second pass over the lines that
+ * mention `"model"` (Ark files usually have none, so it costs little).
+ */
 export const checkBytes = <E, R>(
-  bytes: Stream.Stream<Uint8Array, E, R>
-): Effect.Effect<Checked, E | InputValidationError | Jsonl.JsonlError, R> =>
+  open: () => Stream.Stream<Uint8Array, E, R>
+): Effect.Effect<Checked, E | InputValidation.InputValidationError, R> =>
   Effect.suspend(() => {
-    const checker = makeChecker()
+    const models = modelTracker()
     const hash = createHash("sha256")
     let size = 0
-    const hashed = Stream.tap(bytes, (chunk) =>
+    const hashed = Stream.tap(open(), (chunk) =>
       Effect.sync(() => {
         hash.update(chunk)
         size += chunk.byteLength
       }))
-    return Stream.runForEach(Jsonl.lines(hashed), (line) => Effect.sync(() => checker.line(line.lineNumber, line.text)))
-      .pipe(
-        Effect.zipRight(Effect.suspend(checker.verdict)),
-        Effect.map((verdict) => ({ ...verdict, size, sha256: hash.digest("hex"), chunks: [] }))
-      )
+    const scanModels = Jsonl.lines(open()).pipe(
+      Stream.filter((line) => line.text.includes("\"model\"")),
+      Stream.runForEach((line) =>
+        Effect.sync(() => {
+          try {
+            const value: unknown = JSON.parse(line.text)
+            if (isObject(value)) models.see(line.lineNumber, value.body)
+          } catch {
+            // Not JSON: core validation reports it.
+          }
+        })
+      ),
+      // Invalid UTF-8 is core validation's to report.
+      Effect.catchIf((error): error is Jsonl.JsonlError => error instanceof Jsonl.JsonlError, () => Effect.void)
+    )
+    return scanModels.pipe(
+      Effect.zipRight(Effect.suspend(() => validate(hashed, () => models.issues))),
+      Effect.map((summary) => ({ requests: summary.lines, size, sha256: hash.digest("hex"), chunks: [] }))
+    )
   })
