@@ -30,6 +30,7 @@ import * as Stream from "effect/Stream"
 import * as Errors from "./Errors.js"
 import { MoonshotBatch, type Service } from "./MoonshotBatch.js"
 import * as OpenAiCompatible from "./OpenAiCompatible.js"
+import * as Profile from "./Profile.js"
 import * as Wire from "./Wire.js"
 
 /**
@@ -60,7 +61,7 @@ export interface Options {
   /** Failures to return instead of performing an operation. */
   readonly failures?: { readonly [K in Operation]?: Errors.MoonshotError } | undefined
   /** Default: the Moonshot profile. */
-  readonly profile?: OpenAiCompatible.Profile | undefined
+  readonly profile?: Profile.Profile | undefined
 }
 
 const defaultStatuses: ReadonlyArray<Wire.BatchStatus> = ["validating", "in_progress", "finalizing", "completed"]
@@ -111,7 +112,7 @@ const windowSeconds = (window: string): number => {
  */
 export const make = (options: Options = {}): Effect.Effect<Service> =>
   Effect.sync(() => {
-    const profile = options.profile ?? OpenAiCompatible.moonshot()
+    const profile = options.profile ?? Profile.moonshot()
     const provider = profile.name
     const statuses = options.statuses !== undefined && options.statuses.length > 0 ? options.statuses : defaultStatuses
     const respond = options.respond ?? echo

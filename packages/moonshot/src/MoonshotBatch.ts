@@ -39,6 +39,7 @@ import * as Layer from "effect/Layer"
 import type * as Redacted from "effect/Redacted"
 import * as Stream from "effect/Stream"
 import * as OpenAiCompatible from "./OpenAiCompatible.js"
+import * as Profile from "./Profile.js"
 import type * as Wire from "./Wire.js"
 
 /**
@@ -64,7 +65,7 @@ export class MoonshotBatch extends Context.Tag("@barge/moonshot/MoonshotBatch")<
 export interface Options {
   readonly apiKey: Redacted.Redacted<string>
   /** `cn` (`api.moonshot.cn`, the default) or `global` (`api.moonshot.ai`). */
-  readonly region?: keyof typeof OpenAiCompatible.moonshotBaseUrls | undefined
+  readonly region?: keyof typeof Profile.moonshotBaseUrls | undefined
   /** Overrides the region's URL (an emulator, a proxy); include the `/v1`. */
   readonly baseUrl?: string | undefined
   readonly retry?: Transport.RetryOptions | false | undefined
@@ -77,7 +78,7 @@ export interface Options {
  */
 export const make = (options: Options): Effect.Effect<Service, never, HttpClient.HttpClient> =>
   OpenAiCompatible.make({
-    profile: OpenAiCompatible.moonshot({
+    profile: Profile.moonshot({
       ...(options.region === undefined ? {} : { region: options.region }),
       ...(options.baseUrl === undefined ? {} : { baseUrl: options.baseUrl })
     }),

@@ -10,6 +10,13 @@
 export * as OpenAiCompatible from "./OpenAiCompatible.js"
 
 /**
+ * Platform profiles for the OpenAI-compatible client: Moonshot (cn / global) and OpenAI.
+ *
+ * @since 0.1.0
+ */
+export * as Profile from "./Profile.js"
+
+/**
  * The Moonshot (Kimi) batch service.
  *
  * @since 0.1.0

@@ -6,7 +6,7 @@ import { Chunk, ConfigProvider, Duration, Effect, Layer, Option, Redacted, Sched
 import { mkdtempSync, statSync, writeFileSync } from "node:fs"
 import { tmpdir } from "node:os"
 import { join } from "node:path"
-import { MoonshotBatch, MoonshotErrors, OpenAiCompatible } from "../src/index.js"
+import { MoonshotBatch, MoonshotErrors, OpenAiCompatible, Profile } from "../src/index.js"
 import { drive, line, lines, makeLayer } from "./utils.js"
 
 const text = (bytes: Chunk.Chunk<Uint8Array>) => Buffer.concat(Chunk.toReadonlyArray(bytes)).toString("utf8")
@@ -238,7 +238,7 @@ describe("profiles and configuration", () => {
     Effect.gen(function*() {
       const emulator = yield* Emulator.Emulator
       const client = yield* OpenAiCompatible.make({
-        profile: OpenAiCompatible.openai({ baseUrl: `${emulator.urls.moonshot}/v1` }),
+        profile: Profile.openai({ baseUrl: `${emulator.urls.moonshot}/v1` }),
         apiKey: Redacted.make(emulator.credentials.moonshot.apiKey),
         timeout: "3650 days"
       })
