@@ -497,9 +497,13 @@ export const make = (options: Options): Effect.Effect<Service, never, HttpClient
         // Ark's idempotency rule (same project, bucket and key) sees the two as one.
         const inputLocation = Job.Location.make({ bucket, key: `${prefix}inputs/${checked.sha256}.jsonl` })
         const storage = yield* storageFor(bucket)
-        const existing = yield* storage.head(inputLocation.key)
+        // Already uploaded by an earlier attempt (same hash, same size): skip the upload.
+        const existing = yield* storage.exists(inputLocation.key)
         if (Option.isNone(existing) || existing.value.size !== checked.size) {
-          yield* storage.put(inputLocation.key, body, { contentLength: checked.size, contentType: "application/jsonl" })
+          const contentType = "application/jsonl"
+          yield* body instanceof Uint8Array
+            ? storage.putBytes(inputLocation.key, body, { contentType })
+            : storage.put(inputLocation.key, body, { contentLength: checked.size, contentType })
         }
         const { onDuplicate: _onDuplicate, bucket: _bucket, prefix: _prefix, ...createOptions } = submitOptions
         const attach = (error: Errors.DuplicateActiveJob) =>

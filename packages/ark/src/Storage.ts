@@ -10,6 +10,7 @@
  */
 import * as Download from "@barge/core/Download"
 import type * as Jsonl from "@barge/core/Jsonl"
+import * as ObjectStorage from "@barge/core/ObjectStorage"
 import * as Signer from "@barge/core/Signer"
 import * as Transport from "@barge/core/Transport"
 import type * as TransportError from "@barge/core/TransportError"
@@ -35,41 +36,39 @@ import * as Wire from "./Wire.js"
 export type StorageError = Errors.TosError | TransportError.TransportError
 
 /**
- * What HEAD reports about an object.
+ * What HEAD and listing report about an object.
  *
  * @since 0.1.0
  * @category models
  */
-export interface ObjectInfo {
-  readonly key: string
-  readonly size: number
-  readonly etag?: string | undefined
-  readonly lastModified?: Date | undefined
-}
+export type ObjectInfo = ObjectStorage.ObjectInfo
 
 /**
+ * One TOS bucket as core `ObjectStorage` (so shared upload/download code works on it), plus conveniences.
+ *
  * @since 0.1.0
  * @category models
  */
-export interface Service {
-  readonly bucket: string
-  /** Stores `body` (a stream of `contentLength` bytes, or bytes) at `key`, replacing any object there. */
-  readonly put: <E>(
+export interface Service extends ObjectStorage.ObjectStorage<StorageError> {
+  /** Streams `body` (`contentLength` bytes) to `key`. A streamed body is sent once; see `putBytes` for retries. */
+  readonly put: <E = never>(
     key: string,
-    body: Stream.Stream<Uint8Array, E> | Uint8Array,
-    options: { readonly contentLength: number; readonly contentType?: string | undefined }
-  ) => Effect.Effect<{ readonly etag: string | undefined }, StorageError | E>
-  /** The object's bytes, from `range.start` (inclusive) to `range.end` (exclusive) when given. */
-  readonly get: (
+    body: Stream.Stream<Uint8Array, E>,
+    options: ObjectStorage.PutOptions
+  ) => Effect.Effect<ObjectStorage.PutResult, StorageError | E>
+  /** Stores bytes at `key`; retried after a transient failure, since bytes can be sent again. */
+  readonly putBytes: (
     key: string,
-    options?: { readonly range?: { readonly start: number; readonly end?: number | undefined } | undefined }
+    body: Uint8Array,
+    options?: { readonly contentType?: string | undefined }
+  ) => Effect.Effect<ObjectStorage.PutResult, StorageError>
+  /** The object's bytes (or the inclusive `range` of them) as a stream. */
+  readonly stream: (
+    key: string,
+    options?: { readonly range?: ObjectStorage.ByteRange | undefined }
   ) => Stream.Stream<Uint8Array, StorageError>
   /** The object's size and ETag, or `None` when there is no such object. */
-  readonly head: (key: string) => Effect.Effect<Option.Option<ObjectInfo>, StorageError>
-  /** Removes the object (succeeds when it is already absent). */
-  readonly delete: (key: string) => Effect.Effect<void, StorageError>
-  /** Every object whose key starts with `prefix`, in key order, across all listing pages. */
-  readonly list: (prefix: string) => Stream.Stream<ObjectInfo, StorageError>
+  readonly exists: (key: string) => Effect.Effect<Option.Option<ObjectInfo>, StorageError>
   /** The object as JSONL lines, resuming with `Range` after a dropped or truncated body. */
   readonly lines: (
     key: string
@@ -150,47 +149,98 @@ export const make = (options: Options): Effect.Effect<Service, never, HttpClient
       requestIdHeader: "x-tos-request-id"
     })
 
-    const put: Service["put"] = (key, body, putOptions) => {
-      const contentType = putOptions.contentType ?? "application/octet-stream"
-      const request = HttpClientRequest.put(keyPath(key)).pipe(
-        body instanceof Uint8Array
-          ? HttpClientRequest.bodyUint8Array(body, contentType)
-          : HttpClientRequest.bodyStream(body, { contentType, contentLength: putOptions.contentLength })
+    const putWith = (
+      key: string,
+      request: HttpClientRequest.HttpClientRequest,
+      idempotent: boolean
+    ): Effect.Effect<ObjectStorage.PutResult, StorageError> =>
+      transport.execute(request, { action: "PutObject", idempotent }).pipe(
+        Effect.map((response) => ({ key, etag: response.headers.etag?.replace(/"/g, "") })),
+        Effect.mapError(Errors.fromTosTransport("PutObject", bucket, key))
       )
-      // A streamed body can be sent once; bytes can be sent again after a transient failure.
-      return transport.execute(request, { action: "PutObject", idempotent: body instanceof Uint8Array }).pipe(
-        Effect.map((response) => ({ etag: response.headers.etag?.replace(/"/g, "") })),
-        Effect.mapError((error) =>
-          Errors.fromTosTransport("PutObject", bucket, key)(error as TransportError.TransportError)
+
+    const put: Service["put"] = <E>(
+      key: string,
+      body: Stream.Stream<Uint8Array, E>,
+      putOptions: ObjectStorage.PutOptions
+    ) =>
+      Effect.suspend(() => {
+        // The body's own failure is kept aside so it surfaces as itself, not as a transport failure.
+        let bodyError: { readonly error: E } | undefined
+        const guarded = Stream.tapError(body, (error) => Effect.sync(() => (bodyError = { error })))
+        const request = HttpClientRequest.put(keyPath(key)).pipe(
+          HttpClientRequest.bodyStream(guarded, {
+            contentType: putOptions.contentType ?? "application/octet-stream",
+            contentLength: putOptions.contentLength
+          })
         )
-      ) as Effect.Effect<{ readonly etag: string | undefined }, StorageError>
-    }
+        return putWith(key, request, false).pipe(
+          Effect.catchAll((error): Effect.Effect<never, StorageError | E> =>
+            bodyError === undefined ? Effect.fail(error) : Effect.fail(bodyError.error)
+          )
+        )
+      })
+
+    const putBytes: Service["putBytes"] = (key, body, putOptions) =>
+      putWith(
+        key,
+        HttpClientRequest.put(keyPath(key)).pipe(
+          HttpClientRequest.bodyUint8Array(body, putOptions?.contentType ?? "application/octet-stream")
+        ),
+        true
+      )
 
     const get: Service["get"] = (key, getOptions) => {
       const range = getOptions?.range
       const request = range === undefined
         ? HttpClientRequest.get(keyPath(key))
         : HttpClientRequest.get(keyPath(key)).pipe(
-          HttpClientRequest.setHeader("range", `bytes=${range.start}-${range.end === undefined ? "" : range.end - 1}`)
+          HttpClientRequest.setHeader("range", ObjectStorage.rangeHeader(range))
         )
-      return transport.stream(request, { action: "GetObject" }).pipe(
-        Stream.mapError(Errors.fromTosTransport("GetObject", bucket, key))
+      return transport.open(request, { action: "GetObject" }).pipe(
+        Effect.map((response): ObjectStorage.GetResult<StorageError> => {
+          const opened = Download.fromResponse(response, range?.start ?? 0)
+          return {
+            status: response.status,
+            start: opened.start,
+            totalSize: opened.totalSize,
+            body: Stream.mapError(response.body, Errors.fromTosTransport("GetObject", bucket, key))
+          }
+        }),
+        // Reading from exactly the end of the object (a resumed download that had everything) is an empty body.
+        Effect.catchIf(
+          (error) => range !== undefined && range.start > 0 && error._tag === "StatusError" && error.status === 416,
+          () =>
+            Effect.succeed<ObjectStorage.GetResult<StorageError>>({
+              status: 206,
+              start: range!.start,
+              body: Stream.empty
+            })
+        ),
+        Effect.mapError(Errors.fromTosTransport("GetObject", bucket, key))
       )
     }
 
+    const stream: Service["stream"] = (key, streamOptions) =>
+      Stream.unwrap(Effect.map(get(key, streamOptions), (result) => result.body))
+
     const head: Service["head"] = (key) =>
       transport.execute(HttpClientRequest.head(keyPath(key)), { action: "HeadObject" }).pipe(
-        Effect.map((response) =>
-          Option.some<ObjectInfo>({
-            key,
-            size: Number(response.headers["content-length"] ?? "0"),
-            etag: response.headers.etag?.replace(/"/g, ""),
-            lastModified: response.headers["last-modified"] === undefined
-              ? undefined
-              : new Date(response.headers["last-modified"])
-          })
-        ),
-        Effect.mapError(Errors.fromTosTransport("HeadObject", bucket, key)),
+        Effect.map((response): ObjectInfo => ({
+          key,
+          size: Number(response.headers["content-length"] ?? "0"),
+          etag: response.headers.etag?.replace(/"/g, ""),
+          lastModified: response.headers["last-modified"] === undefined
+            ? undefined
+            : new Date(response.headers["last-modified"]),
+          contentType: response.headers["content-type"]
+        })),
+        Effect.mapError(Errors.fromTosTransport("HeadObject", bucket, key))
+      )
+
+    const exists: Service["exists"] = (key) =>
+      head(key).pipe(
+        Effect.map(Option.some),
         Effect.catchIf(
           (error) => error._tag === "TosError" && error.status === 404 && error.code !== "NoSuchBucket",
           () => Effect.succeed(Option.none())
@@ -232,18 +282,10 @@ export const make = (options: Options): Effect.Effect<Service, never, HttpClient
           })
         ))
 
-    const lines: Service["lines"] = (key) =>
-      Download.resumableLines(
-        Download.rangeOpener(transport, HttpClientRequest.get(keyPath(key)), { action: "GetObject" })
-      ).pipe(
-        Stream.mapError((error) =>
-          error._tag === "DownloadTruncated" || error._tag === "JsonlError"
-            ? error
-            : Errors.fromTosTransport("GetObject", bucket, key)(error)
-        )
-      )
+    const storage = { bucket, put, putBytes, get, stream, head, exists, delete: remove, list }
+    const lines: Service["lines"] = (key) => ObjectStorage.resumableLines<StorageError>(storage, key)
 
-    return Storage.of({ bucket, put, get, head, delete: remove, list, lines })
+    return Storage.of({ ...storage, lines })
   })
 
 /**
