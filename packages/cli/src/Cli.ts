@@ -22,6 +22,7 @@ import * as FileSystem from "@effect/platform/FileSystem"
 import type * as HttpClient from "@effect/platform/HttpClient"
 import * as Config from "effect/Config"
 import * as ConfigError from "effect/ConfigError"
+import * as Context from "effect/Context"
 import * as Duration from "effect/Duration"
 import * as Effect from "effect/Effect"
 import * as Layer from "effect/Layer"
@@ -206,15 +207,49 @@ export const parseEmulatorUrls = (value: string): Option.Option<Emulator.Urls> =
   }
 }
 
-const isTty = (): boolean => {
-  const forced = process.env.BARGE_FORCE_TTY
-  if (forced === "1") return true
-  if (forced === "0") return false
-  return process.stdout.isTTY === true
+/**
+ * Where the CLI writes, and whether stdout is a terminal. The default is the process's own streams
+ * (`BARGE_FORCE_TTY=1|0` overrides the terminal check); tests provide a capturing one.
+ *
+ * @since 0.1.0
+ * @category models
+ */
+export interface Output {
+  readonly out: (text: string) => void
+  readonly err: (text: string) => void
+  readonly isTty: () => boolean
 }
 
-const write = (text: string) => Effect.sync(() => void process.stdout.write(text))
-const writeErr = (text: string) => Effect.sync(() => void process.stderr.write(text))
+/**
+ * The process's stdout and stderr.
+ *
+ * @since 0.1.0
+ * @category constructors
+ */
+export const processOutput: Output = {
+  out: (text) => void process.stdout.write(text),
+  err: (text) => void process.stderr.write(text),
+  isTty: () => {
+    const forced = process.env.BARGE_FORCE_TTY
+    if (forced === "1") return true
+    if (forced === "0") return false
+    return process.stdout.isTTY === true
+  }
+}
+
+/**
+ * The {@link Output} in use; {@link processOutput} unless provided.
+ *
+ * @since 0.1.0
+ * @category tags
+ */
+export class CurrentOutput extends Context.Reference<CurrentOutput>()("@barge/cli/Cli/CurrentOutput", {
+  defaultValue: (): Output => processOutput
+}) {}
+
+const write = (text: string) => Effect.map(CurrentOutput, (output) => output.out(text))
+const writeErr = (text: string) => Effect.map(CurrentOutput, (output) => output.err(text))
+const isTty = Effect.map(CurrentOutput, (output) => output.isTty())
 
 const encodeStatus = Schema.encodeSync(Batch.BatchStatus)
 const encodeProgress = Schema.encodeSync(Batch.Progress)
@@ -287,7 +322,7 @@ const pollOptions = (options: Common): Effect.Effect<Batch.PollOptions, BadDurat
 const follow = (batch: Batch.Service, id: string, options: Common) =>
   Effect.gen(function*() {
     const poll = yield* pollOptions(options)
-    const tty = !options.json && isTty()
+    const tty = !options.json && (yield* isTty)
     let lastKey = ""
     let last: Batch.Progress | undefined
     yield* batch.watch(id, poll).pipe(
@@ -512,4 +547,23 @@ const report = (error: unknown) =>
   // @effect/cli has already printed the help for a usage error.
   ValidationError.isValidationError(error)
     ? Effect.void
-    : writeErr(`barge: ${Predicate.hasProperty(error, "message") ? String(error.message) : String(error)}\n`)
+    : writeErr(`barge: ${describe(error)}\n`)
+
+const describe = (error: unknown): string => {
+  if (ConfigError.isConfigError(error)) {
+    // A redacted config's own message is "<redacted>"; the variable names are what a person needs.
+    return `missing or invalid configuration: ${configPaths(error).join(", ")}. ` +
+      `Set it in the environment, or run against the emulator with --emulator.`
+  }
+  return Predicate.hasProperty(error, "message") ? String(error.message) : String(error)
+}
+
+const configPaths = (error: ConfigError.ConfigError): Array<string> => {
+  switch (error._op) {
+    case "And":
+    case "Or":
+      return [...new Set([...configPaths(error.left), ...configPaths(error.right)])]
+    default:
+      return [error.path.join(".")]
+  }
+}

@@ -935,7 +935,17 @@ const unsafeMake = <Job, E extends ProviderCause>(driver: Driver<Job, E>): Servi
       const before = yield* get(id)
       yield* Effect.forEach(
         before.parts.filter((part) => !isTerminal(part.phase)),
-        (part) => driver.cancel(part.jobId).pipe(Effect.mapError(wrap("cancel", part.jobId))),
+        (part) =>
+          driver.cancel(part.jobId).pipe(
+            // A part that finished between the status read and the cancel is not a failure to cancel.
+            Effect.catchAll((error) =>
+              driver.get(part.jobId).pipe(
+                Effect.flatMap((job) => isTerminal(driver.status(job).phase) ? Effect.void : Effect.fail(error)),
+                Effect.orElseFail(() => error)
+              )
+            ),
+            Effect.mapError(wrap("cancel", part.jobId))
+          ),
         { concurrency: 4, discard: true }
       )
       return yield* get(id)

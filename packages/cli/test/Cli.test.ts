@@ -1,0 +1,237 @@
+/**
+ * Every `barge` command, run in-process (`Cli.run` with captured output) against an emulator over loopback.
+ * The spawned-process forms (real stdout, a pty, exit statuses) are in `Cli.e2e.test.ts`.
+ */
+import { Emulator } from "@barge/emulator"
+import { NodeContext, NodeHttpClient } from "@effect/platform-node"
+import { assert, describe, layer } from "@effect/vitest"
+import { Effect, Layer } from "effect"
+import * as fs from "node:fs"
+import * as os from "node:os"
+import * as path from "node:path"
+import { Cli } from "../src/index.js"
+
+const tmp = fs.mkdtempSync(path.join(os.tmpdir(), "barge-cli-"))
+
+const writeInput = (name: string, lines: ReadonlyArray<unknown>) => {
+  const file = path.join(tmp, name)
+  fs.writeFileSync(file, lines.map((l) => (typeof l === "string" ? l : JSON.stringify(l))).join("\n") + "\n")
+  return file
+}
+
+const models = { ark: "doubao-pro-32k", moonshot: "kimi-k2.6", qianfan: "ernie-4.5-turbo-32k" } as const
+const providers = Object.keys(models) as Array<keyof typeof models>
+
+/** OpenAI batch lines; the third asks the emulator to fail it. */
+const openAiLines = (n: number, model: string) =>
+  Array.from({ length: n }, (_, i) => ({
+    custom_id: `c-${i + 1}`,
+    method: "POST",
+    url: "/v1/chat/completions",
+    body: { model, messages: [{ role: "user", content: `question ${i + 1}${i === 2 ? " [[barge:fail]]" : ""}` }] }
+  }))
+
+const barge = (args: ReadonlyArray<string>, tty = false) =>
+  Effect.gen(function*() {
+    let stdout = ""
+    let stderr = ""
+    const output: Cli.Output = {
+      out: (text) => void (stdout += text),
+      err: (text) => void (stderr += text),
+      isTty: () => tty
+    }
+    const code = yield* Cli.run(args).pipe(Effect.provideService(Cli.CurrentOutput, output))
+    return { code, stdout, stderr }
+  })
+
+const withUrls = Effect.map(Emulator.Emulator, (e) => ["--emulator-urls", JSON.stringify(e.urls), "--poll", "50ms"])
+
+describe("barge", () => {
+  layer(
+    Layer.mergeAll(Emulator.layer({ timeScale: 300 }), NodeContext.layer, NodeHttpClient.layerUndici),
+    { excludeTestServices: true }
+  )((it) => {
+    it.effect("submit → status → watch → results → list, on every provider", () =>
+      Effect.gen(function*() {
+        const urls = yield* withUrls
+        for (const provider of providers) {
+          const input = writeInput(`${provider}.jsonl`, openAiLines(12, models[provider]))
+          const submitted = yield* barge(["submit", "--provider", provider, ...urls, input])
+          assert.strictEqual(submitted.code, Cli.ExitCode.Ok, submitted.stderr)
+          assert.include(submitted.stderr, "submitted 12 requests")
+          const id = submitted.stdout.trim()
+          assert.match(id, new RegExp(`^${provider}:`))
+
+          const watched = yield* barge(["watch", id, ...urls])
+          assert.strictEqual(watched.code, Cli.ExitCode.Ok, watched.stderr)
+          const lines = watched.stdout.trim().split("\n")
+          assert.match(lines[lines.length - 1]!, /^completed \(.+\) completed=\d+ failed=\d+ total=12 rate=/)
+          assert.notInclude(watched.stdout, "\r")
+          // Plain lines only when something changed: no two consecutive lines alike.
+          assert.isTrue(lines.every((line, i) => i === 0 || line !== lines[i - 1]))
+
+          const status = yield* barge(["status", id, "--json", ...urls])
+          const parsed = JSON.parse(status.stdout)
+          assert.strictEqual(parsed.id, id)
+          assert.strictEqual(parsed.phase, "completed")
+          assert.strictEqual(parsed.counts.total, 12)
+
+          const human = yield* barge(["status", id, ...urls])
+          assert.include(human.stdout, `id:        ${id}`)
+          assert.include(human.stdout, "phase:     completed")
+
+          const out = path.join(tmp, `${provider}-results.jsonl`)
+          const results = yield* barge(["results", id, "-o", out, ...urls])
+          assert.strictEqual(results.code, Cli.ExitCode.Ok, results.stderr)
+          assert.include(results.stderr, "12 results: 11 succeeded, 1 failed")
+          const rows = fs.readFileSync(out, "utf8").trim().split("\n").map((l) => JSON.parse(l))
+          assert.deepStrictEqual(
+            rows.map((r) => r.customId).sort(),
+            openAiLines(12, "m").map((l) => l.custom_id).sort()
+          )
+          assert.strictEqual(rows.find((r) => r.customId === "c-3")._tag, "Failed")
+
+          const toStdout = yield* barge(["results", id, ...urls])
+          assert.strictEqual(toStdout.stdout.trim().split("\n").length, 12)
+
+          const listed = yield* barge(["list", "-p", provider, "--json", ...urls])
+          assert.strictEqual(listed.code, Cli.ExitCode.Ok, listed.stderr)
+          assert.include(listed.stdout.split("\n").map((l) => (l === "" ? "" : JSON.parse(l).id)), id)
+        }
+      }), { timeout: 60_000 })
+
+    it.effect("watch draws a bar in place on a terminal, and JSON lines with --json", () =>
+      Effect.gen(function*() {
+        const urls = yield* withUrls
+        const input = writeInput("tty.jsonl", openAiLines(40, models.moonshot))
+        const id = (yield* barge(["submit", "-p", "moonshot", ...urls, input])).stdout.trim()
+        const bar = yield* barge(["watch", id, ...urls], true)
+        assert.strictEqual(bar.code, Cli.ExitCode.Ok, bar.stderr)
+        assert.include(bar.stdout, "\r\x1b[2K[")
+        assert.match(bar.stdout, /\[█{24}\] 40\/40 ✓39 ✗1 .* completed \(completed\)/)
+        assert.isTrue(bar.stdout.endsWith("\n"))
+        const json = yield* barge(["watch", id, "--json", ...urls], true)
+        const last = JSON.parse(json.stdout.trim().split("\n").at(-1)!)
+        assert.strictEqual(last.status.phase, "completed")
+        assert.strictEqual(last.polls, json.stdout.trim().split("\n").length)
+      }), { timeout: 30_000 })
+
+    it.effect(
+      "a window and a default model are passed on; bad durations are usage errors",
+      () =>
+        Effect.gen(function*() {
+          const urls = yield* withUrls
+          const noModel = writeInput("nomodel.jsonl", [{
+            custom_id: "x",
+            body: { messages: [{ role: "user", content: "hi" }] }
+          }])
+          const ok = yield* barge([
+            "submit",
+            "-p",
+            "moonshot",
+            "--model",
+            models.moonshot,
+            "--window",
+            "2d",
+            ...urls,
+            noModel
+          ])
+          assert.strictEqual(ok.code, Cli.ExitCode.Ok, ok.stderr)
+          const emulator = yield* Emulator.Emulator
+          const batch = [...emulator.state.moonshot.batches.values()].find((b) => ok.stdout.includes(b.id))
+          assert.strictEqual(batch?.completionWindow, "48h")
+          const bad = yield* barge(["submit", "-p", "moonshot", "--window", "soon", ...urls, noModel])
+          assert.strictEqual(bad.code, Cli.ExitCode.Usage)
+          assert.include(bad.stderr, "--window")
+        }),
+      { timeout: 30_000 }
+    )
+
+    it.effect("invalid lines are all reported with line numbers and nothing is submitted (exit 3)", () =>
+      Effect.gen(function*() {
+        const urls = yield* withUrls
+        const emulator = yield* Emulator.Emulator
+        const before = emulator.state.moonshot.batches.size
+        const bad = writeInput("bad.jsonl", [
+          { custom_id: "a", body: { model: "kimi-k2.6", messages: [{ role: "user", content: "x" }] } },
+          "{not json",
+          { custom_id: "a", body: { model: "kimi-k2.6", messages: [{ role: "user", content: "y" }] } },
+          { body: { model: "kimi-k2.6", messages: [{ role: "user", content: "z" }] } }
+        ])
+        const ran = yield* barge(["submit", "-p", "moonshot", ...urls, bad])
+        assert.strictEqual(ran.code, Cli.ExitCode.InvalidInput)
+        assert.include(ran.stderr, "3 input line(s) rejected; nothing was uploaded")
+        assert.include(ran.stderr, "line 2 [json]")
+        assert.include(ran.stderr, "line 3 [duplicate-custom-id]")
+        assert.include(ran.stderr, "line 4 [custom-id]")
+        assert.strictEqual(emulator.state.moonshot.batches.size, before)
+      }))
+
+    it.effect("without credentials a real provider is a configuration error (exit 6)", () =>
+      Effect.gen(function*() {
+        const saved = process.env.MOONSHOT_API_KEY
+        delete process.env.MOONSHOT_API_KEY
+        const ran = yield* barge(["list", "-p", "moonshot"]).pipe(
+          Effect.ensuring(Effect.sync(() => {
+            if (saved !== undefined) process.env.MOONSHOT_API_KEY = saved
+          }))
+        )
+        assert.strictEqual(ran.code, Cli.ExitCode.Configuration)
+        assert.include(ran.stderr, "MOONSHOT_API_KEY")
+      }))
+  })
+})
+
+describe("barge against a slow emulator", () => {
+  // Real-time emulated clock: the batch is still queued when the cancel arrives.
+  layer(
+    Layer.mergeAll(Emulator.layer({ timeScale: 1 }), NodeContext.layer, NodeHttpClient.layerUndici),
+    { excludeTestServices: true }
+  )((it) => {
+    it.effect("cancel, then watch exits 4; unknown ids exit 7; unknown jobs exit 5", () =>
+      Effect.gen(function*() {
+        const urls = yield* withUrls
+        const emulator = yield* Emulator.Emulator
+        const input = writeInput("cancel.jsonl", openAiLines(20, models.moonshot))
+        const id = (yield* barge(["submit", "-p", "moonshot", ...urls, input])).stdout.trim()
+        const cancelled = yield* barge(["cancel", id, "--json", ...urls])
+        assert.strictEqual(cancelled.code, Cli.ExitCode.Ok, cancelled.stderr)
+        assert.oneOf(JSON.parse(cancelled.stdout).phase, ["cancelling", "cancelled"])
+        yield* emulator.advance("1 hour")
+        const watched = yield* barge(["watch", id, ...urls])
+        assert.strictEqual(watched.code, Cli.ExitCode.BatchUnsuccessful)
+        assert.include(watched.stderr, "ended cancelled")
+
+        const unknown = yield* barge(["status", "nobody:123", ...urls])
+        assert.strictEqual(unknown.code, Cli.ExitCode.InvalidId)
+        assert.include(unknown.stderr, "not a barge batch id")
+        const missing = yield* barge(["status", "moonshot:batch_nope", ...urls])
+        assert.strictEqual(missing.code, Cli.ExitCode.ProviderFailure)
+        assert.include(missing.stderr, "moonshot get (job batch_nope) failed")
+        const badUrls = yield* barge(["list", "-p", "ark", "--emulator-urls", "nonsense"])
+        assert.strictEqual(badUrls.code, Cli.ExitCode.Usage)
+        assert.include(badUrls.stderr, "--emulator-urls")
+      }), { timeout: 30_000 })
+  })
+})
+
+describe("Cli helpers", () => {
+  layer(Layer.empty)((it) => {
+    it("parseDuration reads short forms and Duration inputs", () => {
+      assert.deepStrictEqual(Cli.parseDuration("24h").pipe((d) => d._tag === "Some" && d.value.toJSON()), {
+        _id: "Duration",
+        _tag: "Millis",
+        millis: 86_400_000
+      })
+      assert.strictEqual(Cli.parseDuration("nope")._tag, "None")
+      assert.strictEqual(Cli.parseDuration("2 hours")._tag, "Some")
+    })
+    it("parseEmulatorUrls takes the JSON line or a first-port base URL", () => {
+      const fromBase = Cli.parseEmulatorUrls("http://127.0.0.1:9100")
+      assert.deepStrictEqual(fromBase._tag === "Some" && fromBase.value.bos, "http://127.0.0.1:9104")
+      const line = `{"ark":"a","tos":"t","moonshot":"m","qianfan":"q","bos":"b"}`
+      assert.deepStrictEqual(Cli.parseEmulatorUrls(line)._tag, "Some")
+      assert.deepStrictEqual(Cli.parseEmulatorUrls(`{"ark":"a"}`)._tag, "None")
+    })
+  })
+})
