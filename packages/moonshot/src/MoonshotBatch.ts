@@ -206,7 +206,4 @@ export const driver = (
  * @since 0.1.0
  * @category batch
  */
-export const layerBatch: Layer.Layer<Batch.Batch, never, MoonshotBatch> = Layer.effect(
-  Batch.Batch,
-  Effect.flatMap(MoonshotBatch, (service) => Batch.make(driver(service)))
-)
+export const layerBatch: Layer.Layer<Batch.Batch, never, MoonshotBatch> = Batch.layer(Effect.map(MoonshotBatch, driver))

@@ -1,3 +1,4 @@
+import type { ChatRequest } from "@barge/core"
 import { Batch } from "@barge/core"
 import { Emulator } from "@barge/emulator"
 import { assert, describe, it } from "@effect/vitest"
@@ -158,4 +159,26 @@ describe("MoonshotBatch.layerBatch", () => {
       const results = Chunk.toReadonlyArray(yield* Stream.runCollect(batch.results(submitted.id)))
       assert.deepStrictEqual(results.map((r) => r.customId).sort(), ["u-1", "u-2"])
     }).pipe(Effect.provide(MoonshotBatch.layerBatch.pipe(Layer.provideMerge(makeLayer())))))
+
+  it.effect("splits a submission over several Moonshot batches when the limits say so", () =>
+    Effect.gen(function*() {
+      const batch = yield* Batch.Batch
+      const emulator = yield* Emulator.Emulator
+      const requests = [1, 2, 3].map((i): ChatRequest.ChatRequest => ({
+        customId: `s-${i}`,
+        model: "kimi-k2.5",
+        messages: [{ role: "user", content: `part ${i}` }]
+      }))
+      const submitted = yield* batch.submit(requests)
+      assert.strictEqual(submitted.parts.length, 3)
+      assert.strictEqual(emulator.state.moonshot.batches.size, 3)
+      const done = yield* drive(yield* Effect.fork(batch.await(submitted.id)), "1 second")
+      assert.strictEqual(done.counts.completed, 3)
+      // Submitting the same requests again re-attaches to the same three batches.
+      const again = yield* batch.submit(requests)
+      assert.strictEqual(again.id, submitted.id)
+      assert.strictEqual(emulator.state.moonshot.batches.size, 3)
+    }).pipe(Effect.provide(
+      MoonshotBatch.layerBatch.pipe(Batch.withLimits({ maxLinesPerJob: 1 }), Layer.provideMerge(makeLayer()))
+    )))
 })
