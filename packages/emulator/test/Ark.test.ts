@@ -171,6 +171,24 @@ describe("Ark surface", () => {
       assert.notStrictEqual(third.body.Result.Id, first.body.Result.Id)
     })))
 
+  it.effect("concurrent identical Creates make exactly one job; every other answer names it", () =>
+    withEmulator(Effect.gen(function*() {
+      yield* putInput(requests(2))
+      const answers = yield* Effect.all(
+        Array.from({ length: 20 }, () => call("CreateBatchInferenceJob", createBody())),
+        { concurrency: "unbounded" }
+      )
+      const created = answers.filter((a) => a.status === 200)
+      assert.strictEqual(created.length, 1)
+      const id = created[0]!.body.Result.Id
+      for (const refused of answers.filter((a) => a.status !== 200)) {
+        assert.strictEqual(refused.status, 409)
+        assert.include(refused.body.ResponseMetadata.Error!.Message, id)
+      }
+      const emulator = yield* Emulator.Emulator
+      assert.strictEqual(emulator.state.ark.jobs.size, 1)
+    })))
+
   it.effect("stop moves a job to Terminating then Terminated, keeping what finished; resume runs the rest", () =>
     withEmulator(Effect.gen(function*() {
       yield* putInput(requests(10))
