@@ -461,6 +461,18 @@ export const awaitWith = <E>(
     Effect.withSpan(`${provider}.await`, { attributes: { "barge.batch": batchId } })
   )
 
+/** Skips the first `count` bytes of a byte stream (not the first `count` chunks). */
+const dropBytes = <E>(body: Stream.Stream<Uint8Array, E>, count: number): Stream.Stream<Uint8Array, E> =>
+  Stream.suspend(() => {
+    let remaining = count
+    return Stream.map(body, (bytes) => {
+      if (remaining === 0) return bytes
+      const skip = Math.min(remaining, bytes.length)
+      remaining -= skip
+      return bytes.subarray(skip)
+    }).pipe(Stream.filter((bytes) => bytes.length > 0))
+  })
+
 /**
  * Builds a client for a profile on the ambient `HttpClient`.
  *
@@ -587,7 +599,7 @@ export const make = (options: Options): Effect.Effect<Client, never, HttpClient.
                 })
               ))
             // A server that ignores `Range` sends the whole file: skip what was asked to be skipped.
-            return offset > 0 && response.status === 200 ? Stream.drop(Stream.rechunk(body, 1), offset) : body
+            return offset > 0 && response.status === 200 ? dropBytes(body, offset) : body
           })
         )
       )
