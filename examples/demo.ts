@@ -18,7 +18,7 @@ import { Emulator } from "../packages/emulator/src/index.js"
 const requestCount = Math.max(1, Number(process.env.BARGE_DEMO_REQUESTS ?? 1200))
 const chosen = (process.env.BARGE_DEMO_PROVIDERS ?? "").split(",").map((p) => p.trim()).filter((p) => p.length > 0)
 const providers = Providers.names.filter((p) => chosen.length === 0 || chosen.includes(p))
-const timeScale = Number(process.env.BARGE_DEMO_TIME_SCALE ?? 30)
+const timeScale = Number(process.env.BARGE_DEMO_TIME_SCALE ?? 15)
 // Against the emulator, jobs are capped at this many lines so the demo also shows a split batch merging back.
 const linesPerJob = Number(process.env.BARGE_DEMO_LINES_PER_JOB ?? 500)
 const interactive = process.env.BARGE_FORCE_TTY === "1" || (process.env.BARGE_FORCE_TTY !== "0" && process.stdout.isTTY)
@@ -140,7 +140,8 @@ const main = Effect.gen(function*() {
   yield* print(
     `Barge demo: ${requestCount} requests per provider` +
       (Option.isSome(emulator)
-        ? ` (emulator at ×${timeScale} speed on ${emulator.value.urls.ark.replace(/:\d+$/, "")})`
+        ? ` (emulator at ×${timeScale} speed on ${emulator.value.urls.ark.replace(/:\d+$/, "")}; ` +
+          `at most ${linesPerJob} lines per job, to show a split batch merging back)`
         : "") +
       "\n"
   )

@@ -5,7 +5,7 @@
  * `Cli.test.ts`; this file proves the wiring around it.
  */
 import { Emulator } from "@barge/emulator"
-import { assert, describe, layer } from "@effect/vitest"
+import { assert, describe, it, layer } from "@effect/vitest"
 import { Effect } from "effect"
 import { spawn, spawnSync } from "node:child_process"
 import * as fs from "node:fs"
@@ -124,4 +124,34 @@ describe("barge (spawned)", () => {
       { timeout: 120_000 }
     )
   })
+
+  it.live(
+    "pnpm demo: 1,200 requests through each provider on the embedded emulator, and the summary table",
+    () =>
+      Effect.gen(function*() {
+        const ran = yield* Effect.promise(() =>
+          new Promise<Ran>((resolve, reject) => {
+            const child = spawn("node", ["--import", "tsx", "../../examples/demo.ts"], {
+              cwd,
+              env: { ...process.env, BARGE_FORCE_TTY: "0", BARGE_DEMO_TIME_SCALE: "60" },
+              stdio: ["ignore", "pipe", "pipe"]
+            })
+            let stdout = ""
+            let stderr = ""
+            child.stdout.on("data", (chunk) => (stdout += chunk))
+            child.stderr.on("data", (chunk) => (stderr += chunk))
+            child.on("error", reject)
+            child.on("close", (code) => resolve({ code: code ?? -1, stdout, stderr }))
+          })
+        )
+        assert.strictEqual(ran.code, 0, ran.stderr + ran.stdout)
+        for (const provider of ["ark", "moonshot", "qianfan"]) {
+          assert.match(
+            ran.stdout,
+            new RegExp(`^${provider}\\s+emulator\\s+1200\\s+3\\s+1170\\s+30\\s+\\d+\\s+[\\d.]+ s$`, "m")
+          )
+        }
+      }),
+    { timeout: 120_000 }
+  )
 })
