@@ -474,7 +474,8 @@ export const make = (options: Options): Effect.Effect<Service, never, HttpClient
       ).pipe(Effect.asVoid)
 
     const remove: Service["delete"] = (id) =>
-      call("DeleteBatchInferenceJob", { Id: id }, Wire.EmptyResult, true).pipe(Effect.asVoid)
+      // Not retried: a retry after a lost success would answer NotFound for a job that was deleted.
+      call("DeleteBatchInferenceJob", { Id: id }, Wire.EmptyResult, false).pipe(Effect.asVoid)
 
     const stop: Service["stop"] = (id) =>
       call("StopBatchInferenceJob", { Id: id }, Wire.EmptyResult, true).pipe(Effect.asVoid)
@@ -687,12 +688,12 @@ export interface ConfigOptions {
  */
 export const config = (overrides: ConfigOptions = {}): Config.Config<Options> =>
   Config.all({
-    accessKeyId: overrides.accessKeyId ?? Config.redacted("VOLC_ACCESSKEY"),
-    secretAccessKey: overrides.secretAccessKey ?? Config.redacted("VOLC_SECRETKEY"),
+    accessKeyId: overrides.accessKeyId ?? Config.redacted(Config.nonEmptyString("VOLC_ACCESSKEY")),
+    secretAccessKey: overrides.secretAccessKey ?? Config.redacted(Config.nonEmptyString("VOLC_SECRETKEY")),
     sessionToken: overrides.sessionToken ?? Config.option(Config.redacted("VOLC_SESSIONTOKEN")),
     region: overrides.region ?? Config.withDefault(Config.string("VOLC_REGION"), "cn-beijing"),
-    endpoint: overrides.endpoint ?? Config.withDefault(Config.string("ARK_ENDPOINT"), defaultEndpoint),
-    tosEndpoint: overrides.tosEndpoint ?? Config.option(Config.string("TOS_ENDPOINT")),
+    endpoint: overrides.endpoint ?? Config.withDefault(Transport.endpointConfig("ARK_ENDPOINT"), defaultEndpoint),
+    tosEndpoint: overrides.tosEndpoint ?? Config.option(Transport.endpointConfig("TOS_ENDPOINT")),
     projectName: overrides.projectName ?? Config.option(Config.string("ARK_PROJECT_NAME")),
     bucket: overrides.bucket ?? Config.option(Config.string("ARK_TOS_BUCKET")),
     prefix: overrides.prefix ?? Config.option(Config.string("ARK_TOS_PREFIX"))

@@ -352,7 +352,8 @@ export const fromEnvelope = (
     ...(metadata.RequestId === undefined ? {} : { requestId: metadata.RequestId })
   }
   const code = error.Code
-  if (action === "CreateBatchInferenceJob" || action === "ResumeBatchInferenceJob") {
+  // Only Create: other actions' messages name the job they act on (e.g. "bi-… cannot be resumed while Running").
+  if (action === "CreateBatchInferenceJob") {
     const id = jobIdPattern.exec(error.Message)
     if (id !== null && !authenticationCodes.has(code) && !accessCodes.has(code)) {
       return new DuplicateActiveJob({ ...fields, activeJobId: id[0] })

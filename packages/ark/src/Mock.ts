@@ -24,6 +24,7 @@ import type * as ArkBatchModule from "./ArkBatch.js"
 import { ArkBatch } from "./ArkBatch.js"
 import * as Errors from "./Errors.js"
 import * as Job from "./Job.js"
+import type * as Wire from "./Wire.js"
 
 /**
  * How one mock job behaves.
@@ -187,8 +188,14 @@ export const make = (options: Options = {}): Effect.Effect<{
       create: (create) =>
         Effect.sync(() => start(create.name, [], create.model, create.input, create.outputDir).job.id),
       get: (id) => observe("GetBatchInferenceJob", id),
-      list: () =>
-        Stream.fromIterable(Array.from(jobs.values()).filter((entry) => !entry.deleted).map((entry) => entry.job)),
+      list: (filters = {}) =>
+        Stream.fromIterable(
+          Array.from(jobs.values()).filter((entry) => !entry.deleted).map((entry) => entry.job).filter((job) =>
+            (filters.ids === undefined || filters.ids.includes(job.id)) &&
+            (filters.name === undefined || job.name.includes(filters.name)) &&
+            (filters.phases === undefined || filters.phases.includes(job.phase as Wire.Phase))
+          )
+        ),
       update: (id, changes) =>
         Effect.suspend(() => {
           const entry = jobs.get(id)

@@ -26,6 +26,8 @@ describe("Mock ArkBatch", () => {
       ])
       const again = yield* ark.submit(requests, { name: "mocked", model })
       assert.isFalse(again.attached, "a finished job does not block a new submission")
+      const completed = Chunk.toArray(yield* Stream.runCollect(ark.list({ phases: ["Completed"] })))
+      assert.deepStrictEqual(completed.map((j) => j.id), [job.id])
       const state = yield* Mock.MockState
       assert.strictEqual(state.jobs.size, 2)
     }).pipe(Effect.provide(Mock.layer({ script: () => ({ failCustomIds: ["q2"] }) }))))
