@@ -26,8 +26,11 @@ import * as HttpClientRequest from "@effect/platform/HttpClientRequest"
 import type * as HttpClientResponse from "@effect/platform/HttpClientResponse"
 import * as Arr from "effect/Array"
 import * as Clock from "effect/Clock"
+import * as Config from "effect/Config"
+import * as ConfigError from "effect/ConfigError"
 import * as Duration from "effect/Duration"
 import * as Effect from "effect/Effect"
+import * as Either from "effect/Either"
 import * as Option from "effect/Option"
 import * as ParseResult from "effect/ParseResult"
 import * as Schedule from "effect/Schedule"
@@ -257,6 +260,51 @@ export const isSecureEndpoint = (url: URL, allowInsecureHttp = false): boolean =
   if (url.protocol !== "http:") return false
   return allowInsecureHttp || isLoopbackHost(url.hostname)
 }
+
+/**
+ * Whether `value` can be a base URL: `http(s)://host[:port][/path]`, or with `bareHost` also `host[/path]` (read as
+ * https, for providers whose SDKs take a bare host).
+ *
+ * @since 0.1.0
+ * @category validation
+ */
+export const isEndpoint = (value: string, options?: { readonly bareHost?: boolean | undefined }): boolean => {
+  if (value === "" || /\s/.test(value)) return false
+  const hasScheme = /^[a-z][a-z0-9+.-]*:\/\//i.test(value)
+  if (!hasScheme && options?.bareHost !== true) return false
+  try {
+    const url = new URL(hasScheme ? value : `https://${value}`)
+    return (url.protocol === "https:" || url.protocol === "http:") && url.hostname !== "" && url.search === "" &&
+      url.hash === ""
+  } catch {
+    return false
+  }
+}
+
+/**
+ * An endpoint read from configuration: a malformed value (spaces, another scheme, a query) is a `ConfigError`
+ * naming the variable, rather than an `InvalidUrl` at the first request.
+ *
+ * @since 0.1.0
+ * @category config
+ */
+export const endpointConfig = (
+  name: string,
+  options?: { readonly bareHost?: boolean | undefined }
+): Config.Config<string> =>
+  Config.mapOrFail(Config.string(name), (value) => {
+    const trimmed = value.trim()
+    return isEndpoint(trimmed, options)
+      ? Either.right(trimmed)
+      : Either.left(
+        ConfigError.InvalidData(
+          [],
+          `"${value}" is not an endpoint: expected https://host[:port][/path]${
+            options?.bareHost === true ? " or a bare host" : ""
+          }`
+        )
+      )
+  })
 
 const isLoopbackHost = (hostname: string): boolean => {
   const host = hostname.replace(/^\[|\]$/g, "").toLowerCase()
