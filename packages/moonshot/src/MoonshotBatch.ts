@@ -27,7 +27,7 @@ import * as Batch from "@barge/core/Batch"
 import * as ChatRequest from "@barge/core/ChatRequest"
 import type * as Download from "@barge/core/Download"
 import type * as Jsonl from "@barge/core/Jsonl"
-import type * as Transport from "@barge/core/Transport"
+import * as Transport from "@barge/core/Transport"
 import type * as HttpClient from "@effect/platform/HttpClient"
 import * as Config from "effect/Config"
 import type * as ConfigError from "effect/ConfigError"
@@ -108,8 +108,8 @@ export const layerConfig = (
     MoonshotBatch,
     Effect.flatMap(
       Config.all({
-        apiKey: Config.redacted("MOONSHOT_API_KEY"),
-        baseUrl: Config.option(Config.nonEmptyString("MOONSHOT_BASE_URL"))
+        apiKey: Config.redacted(Config.nonEmptyString("MOONSHOT_API_KEY")),
+        baseUrl: Config.option(Transport.endpointConfig("MOONSHOT_BASE_URL"))
       }),
       ({ apiKey, baseUrl }) =>
         make({ ...options, apiKey, ...(baseUrl._tag === "Some" ? { baseUrl: baseUrl.value } : {}) })
