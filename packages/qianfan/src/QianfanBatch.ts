@@ -469,15 +469,17 @@ export const layerConfig = (
   const pick = <K extends keyof Options>(key: K, fallback: Config.Config<Options[K]>): Config.Config<Options[K]> =>
     overrides[key] === undefined ? fallback : Config.succeed(overrides[key] as Options[K])
   const optional = (name: string) => Config.string(name).pipe(Config.option, Config.map(Option.getOrUndefined))
+  const endpoint = (name: string) =>
+    Transport.endpointConfig(name, { bareHost: true }).pipe(Config.option, Config.map(Option.getOrUndefined))
   return Layer.effect(
     QianfanBatch,
     Effect.flatMap(
       Config.all({
-        accessKeyId: pick("accessKeyId", Config.redacted("QIANFAN_ACCESS_KEY")),
-        secretAccessKey: pick("secretAccessKey", Config.redacted("QIANFAN_SECRET_KEY")),
-        bucket: pick("bucket", Config.string("QIANFAN_BOS_BUCKET")),
-        endpoint: pick("endpoint", optional("QIANFAN_ENDPOINT")),
-        bosEndpoint: pick("bosEndpoint", optional("QIANFAN_BOS_ENDPOINT")),
+        accessKeyId: pick("accessKeyId", Config.redacted(Config.nonEmptyString("QIANFAN_ACCESS_KEY"))),
+        secretAccessKey: pick("secretAccessKey", Config.redacted(Config.nonEmptyString("QIANFAN_SECRET_KEY"))),
+        bucket: pick("bucket", Config.nonEmptyString("QIANFAN_BOS_BUCKET")),
+        endpoint: pick("endpoint", endpoint("QIANFAN_ENDPOINT")),
+        bosEndpoint: pick("bosEndpoint", endpoint("QIANFAN_BOS_ENDPOINT")),
         inputPrefix: pick("inputPrefix", optional("QIANFAN_INPUT_PREFIX")),
         outputPrefix: pick("outputPrefix", optional("QIANFAN_OUTPUT_PREFIX"))
       }),
