@@ -39,7 +39,6 @@ import type * as TransportError from "@barge/core/TransportError"
 import type * as PlatformError from "@effect/platform/Error"
 import * as FileSystem from "@effect/platform/FileSystem"
 import type * as HttpClient from "@effect/platform/HttpClient"
-import * as HttpClientRequest from "@effect/platform/HttpClientRequest"
 import * as Chunk from "effect/Chunk"
 import * as Config from "effect/Config"
 import type * as ConfigError from "effect/ConfigError"
@@ -56,6 +55,8 @@ import { StreamTypeId } from "effect/Stream"
 import * as Errors from "./Errors.js"
 import * as ArkDriver from "./internal/driver.js"
 import * as input from "./internal/input.js"
+import * as OpenApi from "./internal/openapi.js"
+import * as Results from "./internal/results.js"
 import * as Job from "./Job.js"
 import * as Storage from "./Storage.js"
 import * as Wire from "./Wire.js"
@@ -333,37 +334,7 @@ export const make = (options: Options): Effect.Effect<Service, never, HttpClient
      * Calls one action. Get and List are reads; Create is safe to repeat because Ark refuses a duplicate of an
      * active job (a retried Create comes back as `DuplicateActiveJob`, which `submit` attaches to).
      */
-    const call = <A, I>(action: string, body: unknown, result: Schema.Schema<A, I, never>, idempotent: boolean) =>
-      transport.json(
-        HttpClientRequest.post("/").pipe(
-          HttpClientRequest.setUrlParams({ Action: action, Version: Wire.apiVersion }),
-          HttpClientRequest.bodyUnsafeJson(body)
-        ),
-        Wire.Envelope(result),
-        { action, idempotent }
-      ).pipe(
-        Effect.mapError(Errors.fromTransport(action)),
-        Effect.flatMap((envelope): Effect.Effect<A, CallError> => {
-          // Ark can answer HTTP 200 with an error inside ResponseMetadata: that is a failure.
-          if (envelope.ResponseMetadata.Error !== undefined) {
-            return Effect.fail(Errors.fromEnvelope(action, 200, envelope.ResponseMetadata))
-          }
-          if (envelope.Result === undefined) {
-            return Effect.fail(
-              new Errors.ArkApiError({
-                action,
-                status: 200,
-                code: "MissingResult",
-                description: "the answer has neither Result nor ResponseMetadata.Error",
-                ...(envelope.ResponseMetadata.RequestId === undefined
-                  ? {}
-                  : { requestId: envelope.ResponseMetadata.RequestId })
-              })
-            )
-          }
-          return Effect.succeed(envelope.Result)
-        })
-      )
+    const call = OpenApi.makeCall(transport)
 
     const create: Service["create"] = (createOptions) =>
       Effect.suspend(() => {
@@ -584,34 +555,8 @@ export const make = (options: Options): Effect.Effect<Service, never, HttpClient
         )
       }))
 
-    const decodeLine = Schema.decodeUnknown(Schema.parseJson(Wire.ResultLine))
-
-    /** A results file as typed results; an absent file (Ark omits the errors file when nothing failed) is empty. */
     const readResults = (bucket: string, key: string): Stream.Stream<Job.Result, ResultsError> =>
-      Stream.unwrap(Effect.map(storageFor(bucket), (storage) =>
-        storage.lines(key).pipe(
-          Stream.filter((line) => line.text.trim() !== ""),
-          Stream.mapEffect((line) =>
-            decodeLine(line.text).pipe(
-              Effect.map(Job.resultFromWire),
-              Effect.mapError((error) =>
-                new Errors.TosError({
-                  operation: "ReadResults",
-                  bucket,
-                  key,
-                  status: 200,
-                  code: "MalformedResultLine",
-                  description: `line ${line.lineNumber}: ${error.message}`
-                })
-              )
-            )
-          ),
-          Stream.catchAll((error) =>
-            error._tag === "TosError" && error.status === 404 && error.code === "NoSuchKey"
-              ? Stream.empty
-              : Stream.fail(error)
-          )
-        )))
+      Stream.unwrap(Effect.map(storageFor(bucket), (storage) => Results.read(storage, key)))
 
     return ArkBatch.of({
       create,
