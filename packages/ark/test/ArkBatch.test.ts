@@ -6,7 +6,7 @@ import { assert, describe, it } from "@effect/vitest"
 import {
   Chunk,
   Clock,
-  type Duration,
+  Duration,
   Effect,
   Either,
   Fiber,
@@ -361,6 +361,7 @@ describe("ArkBatch errors", () => {
       yield* emulator.faults.set({ rules: [{ kind: "throttle", rate: 1, services: ["ark"], retryAfterSeconds: 3 }] })
       const throttled = yield* Effect.flip(ark.get("bi-20990101000000-zzzzz"))
       assert.strictEqual(throttled._tag, "Throttled")
+      assert.strictEqual(Duration.toSeconds((throttled as Errors.Throttled).retryAfter!), 3)
       yield* emulator.faults.set({ rules: [{ kind: "serverError", rate: 1, services: ["ark"], status: 503 }] })
       const server = yield* Effect.flip(ark.get("bi-20990101000000-zzzzz"))
       assert.strictEqual(server._tag, "ServerError")

@@ -311,11 +311,15 @@ export const errorResponse = (
       }, { status })
     }
     case "tos":
-      return HttpServerResponse.text(
-        `<?xml version="1.0" encoding="UTF-8"?>\n<Error><Code>${
-          throttled ? "ExceedAccountQPSLimit" : "InternalError"
-        }</Code><Message>${message}</Message><RequestId>${id}</RequestId></Error>`,
-        { status, contentType: "application/xml", headers: { "x-tos-request-id": id } }
+      // TOS's native API answers errors in JSON (what @volcengine/tos-sdk parses), not S3's XML.
+      return HttpServerResponse.unsafeJson(
+        {
+          Code: throttled ? "ExceedAccountQPSLimit" : "InternalError",
+          Message: message,
+          RequestId: id,
+          HostId: "barge-emulator-tos"
+        },
+        { status, headers: { "x-tos-request-id": id } }
       )
     case "moonshot":
       return HttpServerResponse.unsafeJson({
