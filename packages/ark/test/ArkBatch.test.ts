@@ -3,19 +3,7 @@ import { ArkBatch, Job } from "@barge/ark"
 import { Emulator } from "@barge/emulator"
 import { NodeContext, NodeHttpClient } from "@effect/platform-node"
 import { assert, describe, it } from "@effect/vitest"
-import {
-  Chunk,
-  Clock,
-  Duration,
-  Effect,
-  Either,
-  Fiber,
-  Layer,
-  Redacted,
-  Schedule,
-  Stream,
-  TestClock
-} from "effect"
+import { Chunk, Clock, Duration, Effect, Either, Fiber, Layer, Redacted, Schedule, Stream, TestClock } from "effect"
 import { mkdtempSync, writeFileSync } from "node:fs"
 import { tmpdir } from "node:os"
 import { join } from "node:path"
@@ -385,6 +373,22 @@ describe("ArkBatch create retries", () => {
       assert.isTrue(submission.attached, "the retry met the job the first attempt created")
       assert.strictEqual(emulator.state.ark.jobs.size, 1)
       assert.isTrue(emulator.state.ark.jobs.has(submission.job.id))
+    }).pipe(Effect.provide(Emulator.layer({ processing })), Effect.provide(NodeHttpClient.layerUndici)))
+})
+
+describe("ArkBatch upload retries", () => {
+  it.live("a failed TOS upload of the input is retried (bytes can be sent again) and the submission goes through", () =>
+    Effect.gen(function*() {
+      const emulator = yield* Emulator.Emulator
+      const ark = yield* ArkBatch.make(arkOptions(emulator))
+      yield* emulator.faults.set({
+        rules: [{ kind: "serverError", rate: 1, services: ["tos"], match: "^PUT ", status: 503, limit: 2 }]
+      })
+      const submission = yield* ark.submit(requests(3), { name: "upload-retry", model })
+      assert.strictEqual((yield* emulator.faults.counts).serverError, 2)
+      assert.isFalse(submission.attached)
+      const stored = emulator.state.objects.tos.get(bucket, submission.input.key)
+      assert.strictEqual(new TextDecoder().decode(stored!.body).trim().split("\n").length, 3)
     }).pipe(Effect.provide(Emulator.layer({ processing })), Effect.provide(NodeHttpClient.layerUndici)))
 })
 
