@@ -100,6 +100,12 @@ export interface Options {
   readonly allowInsecureHttp?: boolean | undefined
   /** Extra header names to redact, beyond {@link redactedHeaderNames}. */
   readonly redactHeaders?: ReadonlyArray<string | RegExp> | undefined
+  /**
+   * Recognises the provider's error envelope. A 2xx JSON body that does not decode as expected but is an envelope
+   * (some providers answer errors with 200) fails as a `StatusError` carrying it, so the provider's own error
+   * mapping applies instead of a bare decode error.
+   */
+  readonly isErrorEnvelope?: ((body: unknown) => boolean) | undefined
 }
 
 /**
@@ -536,7 +542,17 @@ const unsafeMake = (client: HttpClient.HttpClient, options: Options): Transport 
             return Effect.fail(decodeFailure(`not JSON: ${truncate(text, 200)}`))
           }
           return ParseResult.decodeUnknown(schema)(parsed).pipe(
-            Effect.mapError((error) => decodeFailure(ParseResult.TreeFormatter.formatIssueSync(error)))
+            Effect.mapError((error): TransportError =>
+              options.isErrorEnvelope?.(parsed) === true
+                ? new StatusError({
+                  provider,
+                  ...callFields(call),
+                  status: response.status,
+                  requestId: requestIdOf(response),
+                  body: parsed
+                })
+                : decodeFailure(ParseResult.TreeFormatter.formatIssueSync(error))
+            )
           )
         })
       )

@@ -230,6 +230,8 @@ const isAmbiguous = (error: Errors.MoonshotError): boolean =>
   error._tag === "RequestFailed" ? error.reason === "Transport" : error._tag === "RequestTimeout" ||
     error._tag === "ServerError" || (error._tag === "UnknownApiError" && error.status >= 500)
 
+const isErrorEnvelope = (body: unknown): boolean => Option.isSome(Schema.decodeUnknownOption(Wire.ErrorEnvelope)(body))
+
 const decodeChat = Schema.decodeUnknownEither(ChatRequest.ChatResponse)
 
 const errorBody = Schema.decodeUnknownOption(Schema.Struct({
@@ -497,7 +499,8 @@ export const make = (options: Options): Effect.Effect<Client, never, HttpClient.
         )
       },
       ...(options.timeout === undefined ? {} : { timeout: options.timeout }),
-      requestIdHeader: ["x-request-id", "msh-request-id", "request-id"]
+      requestIdHeader: ["x-request-id", "msh-request-id", "request-id"],
+      isErrorEnvelope: isErrorEnvelope
     })
     const mapError = (error: TransportError.TransportError) => Errors.fromTransport(error, profile.errorTypes)
     const call = <A, I>(

@@ -336,7 +336,9 @@ export const make = (options: Options): Effect.Effect<Service, never, HttpClient
     const consoleTransport = yield* Transport.make({
       ...common,
       provider: "qianfan",
-      baseUrl: withScheme(options.endpoint ?? defaultEndpoint)
+      baseUrl: withScheme(options.endpoint ?? defaultEndpoint),
+      // The console may answer an error with 200 and the `{requestId, code, message}` envelope.
+      isErrorEnvelope: (body) => Option.isSome(Schema.decodeUnknownOption(Wire.ErrorEnvelope)(body))
     })
     const bos = yield* Transport.make({
       ...common,
