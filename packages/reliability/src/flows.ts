@@ -13,6 +13,7 @@ import type * as Batch from "@barge/core/Batch"
 import type * as Transport from "@barge/core/Transport"
 import * as Emulator from "@barge/emulator/Emulator"
 import * as OpenAiCompatible from "@barge/moonshot/OpenAiCompatible"
+import * as Profile from "@barge/moonshot/Profile"
 import * as QianfanBatch from "@barge/qianfan/QianfanBatch"
 import type * as HttpClient from "@effect/platform/HttpClient"
 import type * as Duration from "effect/Duration"
@@ -193,7 +194,7 @@ export const arkService = (target: Target, speed: Speed = fast) =>
  */
 export const moonshotService = (target: Target, speed: Speed = fast) =>
   OpenAiCompatible.make({
-    profile: OpenAiCompatible.moonshot({ baseUrl: `${target.urls.moonshot}/v1` }),
+    profile: Profile.moonshot({ baseUrl: `${target.urls.moonshot}/v1` }),
     apiKey: Redacted.make(target.credentials.moonshot.apiKey),
     retry: speed.retry,
     timeout: speed.timeout,

@@ -1,0 +1,786 @@
+/**
+ * Bad input, one table: users' files, configuration and servers. Each row names the case, the input, the error tag
+ * expected (or `accepted`) and text the message must contain; every row also asserts the outcome is never a defect.
+ *
+ * Server rows put a loopback proxy in front of the emulator and bend its real answers (drop or retype a field,
+ * swap in an HTML page, an error envelope with 200, an empty body, an unknown status, a job that moves backwards):
+ * the faithful emulator never sends these, the client must still cope.
+ */
+import { ArkBatch } from "@barge/ark"
+import { Batch } from "@barge/core"
+import { Emulator } from "@barge/emulator"
+import { MoonshotBatch, OpenAiCompatible, Profile } from "@barge/moonshot"
+import { QianfanBatch } from "@barge/qianfan"
+import type { FileSystem, HttpClient } from "@effect/platform"
+import { NodeContext, NodeHttpClient } from "@effect/platform-node"
+import { assert, describe, it } from "@effect/vitest"
+import { ConfigProvider, Effect, Layer, Redacted, Schedule, type Scope, Stream } from "effect"
+import * as Fs from "node:fs"
+import * as Os from "node:os"
+import * as Path from "node:path"
+import * as Flows from "../src/flows.js"
+import { type Answer, json, type Mutation, outcome, proxy, type Seen, withJson, withText } from "./support.js"
+
+type Provider = Flows.Provider
+
+const speed: Flows.Speed = {
+  ...Flows.fast,
+  retry: {
+    schedule: Schedule.spaced("5 millis").pipe(Schedule.intersect(Schedule.recurs(2))),
+    maxRetryAfter: "5 millis"
+  },
+  timeout: "5 seconds"
+}
+
+const emulatorOptions: Emulator.Options = {
+  timeScale: 1000,
+  processing: { queuedFor: "1 second", perRequest: "100 millis", finalizingFor: "1 second" }
+}
+
+// --- users' files ------------------------------------------------------------------------------------------------
+
+const validLine = (provider: Provider, id: string, extra: Record<string, unknown> = {}): string => {
+  switch (provider) {
+    case "ark":
+      return JSON.stringify({ custom_id: id, body: { messages: [{ role: "user", content: `hi ${id}` }], ...extra } })
+    case "moonshot":
+      return JSON.stringify({
+        custom_id: id,
+        method: "POST",
+        url: "/v1/chat/completions",
+        body: { model: "moonshot-v1-8k", messages: [{ role: "user", content: `hi ${id}` }], ...extra }
+      })
+    case "qianfan":
+      return JSON.stringify({ id, query: `hi ${id}`, ...extra })
+  }
+}
+
+const tmp = Fs.mkdtempSync(Path.join(Os.tmpdir(), "barge-bad-input-"))
+let files = 0
+
+interface FileOptions {
+  readonly completionWindow?: string
+  /** Tightened limits, to reach "over the limit" without writing hundreds of megabytes. */
+  readonly tight?: boolean
+}
+
+/** Submits raw file bytes the way a user's file reaches each provider: a path (Ark), a file stream (Moonshot), the
+ * unified `Batch` over JSONL bytes (Qianfan, which takes parsed lines natively). */
+const submitBytes = (provider: Provider, bytes: Uint8Array, options: FileOptions = {}) =>
+  Effect.gen(function*() {
+    const emulator = yield* Emulator.Emulator
+    const target = { urls: emulator.urls, credentials: emulator.credentials }
+    let result: unknown
+    switch (provider) {
+      case "ark": {
+        const path = Path.join(tmp, `input-${++files}.jsonl`)
+        Fs.writeFileSync(path, bytes)
+        const ark = yield* Flows.arkService(target, speed)
+        result = yield* ark.submit(path, {
+          name: "bad-input",
+          model: { _tag: "Foundation", name: "doubao-pro-32k", version: "240615" },
+          ...(options.completionWindow === undefined ? {} : { completionWindow: options.completionWindow })
+        })
+        break
+      }
+      case "moonshot": {
+        const kimi = yield* OpenAiCompatible.make({
+          profile: options.tight === true
+            ? { ...Profile.moonshot({ baseUrl: `${target.urls.moonshot}/v1` }), limits: tightMoonshot }
+            : Profile.moonshot({ baseUrl: `${target.urls.moonshot}/v1` }),
+          apiKey: Redacted.make(target.credentials.moonshot.apiKey),
+          retry: speed.retry
+        })
+        result = yield* kimi.submit(
+          OpenAiCompatible.fromStream("input.jsonl", Stream.make(bytes)),
+          options.completionWindow === undefined ? {} : { completionWindow: options.completionWindow }
+        )
+        break
+      }
+      case "qianfan": {
+        if (options.completionWindow !== undefined) {
+          // The unified Batch types its window as a Duration; the native service takes Qianfan's own string.
+          const qianfan = yield* Flows.qianfanService(target, speed)
+          result = yield* qianfan.submit([{ id: "a", query: "hi" }], {
+            model: { endpoint: "ernie-4.0-8k" },
+            completionWindow: options.completionWindow
+          })
+          break
+        }
+        const layer = QianfanBatch.layerBatch.pipe(
+          Layer.provide(Layer.effect(
+            QianfanBatch.QianfanBatch,
+            QianfanBatch.make({
+              accessKeyId: Redacted.make(target.credentials.bce.accessKeyId),
+              secretAccessKey: Redacted.make(target.credentials.bce.secretAccessKey),
+              endpoint: target.urls.qianfan,
+              bosEndpoint: target.urls.bos,
+              bucket: Flows.bucket,
+              retry: speed.retry,
+              ...(options.tight === true ? { limits: { maxBytesPerFile: 4096, maxBytesPerTask: 4096 } } : {})
+            })
+          ))
+        )
+        result = yield* Effect.provide(
+          Effect.flatMap(Batch.Batch, (batch) =>
+            batch.submit(Batch.jsonlBytes(Stream.make(bytes)), { model: "ernie-4.0-8k" })),
+          layer
+        )
+        break
+      }
+    }
+    return result
+  })
+
+const tightMoonshot: Profile.Profile["limits"] = {
+  maxFileBytes: 4096,
+  maxRequests: undefined,
+  metadataPairs: 16,
+  metadataKeyLength: 64,
+  metadataValueLength: 512
+}
+
+const utf8 = (text: string) => new TextEncoder().encode(text)
+const lines = (...texts: ReadonlyArray<string>) => utf8(texts.map((t) => `${t}\n`).join(""))
+const concat = (...parts: ReadonlyArray<Uint8Array>) => {
+  const out = new Uint8Array(parts.reduce((n, p) => n + p.byteLength, 0))
+  let at = 0
+  for (const part of parts) {
+    out.set(part, at)
+    at += part.byteLength
+  }
+  return out
+}
+
+const onEmulator = <A, E>(
+  effect: Effect.Effect<A, E, Emulator.Emulator | Scope.Scope | HttpClient.HttpClient | FileSystem.FileSystem>
+) =>
+  effect.pipe(
+    Effect.provide(Emulator.layer(emulatorOptions)),
+    Effect.provide(Layer.merge(NodeHttpClient.layerUndici, NodeContext.layer)),
+    Effect.scoped
+  )
+
+/** One row of the table. */
+interface Row {
+  readonly name: string
+  /** The bad input, in words. */
+  readonly input: string
+  /** The failure's `_tag`, or `accepted`. */
+  readonly tag: string
+  /** Text the message (or `String(error)`) must contain. */
+  readonly contains: string
+  readonly run: () => Effect.Effect<unknown, unknown, Scope.Scope>
+}
+
+const fileRow = (
+  provider: Provider,
+  name: string,
+  input: string,
+  bytes: () => Uint8Array,
+  tag: string,
+  contains: string,
+  options: FileOptions = {}
+): Row => ({
+  name: `${provider}: ${name}`,
+  input,
+  tag,
+  contains,
+  run: () => onEmulator(submitBytes(provider, bytes(), options))
+})
+
+const missingField = (provider: Provider) => {
+  switch (provider) {
+    case "ark":
+      return JSON.stringify({ body: { messages: [{ role: "user", content: "no id" }] } })
+    case "moonshot":
+      return JSON.stringify({ custom_id: "m", method: "POST", body: { model: "moonshot-v1-8k", messages: [] } })
+    case "qianfan":
+      return JSON.stringify({ query: "no id" })
+  }
+}
+
+const fileRows: ReadonlyArray<Row> = Flows.providers.flatMap((p): ReadonlyArray<Row> => {
+  const ok = (id: string) => validLine(p, id)
+  const rows: Array<Row> = [
+    fileRow(
+      p,
+      "malformed JSON",
+      "line 2 is `{custom_id: b,}`",
+      () => lines(ok("a"), "{custom_id: b,}", ok("c")),
+      "InputValidationError",
+      "line 2"
+    ),
+    fileRow(
+      p,
+      "truncated last line",
+      "the last line stops mid-object",
+      () => concat(lines(ok("a")), utf8(ok("b").slice(0, 20))),
+      "InputValidationError",
+      "line 2"
+    ),
+    fileRow(
+      p,
+      "CRLF line endings and a BOM",
+      "\\uFEFF + lines ending \\r\\n",
+      () => utf8(`\uFEFF${ok("a")}\r\n${ok("b")}\r\n`),
+      "accepted",
+      ""
+    ),
+    fileRow(
+      p,
+      "invalid UTF-8",
+      "0xFF 0xFE inside line 2",
+      () =>
+        concat(
+          lines(ok("a")),
+          utf8(ok("b").slice(0, 12)),
+          new Uint8Array([0xff, 0xfe]),
+          utf8(`${ok("b").slice(12)}\n`)
+        ),
+      "InputValidationError",
+      "UTF-8"
+    ),
+    fileRow(
+      p,
+      "empty lines",
+      "blank lines between and after requests",
+      () => lines(ok("a"), "", ok("b"), "   ", ""),
+      "accepted",
+      ""
+    ),
+    fileRow(
+      p,
+      "a 10 MB line",
+      "one request with a 10 MB message",
+      () =>
+        lines(
+          validLine(p, "big", p === "qianfan" ? { query: "x".repeat(10 * 1024 * 1024) } : {}).replace(
+            /hi big/,
+            "x".repeat(p === "qianfan" ? 0 : 10 * 1024 * 1024)
+          )
+        ),
+      "accepted",
+      ""
+    ),
+    fileRow(
+      p,
+      "duplicate custom_id",
+      "two lines with id `a`",
+      () => lines(ok("a"), ok("b"), ok("a")),
+      "InputValidationError",
+      "line 3"
+    ),
+    fileRow(
+      p,
+      "missing fields",
+      p === "moonshot" ? "no `url`" : "no id",
+      () => lines(ok("a"), missingField(p)),
+      "InputValidationError",
+      "line 2"
+    ),
+    fileRow(p, "an empty file", "zero bytes", () => new Uint8Array(0), "InputValidationError", "no requests"),
+    fileRow(p, "only blank lines", "three newlines", () => utf8("\n\n\n"), "InputValidationError", "no requests"),
+    fileRow(
+      p,
+      "a line that is not an object",
+      "`[1,2,3]`",
+      () => lines(ok("a"), "[1,2,3]"),
+      "InputValidationError",
+      "line 2"
+    )
+  ]
+  if (p !== "qianfan") {
+    rows.push(
+      fileRow(
+        p,
+        "mixed models",
+        "two models in one file",
+        () =>
+          lines(
+            validLine(p, "a", { model: p === "ark" ? "doubao-pro-32k" : "moonshot-v1-8k" }),
+            validLine(p, "b", { model: p === "ark" ? "doubao-lite-4k" : "moonshot-v1-32k" })
+          ),
+        "InputValidationError",
+        "model"
+      )
+    )
+  }
+  if (p !== "ark") {
+    rows.push(
+      fileRow(
+        p,
+        "over the size limit",
+        "6 KB of lines with a 4 KB limit",
+        () => lines(...Array.from({ length: 60 }, (_, i) => ok(`r${i}`))),
+        p === "qianfan" ? "accepted" : "InputValidationError",
+        p === "qianfan" ? "" : "4096",
+        { tight: true }
+      )
+    )
+    rows.push(
+      fileRow(
+        p,
+        "one line over the size limit",
+        "a 5 KB line with a 4 KB limit",
+        () => lines(validLine(p, "big", p === "qianfan" ? { query: "y".repeat(5000) } : { user: "y".repeat(5000) })),
+        "InputValidationError",
+        p === "qianfan" ? "too" : "4096",
+        { tight: true }
+      )
+    )
+  }
+  rows.push(
+    fileRow(
+      p,
+      "a bad completion window",
+      "`3w`",
+      () => lines(ok("a")),
+      p === "qianfan" ? "InvalidParameter" : p === "ark" ? "InvalidParameter" : "InputValidationError",
+      p === "ark" ? "CompletionWindow" : "3w",
+      { completionWindow: "3w" }
+    )
+  )
+  return rows
+})
+
+// --- configuration -----------------------------------------------------------------------------------------------
+
+const configRun = (provider: Provider, env: Record<string, string>) =>
+  Effect.gen(function*() {
+    const call: Effect.Effect<unknown, unknown, HttpClient.HttpClient> = (() => {
+      switch (provider) {
+        case "ark":
+          return Effect.flatMap(ArkBatch.ArkBatch, (ark) => ark.get("bi-20250101000000-abcde")).pipe(
+            Effect.provide(ArkBatch.layerConfig())
+          )
+        case "moonshot":
+          return Effect.flatMap(MoonshotBatch.MoonshotBatch, (kimi) => kimi.batches.retrieve("batch_x")).pipe(
+            Effect.provide(MoonshotBatch.layerConfig({ retry: false }))
+          )
+        case "qianfan":
+          return Effect.flatMap(QianfanBatch.QianfanBatch, (q) => q.describeTask("task-x")).pipe(
+            Effect.provide(QianfanBatch.layerConfig({ retry: false }))
+          )
+      }
+    })()
+    return yield* call.pipe(
+      Effect.provide(NodeHttpClient.layerUndici),
+      Effect.withConfigProvider(ConfigProvider.fromMap(new Map(Object.entries(env))))
+    )
+  })
+
+const configRow = (
+  provider: Provider,
+  name: string,
+  env: Record<string, string>,
+  tag: string,
+  contains: string
+): Row => ({
+  name: `${provider} config: ${name}`,
+  input: JSON.stringify(env),
+  tag,
+  contains,
+  run: () => configRun(provider, env)
+})
+
+const ark = { VOLC_ACCESSKEY: "AKLTexample", VOLC_SECRETKEY: "c2VjcmV0", ARK_ENDPOINT: "http://127.0.0.1:9" }
+const kimi = { MOONSHOT_API_KEY: "sk-example", MOONSHOT_BASE_URL: "http://127.0.0.1:9/v1" }
+const qf = {
+  QIANFAN_ACCESS_KEY: "ak",
+  QIANFAN_SECRET_KEY: "sk",
+  QIANFAN_BOS_BUCKET: "b",
+  QIANFAN_ENDPOINT: "http://127.0.0.1:9"
+}
+const without = <T extends Record<string, string>>(env: T, name: keyof T) => {
+  const copy: Record<string, string> = { ...env }
+  delete copy[name as string]
+  return copy
+}
+
+const configRows: ReadonlyArray<Row> = [
+  configRow(
+    "ark",
+    "missing access key",
+    without(ark, "VOLC_ACCESSKEY"),
+    "ConfigError",
+    "Missing data at VOLC_ACCESSKEY"
+  ),
+  configRow(
+    "ark",
+    "missing secret key",
+    without(ark, "VOLC_SECRETKEY"),
+    "ConfigError",
+    "Missing data at VOLC_SECRETKEY"
+  ),
+  configRow("ark", "empty secret key", { ...ark, VOLC_SECRETKEY: "" }, "ConfigError", "at VOLC_SECRETKEY"),
+  configRow("ark", "empty access key", { ...ark, VOLC_ACCESSKEY: "" }, "ConfigError", "at VOLC_ACCESSKEY"),
+  configRow(
+    "ark",
+    "malformed endpoint",
+    { ...ark, ARK_ENDPOINT: "open volcengineapi com" },
+    "ConfigError",
+    "Invalid data at ARK_ENDPOINT"
+  ),
+  configRow(
+    "ark",
+    "endpoint with another scheme",
+    { ...ark, TOS_ENDPOINT: "ftp://tos.example.com" },
+    "ConfigError",
+    "Invalid data at TOS_ENDPOINT"
+  ),
+  configRow(
+    "ark",
+    "plain http to a remote host",
+    { ...ark, ARK_ENDPOINT: "http://open.example.com" },
+    "RequestFailed",
+    "allowInsecureHttp"
+  ),
+  configRow(
+    "moonshot",
+    "missing API key",
+    without(kimi, "MOONSHOT_API_KEY"),
+    "ConfigError",
+    "Missing data at MOONSHOT_API_KEY"
+  ),
+  configRow("moonshot", "empty API key", { ...kimi, MOONSHOT_API_KEY: "" }, "ConfigError", "at MOONSHOT_API_KEY"),
+  configRow(
+    "moonshot",
+    "malformed base URL",
+    { ...kimi, MOONSHOT_BASE_URL: "api.moonshot.cn/v1 " },
+    "ConfigError",
+    "Invalid data at MOONSHOT_BASE_URL"
+  ),
+  configRow(
+    "moonshot",
+    "plain http to a remote host",
+    { ...kimi, MOONSHOT_BASE_URL: "http://api.example.com/v1" },
+    "RequestFailed",
+    "allowInsecureHttp"
+  ),
+  configRow(
+    "qianfan",
+    "missing access key",
+    without(qf, "QIANFAN_ACCESS_KEY"),
+    "ConfigError",
+    "Missing data at QIANFAN_ACCESS_KEY"
+  ),
+  configRow("qianfan", "empty secret key", { ...qf, QIANFAN_SECRET_KEY: "" }, "ConfigError", "at QIANFAN_SECRET_KEY"),
+  configRow(
+    "qianfan",
+    "missing bucket",
+    without(qf, "QIANFAN_BOS_BUCKET"),
+    "ConfigError",
+    "Missing data at QIANFAN_BOS_BUCKET"
+  ),
+  configRow(
+    "qianfan",
+    "malformed endpoint",
+    { ...qf, QIANFAN_ENDPOINT: "https://qianfan baidubce com" },
+    "ConfigError",
+    "Invalid data at QIANFAN_ENDPOINT"
+  ),
+  configRow(
+    "qianfan",
+    "plain http to a remote host",
+    { ...qf, QIANFAN_ENDPOINT: "http://qianfan.example.com" },
+    "RequestFailed",
+    "allowInsecureHttp"
+  )
+]
+
+// --- servers -------------------------------------------------------------------------------------------------------
+
+/** Where each provider's job status lives in its answer, and the route that answers it. */
+const statusRoute: Record<Provider, RegExp> = {
+  ark: /Action=GetBatchInferenceJob(&|$)/,
+  moonshot: /^\/v1\/batches\/[^/?]+$/,
+  qianfan: /Action=DescribeBatchInferenceTask(&|$)/
+}
+
+const jobOf = (provider: Provider, body: any): any =>
+  provider === "ark" ? body.Result : provider === "moonshot" ? body : body.result
+
+const statusField: Record<Provider, string> = { ark: "Phase", moonshot: "status", qianfan: "runStatus" }
+
+const setStatus = (provider: Provider, body: any, value: unknown) => {
+  const job = jobOf(provider, body)
+  if (provider === "ark") job.Status.Phase = value
+  else job[statusField[provider]] = value
+}
+
+const errorEnvelope = (provider: Provider, original: any): unknown => {
+  switch (provider) {
+    case "ark":
+      return {
+        ResponseMetadata: {
+          ...original.ResponseMetadata,
+          Error: { Code: "InternalServiceError", CodeN: 100023, Message: "the service is busy" }
+        }
+      }
+    case "moonshot":
+      return { error: { type: "server_error", message: "the service is busy" } }
+    case "qianfan":
+      return { requestId: "r-1", code: "InternalError", message: "the service is busy" }
+  }
+}
+
+const htmlPage =
+  "<!DOCTYPE html><html><head><title>502 Bad Gateway</title></head><body><h1>502 Bad Gateway</h1></body></html>"
+
+interface Subject {
+  readonly submit: Effect.Effect<string, unknown>
+  readonly get: (id: string) => Effect.Effect<unknown, unknown>
+  readonly await: (id: string) => Effect.Effect<unknown, unknown>
+  readonly results: (id: string) => Effect.Effect<unknown, unknown>
+}
+
+const subject = (provider: Provider, target: Flows.Target) =>
+  Effect.gen(function*() {
+    const requests = Flows.makeRequests(4, "srv", 100)
+    const poll = { schedule: Schedule.spaced("10 millis").pipe(Schedule.upTo("20 seconds")) }
+    switch (provider) {
+      case "ark": {
+        const ark = yield* Flows.arkService(target, speed)
+        return {
+          submit: Effect.map(
+            ark.submit(
+              requests.map((r) => ({ customId: r.customId, body: { messages: [{ role: "user", content: r.text }] } })),
+              { name: "srv", model: { _tag: "Foundation", name: "doubao-pro-32k", version: "240615" } }
+            ),
+            (s) => s.job.id
+          ),
+          get: ark.get,
+          await: (id: string) => ark.await(id, poll),
+          results: (id: string) => Stream.runCollect(ark.results(id))
+        } satisfies Subject
+      }
+      case "moonshot": {
+        const kimi = yield* Flows.moonshotService(target, speed)
+        const flow = yield* Flows.make("moonshot", target, speed)
+        return {
+          submit: Effect.map(flow.submit(requests), (s) => s.jobIds[0]!),
+          get: kimi.batches.retrieve,
+          await: (id: string) => kimi.await(id, poll),
+          results: (id: string) => Stream.runCollect(kimi.results(id))
+        } satisfies Subject
+      }
+      case "qianfan": {
+        const qianfan = yield* Flows.qianfanService(target, speed)
+        const flow = yield* Flows.make("qianfan", target, speed)
+        return {
+          submit: Effect.map(flow.submit(requests), (s) => s.jobIds[0]!),
+          get: qianfan.describeTask,
+          await: (id: string) => qianfan.await(id, poll),
+          results: (id: string) => Stream.runCollect(qianfan.results(id))
+        } satisfies Subject
+      }
+    }
+  })
+
+type Step = "get" | "await" | "results"
+
+/** Submits through a pass-through proxy, then bends the answers with `mutation` while `step` runs. */
+const serverRun = (provider: Provider, mutation: Mutation, step: Step) =>
+  onEmulator(Effect.gen(function*() {
+    const emulator = yield* Emulator.Emulator
+    let current: Mutation = () => undefined
+    const proxied = yield* Effect.forEach(
+      ["ark", "tos", "moonshot", "qianfan", "bos"] as const,
+      (service) => Effect.map(proxy(emulator.urls[service], () => current), (p) => [service, p.url] as const)
+    )
+    const urls = Object.fromEntries(proxied) as unknown as Emulator.Urls
+    const s = yield* subject(provider, { urls, credentials: emulator.credentials })
+    const id = yield* s.submit
+    if (step === "results") yield* s.await(id)
+    current = mutation
+    return yield* (step === "get" ? s.get(id) : step === "await" ? s.await(id) : s.results(id))
+  }))
+
+const onStatus =
+  (provider: Provider, bend: (answer: Answer, request: Seen) => Answer | undefined): Mutation => (request, answer) =>
+    statusRoute[provider].test(request.url) && answer.status === 200 ? bend(answer, request) : undefined
+
+const serverRow = (
+  provider: Provider,
+  name: string,
+  input: string,
+  mutation: Mutation,
+  step: Step,
+  tag: string,
+  contains: string
+): Row => ({
+  name: `${provider} server: ${name}`,
+  input,
+  tag,
+  contains,
+  run: () => serverRun(provider, mutation, step)
+})
+
+/** A job seen Running with progress, then Queued with none, then as it really is. */
+const backwards = (provider: Provider): Mutation => {
+  let polls = 0
+  return onStatus(provider, (answer) => {
+    polls++
+    if (polls > 2) return undefined
+    const body = json(answer)
+    const job = jobOf(provider, body)
+    if (provider === "ark") {
+      job.Status.Phase = polls === 1 ? "Running" : "Queued"
+      job.RequestCounts = { Total: 4, Completed: polls === 1 ? 3 : 0, Failed: 0 }
+    } else if (provider === "moonshot") {
+      job.status = polls === 1 ? "in_progress" : "validating"
+      job.request_counts = { total: 4, completed: polls === 1 ? 3 : 0, failed: 0 }
+    } else {
+      job.runStatus = polls === 1 ? "Running" : "Queuing"
+      job.progress = polls === 1 ? 3 : 0
+    }
+    return withJson(answer, body)
+  })
+}
+
+/** Result files: the second line replaced by garbage. */
+const resultsRoute: Record<Provider, RegExp> = {
+  ark: /results\.jsonl$/,
+  moonshot: /^\/v1\/files\/[^/]+\/content$/,
+  qianfan: /\.jsonl?$/
+}
+
+const badResultLine = (provider: Provider): Mutation => (request, answer) => {
+  if (request.method !== "GET" || !resultsRoute[provider].test(request.url.split("?")[0]!) || answer.status >= 300) {
+    return undefined
+  }
+  const text = answer.body.toString("utf8").split("\n")
+  if (text.length < 3) return undefined
+  text[1] = "{\"custom_id\": \"srv-2\", \"response\": {oops"
+  return { ...answer, body: Buffer.from(text.join("\n")) }
+}
+
+const serverRows: ReadonlyArray<Row> = Flows.providers.flatMap((p): ReadonlyArray<Row> => [
+  serverRow(
+    p,
+    "a missing field",
+    `the job without \`${statusField[p]}\``,
+    onStatus(p, (a) => {
+      const body = json(a)
+      if (p === "ark") delete jobOf(p, body).Status
+      else delete jobOf(p, body)[statusField[p]]
+      return withJson(a, body)
+    }),
+    "get",
+    "ResponseDecodeError",
+    p === "ark" ? "Status" : statusField[p]
+  ),
+  serverRow(
+    p,
+    "a wrongly typed field",
+    "a count as a string",
+    onStatus(p, (a) => {
+      const body = json(a)
+      const job = jobOf(p, body)
+      if (p === "ark") job.RequestCounts = { Total: "four" }
+      else if (p === "moonshot") job.request_counts = { total: "four", completed: 0, failed: 0 }
+      else job.progress = { n: 1 }
+      return withJson(a, body)
+    }),
+    "get",
+    "ResponseDecodeError",
+    p === "ark" ? "Total" : p === "moonshot" ? "total" : "progress"
+  ),
+  serverRow(
+    p,
+    "an HTML error page",
+    "502 with text/html",
+    onStatus(p, (a) => withText(a, htmlPage, 502, "text/html")),
+    "get",
+    p === "ark" || p === "moonshot" ? "ServerError" : "ServerError",
+    "502"
+  ),
+  serverRow(
+    p,
+    "an HTML page with 200",
+    "200 with text/html",
+    onStatus(p, (a) => withText(a, htmlPage, 200, "text/html")),
+    "get",
+    "ResponseDecodeError",
+    "not JSON"
+  ),
+  serverRow(
+    p,
+    "a 200 carrying an error envelope",
+    "HTTP 200 + the provider's error body",
+    onStatus(p, (a) => withJson(a, errorEnvelope(p, json(a)))),
+    "get",
+    "ServerError",
+    "busy"
+  ),
+  serverRow(
+    p,
+    "an empty body",
+    "200 with no bytes",
+    onStatus(p, (a) => withText(a, "", 200, "application/json")),
+    "get",
+    "ResponseDecodeError",
+    "undefined"
+  ),
+  serverRow(
+    p,
+    "an unknown status value",
+    `\`${statusField[p]}\` = "Hibernating"`,
+    onStatus(p, (a) => {
+      const body = json(a)
+      setStatus(p, body, "Hibernating")
+      return withJson(a, body)
+    }),
+    "get",
+    p === "ark" ? "accepted" : "ResponseDecodeError",
+    p === "ark" ? "" : "Hibernating"
+  ),
+  serverRow(
+    p,
+    "a job that moves backwards",
+    "Running 3/4, then Queued 0/4, then the real job",
+    backwards(p),
+    "await",
+    "accepted",
+    ""
+  ),
+  serverRow(
+    p,
+    "a malformed result line",
+    "line 2 of the output is cut",
+    badResultLine(p),
+    "results",
+    p === "ark" ? "TosError" : "JsonlError",
+    "line 2"
+  )
+])
+
+const table: ReadonlyArray<Row> = [...fileRows, ...configRows, ...serverRows]
+
+describe("bad input", () => {
+  it("the table has at least 50 cases", () => {
+    assert.isAtLeast(table.length, 50)
+    assert.strictEqual(new Set(table.map((row) => row.name)).size, table.length, "case names are unique")
+  })
+
+  for (const row of table) {
+    it.live(
+      `${row.name} (${row.input.length > 60 ? `${row.input.slice(0, 60)}…` : row.input}) → ${row.tag}`,
+      () =>
+        Effect.gen(function*() {
+          const result = yield* outcome(Effect.scoped(row.run()))
+          if (result._tag === "Defect") assert.fail(`a defect: ${result.pretty}`)
+          if (row.tag === "accepted") {
+            assert.strictEqual(result._tag, "Accepted", result._tag === "Failed" ? result.text : "")
+            return
+          }
+          assert.strictEqual(result._tag, "Failed", "expected a failure")
+          if (result._tag !== "Failed") return
+          assert.strictEqual(result.tag, row.tag, result.text)
+          assert.include(`${result.message}\n${result.text}`, row.contains, result.text)
+        }),
+      { timeout: 30_000 }
+    )
+  }
+})
