@@ -27,13 +27,9 @@
 import type * as PlatformError from "@effect/platform/Error"
 import * as FileSystem from "@effect/platform/FileSystem"
 import * as Arr from "effect/Array"
-import * as Chunk from "effect/Chunk"
-import * as Clock from "effect/Clock"
 import * as Context from "effect/Context"
-import * as DateTime from "effect/DateTime"
-import * as Duration from "effect/Duration"
+import type * as Duration from "effect/Duration"
 import * as Effect from "effect/Effect"
-import * as Either from "effect/Either"
 import * as Layer from "effect/Layer"
 import * as Option from "effect/Option"
 import * as Predicate from "effect/Predicate"
@@ -41,9 +37,9 @@ import type * as Schedule from "effect/Schedule"
 import * as Schema from "effect/Schema"
 import * as Stream from "effect/Stream"
 import * as ChatRequest from "./ChatRequest.js"
+import * as impl from "./internal/batch.js"
 import * as internal from "./internal/batchPlan.js"
 import * as Jsonl from "./Jsonl.js"
-import * as Polling from "./Polling.js"
 
 // ---------------------------------------------------------------------------------------------------------------
 // Status model
@@ -579,7 +575,7 @@ export class Batch extends Context.Tag("@barge/core/Batch")<Batch, Service>() {}
  */
 export const jsonlFile = (path: string): JsonlSource<PlatformError.PlatformError, FileSystem.FileSystem> => ({
   _tag: "JsonlSource",
-  lines: Stream.unwrap(Effect.map(FileSystem.FileSystem, (fs) => jsonlLines(fs.stream(path))))
+  lines: Stream.unwrap(Effect.map(FileSystem.FileSystem, (fs) => Jsonl.lines(fs.stream(path))))
 })
 
 /**
@@ -590,73 +586,8 @@ export const jsonlFile = (path: string): JsonlSource<PlatformError.PlatformError
  */
 export const jsonlBytes = <E, R>(bytes: Stream.Stream<Uint8Array, E, R>): JsonlSource<E, R> => ({
   _tag: "JsonlSource",
-  lines: jsonlLines(bytes)
+  lines: Jsonl.lines(bytes)
 })
-
-const jsonlLines = <E, R>(bytes: Stream.Stream<Uint8Array, E, R>): Stream.Stream<Jsonl.Line, E | Jsonl.JsonlError, R> =>
-  Jsonl.lines(bytes)
-
-type Numbered = readonly [lineNumber: number, parsed: Either.Either<ChatRequest.ChatRequest, ChatRequest.LineIssue>]
-
-const numberJsonl = <E, R>(
-  source: JsonlSource<E, R>,
-  defaultModel: string | undefined
-): Stream.Stream<Numbered, E, R> =>
-  source.lines.pipe(
-    Stream.filter((line) => line.text.trim().length > 0),
-    Stream.map((
-      line
-    ): Numbered => [line.lineNumber, ChatRequest.fromJsonLine(line.text, line.lineNumber, defaultModel)]),
-    // Bytes that are not UTF-8 stop the reading, so they are the last issue this input can report.
-    Stream.catchAll((error): Stream.Stream<Numbered, E> =>
-      error instanceof Jsonl.JsonlError
-        ? Stream.make<[Numbered]>([
-          error.lineNumber,
-          Either.left({ lineNumber: error.lineNumber, rule: "json", message: error.message })
-        ])
-        : Stream.fail(error)
-    )
-  )
-
-const numberRequests = <E, R>(
-  requests: Stream.Stream<ChatRequest.ChatRequest, E, R>,
-  defaultModel: string | undefined
-): Stream.Stream<Numbered, E, R> =>
-  requests.pipe(
-    Stream.zipWithIndex,
-    Stream.map(([request, i]): Numbered => [i + 1, ChatRequest.check(request, i + 1, defaultModel)])
-  )
-
-const isJsonlSource = (u: unknown): u is JsonlSource<unknown, unknown> => Predicate.isTagged(u, "JsonlSource")
-
-const defaultLineBytes = (request: ChatRequest.ChatRequest): number =>
-  Buffer.byteLength(ChatRequest.toOpenAiLine(request), "utf8")
-
-const maxOf = (ts: ReadonlyArray<DateTime.Utc | undefined>): DateTime.Utc | undefined =>
-  ts.reduce<DateTime.Utc | undefined>(
-    (acc, t) => (t === undefined ? acc : acc === undefined || DateTime.greaterThan(t, acc) ? t : acc),
-    undefined
-  )
-
-const minOf = (ts: ReadonlyArray<DateTime.Utc | undefined>): DateTime.Utc | undefined =>
-  ts.reduce<DateTime.Utc | undefined>(
-    (acc, t) => (t === undefined ? acc : acc === undefined || DateTime.lessThan(t, acc) ? t : acc),
-    undefined
-  )
-
-const combinePhase = (phases: Arr.NonEmptyReadonlyArray<Phase>): Phase => {
-  if (phases.every(isTerminal)) {
-    if (phases.every((p) => p === "completed")) return "completed"
-    for (const worst of ["failed", "expired", "cancelled"] as const) {
-      if (phases.includes(worst)) return worst
-    }
-  }
-  const moving = phases.filter((p) => !isTerminal(p))
-  if (moving.includes("cancelling")) return "cancelling"
-  if (phases.every((p) => p === "pending")) return "pending"
-  if (moving.every((p) => p === "finalizing")) return "finalizing"
-  return "running"
-}
 
 /**
  * Adds up the statuses of a logical batch's parts (see {@link BatchStatus} for the rules).
@@ -665,7 +596,7 @@ const combinePhase = (phases: Arr.NonEmptyReadonlyArray<Phase>): Phase => {
  * @category constructors
  */
 export const aggregate = (provider: string, parts: Arr.NonEmptyReadonlyArray<JobStatus>): BatchStatus => {
-  const phase = combinePhase(Arr.map(parts, (p) => p.phase))
+  const phase = internal.combinePhase(Arr.map(parts, (p) => p.phase))
   return new BatchStatus({
     id: internal.encodeId(provider, parts.map((p) => p.jobId)),
     provider,
@@ -676,9 +607,9 @@ export const aggregate = (provider: string, parts: Arr.NonEmptyReadonlyArray<Job
       completed: parts.reduce((n, p) => n + p.counts.completed, 0),
       failed: parts.reduce((n, p) => n + p.counts.failed, 0)
     }),
-    createdAt: minOf(parts.map((p) => p.createdAt)),
-    finishedAt: isTerminal(phase) ? maxOf(parts.map((p) => p.finishedAt)) : undefined,
-    expiresAt: minOf(parts.map((p) => p.expiresAt)),
+    createdAt: internal.minOf(parts.map((p) => p.createdAt)),
+    finishedAt: isTerminal(phase) ? internal.maxOf(parts.map((p) => p.finishedAt)) : undefined,
+    expiresAt: internal.minOf(parts.map((p) => p.expiresAt)),
     parts
   })
 }
@@ -691,10 +622,10 @@ export const aggregate = (provider: string, parts: Arr.NonEmptyReadonlyArray<Job
  */
 export const make = <Job, E extends ProviderCause>(driver: Driver<Job, E>): Effect.Effect<Service> =>
   Effect.map(Effect.serviceOption(LimitOverrides), (overrides) =>
-    unsafeMake(
+    impl.unsafeMake(
       Option.match(overrides, {
         onNone: () => driver,
-        onSome: (tighter) => ({ ...driver, limits: tightened(driver.limits, tighter) })
+        onSome: (tighter) => ({ ...driver, limits: internal.tightened(driver.limits, tighter) })
       })
     ))
 
@@ -708,19 +639,6 @@ export const make = <Job, E extends ProviderCause>(driver: Driver<Job, E>): Effe
 export class LimitOverrides
   extends Context.Tag("@barge/core/Batch/LimitOverrides")<LimitOverrides, Partial<Limits>>()
 {}
-
-const tightened = (limits: Limits, tighter: Partial<Limits>): Limits => {
-  const min = (a: number | undefined, b: number | undefined) =>
-    a === undefined ? b : b === undefined ? a : Math.min(a, b)
-  const files = min(limits.maxFilesPerJob, tighter.maxFilesPerJob)
-  const fileBytes = min(limits.maxBytesPerFile, tighter.maxBytesPerFile)
-  return {
-    maxBytesPerJob: min(limits.maxBytesPerJob, tighter.maxBytesPerJob)!,
-    maxLinesPerJob: min(limits.maxLinesPerJob, tighter.maxLinesPerJob)!,
-    ...(files === undefined ? {} : { maxFilesPerJob: files }),
-    ...(fileBytes === undefined ? {} : { maxBytesPerFile: fileBytes })
-  }
-}
 
 /**
  * Tightens the limits of a `Batch` layer (a provider's `layerBatch`), so a submission splits sooner.
@@ -739,233 +657,6 @@ const tightened = (limits: Limits, tighter: Partial<Limits>): Limits => {
 export const withLimits =
   (limits: Partial<Limits>) => <E, R>(self: Layer.Layer<Batch, E, R>): Layer.Layer<Batch, E, R> =>
     Layer.provide(self, Layer.succeed(LimitOverrides, limits))
-
-const unsafeMake = <Job, E extends ProviderCause>(driver: Driver<Job, E>): Service => {
-  const provider = driver.provider
-  const lineBytes = driver.lineBytes ?? defaultLineBytes
-  const capacity: internal.Capacity = {
-    maxLines: driver.limits.maxLinesPerJob,
-    maxBytes: Math.min(
-      driver.limits.maxBytesPerJob,
-      driver.limits.maxFilesPerJob !== undefined && driver.limits.maxBytesPerFile !== undefined
-        ? driver.limits.maxFilesPerJob * driver.limits.maxBytesPerFile
-        : Infinity
-    )
-  }
-  // A line must also fit one input file, or the driver could not place it.
-  const maxLineBytes = Math.min(capacity.maxBytes, driver.limits.maxBytesPerFile ?? Infinity) - 1
-
-  const wrap = (operation: ProviderError["operation"], jobId?: string) => (cause: E) =>
-    new ProviderError({ provider, operation, cause, ...(jobId === undefined ? {} : { jobId }) })
-
-  const parseId = (id: string): Effect.Effect<Arr.NonEmptyReadonlyArray<string>, InvalidBatchId> => {
-    const decoded = internal.decodeId(id)
-    if (decoded._tag === "Left") return Effect.fail(new InvalidBatchId({ id, provider, reason: decoded.reason }))
-    if (decoded.provider !== provider) {
-      return Effect.fail(
-        new InvalidBatchId({
-          id,
-          provider,
-          reason: `it belongs to ${decoded.provider}; use the ${decoded.provider} layer to reach it`
-        })
-      )
-    }
-    return Arr.isNonEmptyReadonlyArray(decoded.jobIds)
-      ? Effect.succeed(decoded.jobIds)
-      : Effect.fail(new InvalidBatchId({ id, provider, reason: "no job ids" }))
-  }
-
-  const collectInput = <E2, R2>(
-    input: Input<E2, R2>,
-    defaultModel: string | undefined
-  ): Effect.Effect<ReadonlyArray<ChatRequest.ChatRequest>, InputValidationError | E2, R2> => {
-    const numbered = isJsonlSource(input)
-      ? numberJsonl(input as JsonlSource<E2, R2>, defaultModel)
-      : numberRequests(
-        Predicate.hasProperty(input, Stream.StreamTypeId)
-          ? (input as Stream.Stream<ChatRequest.ChatRequest, E2, R2>)
-          : Stream.fromIterable(input as Iterable<ChatRequest.ChatRequest>),
-        defaultModel
-      )
-    return Stream.runCollect(numbered).pipe(
-      Effect.flatMap((chunk) => {
-        const { issues, requests } = ChatRequest.collect(chunk)
-        const tooLarge: Array<ChatRequest.LineIssue> = []
-        const lineOf = new Map(
-          Chunk.toReadonlyArray(chunk).flatMap(([n, e]) => Either.isRight(e) ? [[e.right, n]] : [])
-        )
-        for (const request of requests) {
-          const size = lineBytes(request)
-          if (size > maxLineBytes) {
-            tooLarge.push({
-              lineNumber: lineOf.get(request) ?? 0,
-              rule: "too-large",
-              message: `${size} bytes is more than one ${provider} job accepts (${maxLineBytes} bytes)`
-            })
-          }
-        }
-        const all = [...issues, ...tooLarge].sort((a, b) => a.lineNumber - b.lineNumber)
-        if (Arr.isNonEmptyReadonlyArray(all)) return Effect.fail(new InputValidationError({ issues: all }))
-        if (requests.length === 0) {
-          return Effect.fail(
-            new InputValidationError({
-              issues: [{ lineNumber: 0, rule: "shape", message: "the input has no requests" }]
-            })
-          )
-        }
-        return Effect.succeed(requests)
-      })
-    )
-  }
-
-  const submit = <E2 = never, R2 = never>(input: Input<E2, R2>, options?: SubmitOptions) =>
-    Effect.gen(function*() {
-      const requests = yield* collectInput(input, options?.model)
-      const parts = internal.plan(requests, capacity, (r) => lineBytes(r) + 1)
-      const submitted: Array<JobStatus> = []
-      for (const [index, part] of parts.entries()) {
-        const context: PartContext = {
-          model: part.model,
-          part: index,
-          parts: parts.length,
-          ...(options?.completionWindow === undefined
-            ? {}
-            : { completionWindow: Duration.decode(options.completionWindow) }),
-          ...(options?.metadata === undefined ? {} : { metadata: options.metadata })
-        }
-        const job = yield* driver.submitOne(
-          part.requests as Arr.NonEmptyReadonlyArray<ChatRequest.ChatRequest>,
-          context
-        )
-          .pipe(
-            Effect.mapError(wrap("submit")),
-            Effect.mapError((cause) =>
-              submitted.length === 0 ? cause : new PartialSubmission({
-                provider,
-                submittedJobIds: submitted.map((s) => s.jobId),
-                parts: parts.length,
-                cause
-              })
-            )
-          )
-        const status = driver.status(job)
-        // A provider may report 0 requests until it has validated the file (Moonshot's `validating`); the count
-        // submitted is known here, so the first status does not claim an empty batch.
-        submitted.push(
-          status.counts.total >= part.requests.length ? status : new JobStatus({
-            ...status,
-            counts: new Counts({ ...status.counts, total: part.requests.length })
-          })
-        )
-      }
-      return aggregate(provider, submitted as unknown as Arr.NonEmptyReadonlyArray<JobStatus>)
-    }).pipe(Effect.withSpan("Batch.submit", { attributes: { provider } }))
-
-  const get = (id: string) =>
-    parseId(id).pipe(
-      Effect.flatMap((jobIds) =>
-        Effect.forEach(
-          jobIds,
-          (jobId) =>
-            driver.get(jobId).pipe(Effect.mapBoth({ onFailure: wrap("get", jobId), onSuccess: driver.status })),
-          { concurrency: 4 }
-        )
-      ),
-      Effect.map((parts) => aggregate(provider, parts as unknown as Arr.NonEmptyReadonlyArray<JobStatus>))
-    )
-
-  const watch = (id: string, options?: PollOptions): Stream.Stream<Progress, BatchError> =>
-    Stream.unwrap(Effect.gen(function*() {
-      const startedAt = yield* Clock.currentTimeMillis
-      let first: internal.Sample | undefined
-      let polls = 0
-      const progress = (status: BatchStatus) =>
-        Effect.map(Clock.currentTimeMillis, (now) => {
-          polls += 1
-          const done = status.counts.completed + status.counts.failed
-          const sample = { at: now, done }
-          if (first === undefined) first = sample
-          const perSecond = internal.rate(first, sample)
-          const etaMillis = isTerminal(status.phase) ? 0 : internal.eta(status.counts.total - done, perSecond)
-          return new Progress({
-            status,
-            polls,
-            elapsed: Duration.millis(now - startedAt),
-            ratePerSecond: Option.fromNullable(perSecond),
-            eta: Option.map(Option.fromNullable(etaMillis), Duration.millis)
-          })
-        })
-      return Polling.watch(get(id), {
-        isTerminal: (status) => isTerminal(status.phase),
-        expiresAt: (status) => status.expiresAt === undefined ? undefined : DateTime.toEpochMillis(status.expiresAt),
-        // One observation per poll, even unchanged: elapsed time and the ETA move on regardless.
-        equivalence: () => false,
-        ...(options?.schedule === undefined ? {} : { schedule: options.schedule })
-      }).pipe(
-        Stream.catchTag("PollingTimeout", (timeout) =>
-          Stream.fromEffect(
-            Effect.flatMap(
-              timeout.lastObserved instanceof BatchStatus ? Effect.succeed(timeout.lastObserved) : get(id),
-              (status) => Effect.fail(new BatchTimeout({ status }))
-            )
-          )),
-        Stream.mapEffect(progress)
-      )
-    }))
-
-  const awaitBatch = (id: string, options?: PollOptions): Effect.Effect<BatchStatus, BatchError> =>
-    Effect.gen(function*() {
-      const last = yield* Stream.runLast(watch(id, options))
-      // `watch` emits at least once or fails; the fallback only keeps the types honest.
-      const status = Option.isSome(last) ? last.value.status : yield* get(id)
-      if (status.phase === "completed") return status
-      return yield* isTerminal(status.phase) ? new BatchFailed({ status }) : new BatchTimeout({ status })
-    }).pipe(Effect.withSpan("Batch.await", { attributes: { provider, id } }))
-
-  const results = (id: string): Stream.Stream<BatchResult, BatchError> =>
-    Stream.unwrap(
-      Effect.map(parseId(id), (jobIds) =>
-        Stream.concatAll(Chunk.fromIterable(jobIds.map((jobId) =>
-          driver.results(jobId).pipe(Stream.mapError(wrap("results", jobId)))
-        ))))
-    )
-
-  const cancel = (id: string) =>
-    Effect.gen(function*() {
-      const before = yield* get(id)
-      yield* Effect.forEach(
-        before.parts.filter((part) => !isTerminal(part.phase)),
-        (part) =>
-          driver.cancel(part.jobId).pipe(
-            // A part that finished between the status read and the cancel is not a failure to cancel.
-            Effect.catchAll((error) =>
-              driver.get(part.jobId).pipe(
-                Effect.flatMap((job) => isTerminal(driver.status(job).phase) ? Effect.void : Effect.fail(error)),
-                Effect.orElseFail(() => error)
-              )
-            ),
-            Effect.mapError(wrap("cancel", part.jobId))
-          ),
-        { concurrency: 4, discard: true }
-      )
-      return yield* get(id)
-    })
-
-  return Batch.of({
-    provider,
-    limits: driver.limits,
-    submit,
-    get,
-    await: awaitBatch,
-    watch,
-    results,
-    cancel,
-    list: driver.list.pipe(
-      Stream.map((job) => aggregate(provider, [driver.status(job)])),
-      Stream.mapError(wrap("list"))
-    )
-  })
-}
 
 /**
  * The `Batch` layer over a driver, or over an effect that builds one from the provider's own service (what each

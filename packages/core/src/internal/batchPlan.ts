@@ -2,7 +2,13 @@
  * The pure parts of the unified `Batch` front: how a submission is cut into provider jobs, how a logical batch id
  * names its parts, how part statuses add up, and how fast a batch is going.
  */
+import type * as Arr from "effect/Array"
+import * as DateTime from "effect/DateTime"
+import type { Limits, Phase } from "../Batch.js"
 import type { ChatRequest } from "../ChatRequest.js"
+
+const terminal: ReadonlySet<Phase> = new Set<Phase>(["completed", "failed", "cancelled", "expired"])
+const isTerminal = (phase: Phase) => terminal.has(phase)
 
 /** What one provider job may hold. */
 export interface Capacity {
@@ -103,3 +109,46 @@ export const rate = (first: Sample, latest: Sample): number | undefined => {
 /** Milliseconds left at `perSecond`, or `undefined` without a rate. */
 export const eta = (remaining: number, perSecond: number | undefined): number | undefined =>
   perSecond === undefined ? undefined : Math.ceil((Math.max(0, remaining) / perSecond) * 1000)
+
+/** The latest of the defined times. */
+export const maxOf = (ts: ReadonlyArray<DateTime.Utc | undefined>): DateTime.Utc | undefined =>
+  ts.reduce<DateTime.Utc | undefined>(
+    (acc, t) => (t === undefined ? acc : acc === undefined || DateTime.greaterThan(t, acc) ? t : acc),
+    undefined
+  )
+
+/** The earliest of the defined times. */
+export const minOf = (ts: ReadonlyArray<DateTime.Utc | undefined>): DateTime.Utc | undefined =>
+  ts.reduce<DateTime.Utc | undefined>(
+    (acc, t) => (t === undefined ? acc : acc === undefined || DateTime.lessThan(t, acc) ? t : acc),
+    undefined
+  )
+
+/** The phase of a logical batch from its parts' (rules in `BatchStatus`'s doc). */
+export const combinePhase = (phases: Arr.NonEmptyReadonlyArray<Phase>): Phase => {
+  if (phases.every(isTerminal)) {
+    if (phases.every((p) => p === "completed")) return "completed"
+    for (const worst of ["failed", "expired", "cancelled"] as const) {
+      if (phases.includes(worst)) return worst
+    }
+  }
+  const moving = phases.filter((p) => !isTerminal(p))
+  if (moving.includes("cancelling")) return "cancelling"
+  if (phases.every((p) => p === "pending")) return "pending"
+  if (moving.every((p) => p === "finalizing")) return "finalizing"
+  return "running"
+}
+
+/** `limits` lowered to `tighter` where that is lower; never raised. */
+export const tightened = (limits: Limits, tighter: Partial<Limits>): Limits => {
+  const min = (a: number | undefined, b: number | undefined) =>
+    a === undefined ? b : b === undefined ? a : Math.min(a, b)
+  const files = min(limits.maxFilesPerJob, tighter.maxFilesPerJob)
+  const fileBytes = min(limits.maxBytesPerFile, tighter.maxBytesPerFile)
+  return {
+    maxBytesPerJob: min(limits.maxBytesPerJob, tighter.maxBytesPerJob)!,
+    maxLinesPerJob: min(limits.maxLinesPerJob, tighter.maxLinesPerJob)!,
+    ...(files === undefined ? {} : { maxFilesPerJob: files }),
+    ...(fileBytes === undefined ? {} : { maxBytesPerFile: fileBytes })
+  }
+}
