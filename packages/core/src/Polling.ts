@@ -19,6 +19,7 @@ import * as Clock from "effect/Clock"
 import * as Duration from "effect/Duration"
 import * as Effect from "effect/Effect"
 import * as Equal from "effect/Equal"
+import * as Exit from "effect/Exit"
 import type * as Equivalence from "effect/Equivalence"
 import * as Option from "effect/Option"
 import * as Schedule from "effect/Schedule"
@@ -81,6 +82,11 @@ export interface Options<S> {
    * Ignored when `schedule` is given.
    */
   readonly progress?: ((state: S) => Progress | undefined) | undefined
+  /**
+   * Runs when the polling is interrupted (not when it ends by itself or its consumer stops early), e.g. to cancel
+   * the remote job — an explicit choice: by default interrupting just stops polling and the job keeps running.
+   */
+  readonly onInterrupt?: Effect.Effect<void> | undefined
 }
 
 /**
@@ -338,11 +344,16 @@ export const watch = <S, E, R>(
         )
     )
 
-    return Stream.repeatEffectWithSchedule(observe, schedule).pipe(
+    const polled = Stream.repeatEffectWithSchedule(observe, schedule).pipe(
       Stream.takeUntil(options.isTerminal),
       Stream.changesWith(equivalence),
       Stream.concat(ended)
     )
+    const onInterrupt = options.onInterrupt
+    return onInterrupt === undefined ? polled : Stream.unwrapScoped(Effect.as(
+      Effect.addFinalizer((exit) => Exit.isInterrupted(exit) ? onInterrupt : Effect.void),
+      polled
+    ))
   })
 
 /**
