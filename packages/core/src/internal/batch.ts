@@ -49,8 +49,7 @@ const numberRequests = <E, R>(
     Stream.map(([request, i]): Numbered => [i + 1, ChatRequest.check(request, i + 1, defaultModel)])
   )
 
-const isJsonlSource = (u: unknown): u is Batch.JsonlSource<unknown, unknown> =>
-  Predicate.isTagged(u, "JsonlSource")
+const isJsonlSource = (u: unknown): u is Batch.JsonlSource<unknown, unknown> => Predicate.isTagged(u, "JsonlSource")
 
 const defaultLineBytes = (request: ChatRequest.ChatRequest): number =>
   Buffer.byteLength(ChatRequest.toOpenAiLine(request), "utf8")
