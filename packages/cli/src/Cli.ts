@@ -215,8 +215,11 @@ export const parseEmulatorUrls = (value: string): Option.Option<Emulator.Urls> =
  * @category models
  */
 export interface Output {
+  /** Writes to stdout as is (no newline added). */
   readonly out: (text: string) => void
+  /** Writes to stderr as is. */
   readonly err: (text: string) => void
+  /** Whether stdout is a terminal (live bar) or not (plain lines). */
   readonly isTty: () => boolean
 }
 
