@@ -79,3 +79,17 @@ export * as ObjectStorage from "./ObjectStorage.js"
  * @since 0.1.0
  */
 export * as InputValidation from "./InputValidation.js"
+
+/**
+ * The provider-agnostic chat request and response models.
+ *
+ * @since 0.1.0
+ */
+export * as ChatRequest from "./ChatRequest.js"
+
+/**
+ * The unified `Batch` service: one program, any provider, chosen by Layer.
+ *
+ * @since 0.1.0
+ */
+export * as Batch from "./Batch.js"
