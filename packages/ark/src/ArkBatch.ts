@@ -162,6 +162,11 @@ export interface PollOptions {
   readonly schedule?: Schedule.Schedule<unknown, Job.Job> | undefined
   /** How long past `ExpireTime` to keep polling for the final phase (default 10 minutes). */
   readonly expiryGrace?: Duration.DurationInput | undefined
+  /**
+   * Stop the job (`StopBatchInferenceJob`) if this wait is interrupted. Default `false`: interrupting only stops
+   * polling and the job keeps running.
+   */
+  readonly cancelOnInterrupt?: boolean | undefined
 }
 
 /**
@@ -514,15 +519,16 @@ export const make = (options: Options): Effect.Effect<Service, never, HttpClient
       )
     }) as Service["submit"]
 
-    const pollOptions = (pollOptionsInput: PollOptions | undefined) => ({
+    const pollOptions = (id: string, pollOptionsInput: PollOptions | undefined) => ({
       isTerminal: terminalPhases,
       expiresAt: (job: Job.Job) => job.expiresAt,
       ...(pollOptionsInput?.schedule === undefined ? {} : { schedule: pollOptionsInput.schedule }),
-      ...(pollOptionsInput?.expiryGrace === undefined ? {} : { expiryGrace: pollOptionsInput.expiryGrace })
+      ...(pollOptionsInput?.expiryGrace === undefined ? {} : { expiryGrace: pollOptionsInput.expiryGrace }),
+      ...(pollOptionsInput?.cancelOnInterrupt === true ? { onInterrupt: Effect.ignore(stop(id)) } : {})
     })
 
     const awaitJob: Service["await"] = (id, awaitOptions) =>
-      Polling.awaitTerminal(get(id), pollOptions(awaitOptions)).pipe(
+      Polling.awaitTerminal(get(id), pollOptions(id, awaitOptions)).pipe(
         Effect.flatMap((job): Effect.Effect<Job.Job, Errors.JobFailed | Errors.JobTerminated> =>
           job.phase === "Failed"
             ? Effect.fail(new Errors.JobFailed({ job }))
@@ -534,7 +540,7 @@ export const make = (options: Options): Effect.Effect<Service, never, HttpClient
 
     const watch: Service["watch"] = (id, watchOptions) =>
       Polling.watch(get(id), {
-        ...pollOptions(watchOptions),
+        ...pollOptions(id, watchOptions),
         equivalence: (a, b) =>
           a.phase === b.phase && a.counts.completed === b.counts.completed && a.counts.failed === b.counts.failed &&
           a.counts.total === b.counts.total

@@ -135,6 +135,11 @@ export interface PollOptions {
   readonly schedule?: Schedule.Schedule<unknown, unknown> | undefined
   /** How long past `expires_at` to keep polling a batch the provider has not ended; default 10 minutes. */
   readonly expiryGrace?: Duration.DurationInput | undefined
+  /**
+   * Cancel the batch if this wait is interrupted. Default `false`: interrupting only stops polling and the batch
+   * keeps running.
+   */
+  readonly cancelOnInterrupt?: boolean | undefined
 }
 
 /**
@@ -404,9 +409,14 @@ export const watchWith = <E>(
   provider: string,
   retrieve: (batchId: string) => Effect.Effect<Wire.Batch, E>,
   batchId: string,
-  options?: PollOptions
+  options?: PollOptions,
+  /** How to cancel the batch, for `cancelOnInterrupt`. */
+  cancel?: (batchId: string) => Effect.Effect<unknown, unknown>
 ): Stream.Stream<Wire.Batch, E | Errors.AwaitTimedOut> =>
   Polling.watch(retrieve(batchId), {
+    ...(options?.cancelOnInterrupt === true && cancel !== undefined
+      ? { onInterrupt: Effect.ignore(cancel(batchId)) }
+      : {}),
     isTerminal: (batch) => Wire.isTerminal(batch.status),
     expiresAt: (batch) => batch.expires_at == null ? undefined : batch.expires_at * 1000,
     expiryGrace: options?.expiryGrace,
@@ -440,9 +450,10 @@ export const awaitWith = <E>(
   provider: string,
   retrieve: (batchId: string) => Effect.Effect<Wire.Batch, E>,
   batchId: string,
-  options?: PollOptions
+  options?: PollOptions,
+  cancel?: (batchId: string) => Effect.Effect<unknown, unknown>
 ): Effect.Effect<Wire.Batch, E | Errors.BatchEnded | Errors.AwaitTimedOut> =>
-  watchWith(provider, retrieve, batchId, options).pipe(
+  watchWith(provider, retrieve, batchId, options, cancel).pipe(
     Stream.runLast,
     Effect.flatMap((last): Effect.Effect<Wire.Batch, Errors.BatchEnded | Errors.AwaitTimedOut> => {
       if (Option.isNone(last)) return Effect.dieMessage("watch ended without a single observation")
@@ -686,9 +697,10 @@ export const make = (options: Options): Effect.Effect<Client, never, HttpClient.
 
     // --- await / watch -----------------------------------------------------------------------------------------
 
-    const watch: Client["watch"] = (batchId, pollOptions) => watchWith(provider, retrieveBatch, batchId, pollOptions)
+    const watch: Client["watch"] = (batchId, pollOptions) =>
+      watchWith(provider, retrieveBatch, batchId, pollOptions, cancelBatch)
     const awaitBatch: Client["await"] = (batchId, pollOptions) =>
-      awaitWith(provider, retrieveBatch, batchId, pollOptions)
+      awaitWith(provider, retrieveBatch, batchId, pollOptions, cancelBatch)
 
     // --- results -----------------------------------------------------------------------------------------------
 

@@ -42,6 +42,8 @@ import * as Context from "effect/Context"
 import * as Duration from "effect/Duration"
 import * as Effect from "effect/Effect"
 import * as Either from "effect/Either"
+import * as Exit from "effect/Exit"
+import { identity } from "effect/Function"
 import * as Layer from "effect/Layer"
 import * as Option from "effect/Option"
 import * as Predicate from "effect/Predicate"
@@ -131,6 +133,11 @@ export interface PollOptions {
   readonly schedule?: Schedule.Schedule<unknown, unknown> | undefined
   /** The tasks' completion window, to stop waiting once it has passed; default 24 h. */
   readonly completionWindow?: Duration.DurationInput | undefined
+  /**
+   * Stop every task of the target (`StopBatchInferenceTask`) if this wait is interrupted. Default `false`:
+   * interrupting only stops polling and the tasks keep running.
+   */
+  readonly cancelOnInterrupt?: boolean | undefined
 }
 
 /**
@@ -399,19 +406,37 @@ export const make = (options: Options): Effect.Effect<Service, never, HttpClient
       }
     }
 
+    // Cancelling on interruption is done for the whole target, outside the per-task polls: a task that fails
+    // interrupts its siblings' polls, which must not stop them.
+    const stopAll = (target: Target) =>
+      Effect.forEach(taskIdsOf(target), (taskId) => Effect.ignore(stopTask(taskId)), {
+        concurrency: "unbounded",
+        discard: true
+      })
+
     const awaitTasks: Service["await"] = (target, pollingOptions) =>
       Effect.forEach(
         taskIdsOf(target),
         (taskId) =>
           Polling.awaitTerminal(describeTask(taskId), pollOptions(pollingOptions)).pipe(Effect.flatMap(ended)),
         { concurrency: "unbounded" }
-      ).pipe(Effect.map((tasks) => tasks as unknown as Arr.NonEmptyReadonlyArray<Wire.Task>))
+      ).pipe(
+        Effect.map((tasks) => tasks as unknown as Arr.NonEmptyReadonlyArray<Wire.Task>),
+        pollingOptions?.cancelOnInterrupt === true ? Effect.onInterrupt(() => stopAll(target)) : identity
+      )
 
-    const watch: Service["watch"] = (target, pollingOptions) =>
-      Stream.mergeAll(
+    const watch: Service["watch"] = (target, pollingOptions) => {
+      const merged = Stream.mergeAll(
         taskIdsOf(target).map((taskId) => Polling.watch(describeTask(taskId), pollOptions(pollingOptions))),
         { concurrency: "unbounded" }
       )
+      return pollingOptions?.cancelOnInterrupt === true
+        ? Stream.unwrapScoped(Effect.as(
+          Effect.addFinalizer((exit) => Exit.isInterrupted(exit) ? stopAll(target) : Effect.void),
+          merged
+        ))
+        : merged
+    }
 
     const decodeOutput = Jsonl.decodeLine(Wire.OutputLine)
 
