@@ -13,6 +13,7 @@
  * @since 0.1.0
  */
 import * as Batch from "@barge/core/Batch"
+import * as InputValidation from "@barge/core/InputValidation"
 import * as Emulator from "@barge/emulator/Emulator"
 import * as Args from "@effect/cli/Args"
 import * as Command from "@effect/cli/Command"
@@ -557,6 +558,16 @@ const describe = (error: unknown): string => {
     // A redacted config's own message is "<redacted>"; the variable names are what a person needs.
     return `missing or invalid configuration: ${configPaths(error).join(", ")}. ` +
       `Set it in the environment, or run against the emulator with --emulator.`
+  }
+  if (error instanceof InputValidation.InputValidationError) {
+    // The whole report, one line per problem: the file is fixed once, not once per run.
+    const shown = error.issues.map((issue) =>
+      issue.lineNumber === 0
+        ? `  ${issue.message} [${issue.rule}]`
+        : `  line ${issue.lineNumber} [${issue.rule}]: ${issue.message}`
+    )
+    const more = error.totalIssues > shown.length ? [`  … and ${error.totalIssues - shown.length} more`] : []
+    return [`${error.totalIssues} problem(s) in the input; nothing was uploaded:`, ...shown, ...more].join("\n")
   }
   return Predicate.hasProperty(error, "message") ? String(error.message) : String(error)
 }

@@ -102,8 +102,8 @@ describe("barge (spawned)", () => {
 
           // Invalid input: exit 3, every bad line named.
           assert.strictEqual(invalid.code, 3)
-          assert.include(invalid.stderr, "line 1 [messages]")
-          assert.include(invalid.stderr, "line 2 [json]")
+          assert.include(invalid.stderr, "line 1 [InvalidBody]")
+          assert.include(invalid.stderr, "line 2 [InvalidJson]")
 
           // A batch submitted by one process, followed and read by others through the running emulator.
           assert.strictEqual(submitted.code, 0, submitted.stderr)

@@ -37,6 +37,7 @@ import type * as Schedule from "effect/Schedule"
 import * as Schema from "effect/Schema"
 import * as Stream from "effect/Stream"
 import * as ChatRequest from "./ChatRequest.js"
+import * as InputValidation from "./InputValidation.js"
 import * as impl from "./internal/batch.js"
 import * as internal from "./internal/batchPlan.js"
 import * as Jsonl from "./Jsonl.js"
@@ -238,9 +239,10 @@ export type BatchResult = typeof BatchResult.Type
 // ---------------------------------------------------------------------------------------------------------------
 
 /**
- * The input has problems: every one found, each with its line number and rule, reported together before
- * anything was uploaded.
+ * The earlier, Batch-local form of the validation report.
  *
+ * @deprecated `submit` fails with core's `InputValidation.InputValidationError` (the same `_tag`, with
+ * `totalIssues`, `lines` and `bytes`); this class stays only until every provider package constructs that one.
  * @since 0.1.0
  * @category errors
  */
@@ -388,13 +390,14 @@ export class BatchTimeout extends Schema.TaggedError<BatchTimeout>("@barge/core/
 }
 
 /**
- * Every failure of the `Batch` service.
+ * Every failure of the `Batch` service. Invalid input is core's `InputValidation.InputValidationError`: every
+ * problem with its line number and rule, found before anything is uploaded.
  *
  * @since 0.1.0
  * @category errors
  */
 export type BatchError =
-  | InputValidationError
+  | InputValidation.InputValidationError
   | ProviderError
   | PartialSubmission
   | InvalidBatchId
@@ -406,7 +409,7 @@ export type BatchError =
  * @category errors
  */
 export const BatchError = Schema.Union(
-  InputValidationError,
+  InputValidation.InputValidationError,
   ProviderError,
   PartialSubmission,
   InvalidBatchId,

@@ -12,6 +12,7 @@ import * as Option from "effect/Option"
 import * as ParseResult from "effect/ParseResult"
 import * as Predicate from "effect/Predicate"
 import * as Schema from "effect/Schema"
+import type * as InputValidation from "./InputValidation.js"
 
 const Extra = Schema.Record({ key: Schema.String, value: Schema.Unknown })
 
@@ -167,20 +168,14 @@ export interface LineIssue {
 }
 
 /**
- * The rules a request line is checked against.
- *
- * - `json`: the line is not valid JSON.
- * - `shape`: the line is JSON but not one of the accepted forms (see {@link fromJson}).
- * - `custom-id`: the id is missing, not a string or empty.
- * - `duplicate-custom-id`: the id was already used on an earlier line.
- * - `model`: no model on the line and no default model given.
- * - `messages`: messages missing, empty, or a message without a role/content.
- * - `too-large`: the line alone exceeds what one provider job accepts, so no split can carry it.
+ * The rules a request line is checked against — core `InputValidation`'s rules, so every validation report in
+ * Barge speaks one vocabulary: `InvalidJson`, `NotAnObject`, `InvalidBody` (no `body` object, or bad `messages`),
+ * `MissingField` / `InvalidId` (the id), `DuplicateId`, `MissingModel`, and `LineTooLarge` (checked by `Batch`).
  *
  * @since 0.1.0
  * @category models
  */
-export type Rule = "json" | "shape" | "custom-id" | "duplicate-custom-id" | "model" | "messages" | "too-large"
+export type Rule = InputValidation.IssueRule
 
 const decodeRequest = Schema.decodeUnknownEither(ChatRequest, { errors: "all", onExcessProperty: "preserve" })
 
@@ -208,14 +203,14 @@ export const fromJson = (
   defaultModel?: string
 ): Either.Either<ChatRequest, LineIssue> => {
   if (!Predicate.isRecord(json)) {
-    return Either.left(issue(lineNumber, "shape", "line is not a JSON object"))
+    return Either.left(issue(lineNumber, "NotAnObject", "line is not a JSON object"))
   }
   let candidate: Record<string, unknown>
   let idKey: string
   if ("custom_id" in json || "body" in json) {
     idKey = "custom_id"
     if (!Predicate.isRecord(json.body)) {
-      return Either.left(issue(lineNumber, "shape", "`body` must be a JSON object holding the chat request"))
+      return Either.left(issue(lineNumber, "InvalidBody", "`body` must be a JSON object holding the chat request"))
     }
     candidate = { ...json.body, customId: json.custom_id }
   } else if ("query" in json) {
@@ -244,7 +239,7 @@ export const check = (
 ): Either.Either<ChatRequest, LineIssue> =>
   Predicate.isRecord(request)
     ? checkCandidate({ ...request }, "customId", lineNumber, defaultModel)
-    : Either.left(issue(lineNumber, "shape", "request is not an object"))
+    : Either.left(issue(lineNumber, "NotAnObject", "request is not an object"))
 
 const checkCandidate = (
   candidate: Record<string, unknown>,
@@ -253,18 +248,21 @@ const checkCandidate = (
   defaultModel: string | undefined
 ): Either.Either<ChatRequest, LineIssue> => {
   if (typeof candidate.customId !== "string" || candidate.customId.length === 0) {
-    const found = candidate.customId === undefined ? "is missing" : "must be a non-empty string"
-    return Either.left(issue(lineNumber, "custom-id", `\`${idKey}\` ${found}`))
+    return Either.left(
+      candidate.customId === undefined
+        ? issue(lineNumber, "MissingField", `\`${idKey}\` is missing`)
+        : issue(lineNumber, "InvalidId", `\`${idKey}\` must be a non-empty string`)
+    )
   }
   if (candidate.model === undefined && defaultModel !== undefined) candidate.model = defaultModel
   if (typeof candidate.model !== "string" || candidate.model.length === 0) {
     return Either.left(
-      issue(lineNumber, "model", "no `model` on the line: add one, or pass a default model (`--model`)")
+      issue(lineNumber, "MissingModel", "no `model` on the line: add one, or pass a default model (`--model`)")
     )
   }
   return Either.mapLeft(
     decodeRequest(candidate),
-    (error) => issue(lineNumber, "messages", `\`messages\` is invalid: ${firstMessage(error)}`)
+    (error) => issue(lineNumber, "InvalidBody", `\`messages\` is invalid: ${firstMessage(error)}`)
   )
 }
 
@@ -291,7 +289,7 @@ export const collect = (
       issues.push(
         issue(
           lineNumber,
-          "duplicate-custom-id",
+          "DuplicateId",
           `custom id "${parsed.right.customId}" already used on line ${earlier}; ids must be unique to join results`
         )
       )
@@ -318,7 +316,7 @@ export const fromJsonLine = (
   try {
     json = JSON.parse(text)
   } catch (error) {
-    return Either.left(issue(lineNumber, "json", `not valid JSON (${(error as Error).message})`))
+    return Either.left(issue(lineNumber, "InvalidJson", `not valid JSON (${(error as Error).message})`))
   }
   return fromJson(json, lineNumber, defaultModel)
 }

@@ -1,4 +1,4 @@
-import { Batch, ChatRequest } from "@barge/core"
+import { Batch, ChatRequest, InputValidation } from "@barge/core"
 import { assert, describe, it } from "@effect/vitest"
 import {
   Chunk,
@@ -136,15 +136,17 @@ describe("Batch", () => {
       const error = yield* Effect.flip(batch.submit(Batch.jsonlBytes(bytes(input))))
       assert.strictEqual(error._tag, "InputValidationError")
       if (error._tag !== "InputValidationError") return
+      assert.instanceOf(error, InputValidation.InputValidationError)
       assert.deepStrictEqual(error.issues.map((i) => [i.lineNumber, i.rule]), [
-        [2, "json"],
-        [3, "custom-id"],
-        [5, "duplicate-custom-id"],
-        [6, "model"],
-        [7, "messages"],
-        [9, "model"]
+        [2, "InvalidJson"],
+        [3, "MissingField"],
+        [5, "DuplicateId"],
+        [6, "MissingModel"],
+        [7, "InvalidBody"],
+        [9, "MissingModel"]
       ])
-      assert.include(error.message, "line 5 [duplicate-custom-id]")
+      assert.strictEqual(error.totalIssues, 6)
+      assert.strictEqual(error.lines, 8)
       assert.include(error.message, "already used on line 1")
       assert.strictEqual(submits.length, 0)
     }))
@@ -230,7 +232,7 @@ describe("Batch", () => {
       const error = yield* Effect.flip(batch.submit([...requests(2), big]))
       assert.strictEqual(error._tag, "InputValidationError")
       if (error._tag === "InputValidationError") {
-        assert.deepStrictEqual(error.issues.map((i) => [i.lineNumber, i.rule]), [[3, "too-large"]])
+        assert.deepStrictEqual(error.issues.map((i) => [i.lineNumber, i.rule]), [[3, "LineTooLarge"]])
       }
       assert.strictEqual(submits.length, 0)
     }))

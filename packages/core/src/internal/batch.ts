@@ -14,6 +14,7 @@ import * as Predicate from "effect/Predicate"
 import * as Stream from "effect/Stream"
 import * as Batch from "../Batch.js"
 import * as ChatRequest from "../ChatRequest.js"
+import * as InputValidation from "../InputValidation.js"
 import * as Jsonl from "../Jsonl.js"
 import * as Polling from "../Polling.js"
 import * as internal from "./batchPlan.js"
@@ -34,7 +35,11 @@ const numberJsonl = <E, R>(
       error instanceof Jsonl.JsonlError
         ? Stream.make<[Numbered]>([
           error.lineNumber,
-          Either.left({ lineNumber: error.lineNumber, rule: "json", message: error.message })
+          Either.left({
+            lineNumber: error.lineNumber,
+            rule: "InvalidUtf8",
+            message: `${error.description}; save the file as UTF-8`
+          })
         ])
         : Stream.fail(error)
     )
@@ -53,6 +58,9 @@ const isJsonlSource = (u: unknown): u is Batch.JsonlSource<unknown, unknown> => 
 
 const defaultLineBytes = (request: ChatRequest.ChatRequest): number =>
   Buffer.byteLength(ChatRequest.toOpenAiLine(request), "utf8")
+
+// As many issues as core InputValidation keeps by default; all are counted.
+const maxIssues = 100
 
 /** The service over a driver whose limits are final. */
 export const unsafeMake = <Job, E extends Batch.ProviderCause>(driver: Batch.Driver<Job, E>): Batch.Service => {
@@ -93,7 +101,7 @@ export const unsafeMake = <Job, E extends Batch.ProviderCause>(driver: Batch.Dri
   const collectInput = <E2, R2>(
     input: Batch.Input<E2, R2>,
     defaultModel: string | undefined
-  ): Effect.Effect<ReadonlyArray<ChatRequest.ChatRequest>, Batch.InputValidationError | E2, R2> => {
+  ): Effect.Effect<ReadonlyArray<ChatRequest.ChatRequest>, InputValidation.InputValidationError | E2, R2> => {
     const numbered = isJsonlSource(input)
       ? numberJsonl(input as Batch.JsonlSource<E2, R2>, defaultModel)
       : numberRequests(
@@ -109,22 +117,29 @@ export const unsafeMake = <Job, E extends Batch.ProviderCause>(driver: Batch.Dri
         const lineOf = new Map(
           Chunk.toReadonlyArray(chunk).flatMap(([n, e]) => Either.isRight(e) ? [[e.right, n]] : [])
         )
+        let bytes = 0
         for (const request of requests) {
           const size = lineBytes(request)
+          bytes += size + 1
           if (size > maxLineBytes) {
             tooLarge.push({
               lineNumber: lineOf.get(request) ?? 0,
-              rule: "too-large",
+              rule: "LineTooLarge",
               message: `${size} bytes is more than one ${provider} job accepts (${maxLineBytes} bytes)`
             })
           }
         }
         const all = [...issues, ...tooLarge].sort((a, b) => a.lineNumber - b.lineNumber)
-        if (Arr.isNonEmptyReadonlyArray(all)) return Effect.fail(new Batch.InputValidationError({ issues: all }))
-        if (requests.length === 0) {
+        if (requests.length === 0 && all.length === 0) {
+          all.push({ lineNumber: 0, rule: "EmptyFile", message: "the input has no requests" })
+        }
+        if (all.length > 0) {
           return Effect.fail(
-            new Batch.InputValidationError({
-              issues: [{ lineNumber: 0, rule: "shape", message: "the input has no requests" }]
+            new InputValidation.InputValidationError({
+              issues: all.slice(0, maxIssues).map((issue) => new InputValidation.Issue(issue)),
+              totalIssues: all.length,
+              lines: chunk.length,
+              bytes
             })
           )
         }
