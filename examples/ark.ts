@@ -6,10 +6,10 @@
  *
  * Optional: ARK_MODEL / ARK_MODEL_VERSION (default doubao-pro-32k 240615), VOLC_REGION, ARK_PROJECT_NAME.
  */
+import { ArkBatch, Job } from "@barge/ark"
+import { Emulator } from "@barge/emulator"
 import { NodeHttpClient } from "@effect/platform-node"
 import { Config, Effect, Layer, Option, Redacted, Schedule, Stream } from "effect"
-import { ArkBatch, Job } from "../packages/ark/src/index.js"
-import { Emulator } from "../packages/emulator/src/index.js"
 
 const questions = [
   "Why is the sky blue?",

@@ -4,10 +4,10 @@
  *   npx tsx examples/moonshot.ts                 # against an embedded emulator (no credentials needed)
  *   MOONSHOT_API_KEY=sk-… npx tsx examples/moonshot.ts   # against the real Moonshot (MOONSHOT_BASE_URL optional)
  */
+import { Emulator } from "@barge/emulator"
+import { MoonshotBatch, OpenAiCompatible } from "@barge/moonshot"
 import { NodeContext, NodeHttpClient } from "@effect/platform-node"
 import { Config, Effect, Layer, Option, Redacted, Schedule, Stream } from "effect"
-import { Emulator } from "../packages/emulator/src/index.js"
-import { MoonshotBatch, OpenAiCompatible } from "../packages/moonshot/src/index.js"
 
 const questions = [
   "What is the capital of France?",

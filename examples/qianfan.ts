@@ -7,11 +7,11 @@
  * `QIANFAN_ACCESS_KEY`, `QIANFAN_SECRET_KEY` and `QIANFAN_BOS_BUCKET` set it talks to the real Qianfan and BOS
  * (`QIANFAN_ENDPOINT` / `QIANFAN_BOS_ENDPOINT` override the default hosts; `QIANFAN_MODEL` the endpoint name).
  */
+import { Emulator } from "@barge/emulator"
+import { QianfanBatch } from "@barge/qianfan"
 import type { HttpClient } from "@effect/platform"
 import { NodeHttpClient } from "@effect/platform-node"
 import { Chunk, Console, Effect, Layer, Option, Redacted, Schedule, Stream } from "effect"
-import { Emulator } from "../packages/emulator/src/index.js"
-import { QianfanBatch } from "../packages/qianfan/src/index.js"
 
 const questions = [
   "地球的自转周期是多久？",
