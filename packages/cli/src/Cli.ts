@@ -57,8 +57,29 @@ export const ExitCode = {
   /** Credentials or other configuration are missing. */
   Configuration: 6,
   /** The batch id is malformed or belongs to no known provider. */
-  InvalidId: 7
+  InvalidId: 7,
+  /** `results` of a batch that is still running: wait with `barge watch ID` first. */
+  NotFinished: 8
 } as const
+
+/**
+ * `results` was asked for a batch that has not finished.
+ *
+ * @since 0.1.0
+ * @category errors
+ */
+export class NotFinished extends Schema.TaggedError<NotFinished>("@barge/cli/NotFinished")("NotFinished", {
+  status: Batch.BatchStatus
+}) {
+  /**
+   * @since 0.1.0
+   */
+  override get message(): string {
+    const { counts, id, phase } = this.status
+    return `batch ${id} is still ${phase} (${counts.completed + counts.failed}/${counts.total} done); ` +
+      `wait for it with \`barge watch ${id}\`, then ask for its results`
+  }
+}
 
 /**
  * An id whose provider prefix the CLI does not know.
@@ -355,6 +376,9 @@ const follow = (batch: Batch.Service, id: string, options: Common) =>
  */
 const writeResults = (batch: Batch.Service, id: string, output: Option.Option<string>) =>
   Effect.gen(function*() {
+    const status = yield* batch.get(id)
+    // A provider writes its result files when the job ends; asking earlier gets a confusing provider error.
+    if (!Batch.isTerminal(status.phase)) return yield* new NotFinished({ status })
     let succeeded = 0
     let failed = 0
     const lines = batch.results(id).pipe(
@@ -539,6 +563,8 @@ export const exitCodeOf = (error: unknown): number => {
     case "InvalidBatchId":
     case "UnknownProvider":
       return ExitCode.InvalidId
+    case "NotFinished":
+      return ExitCode.NotFinished
     case "BadEmulatorUrls":
     case "BadDuration":
       return ExitCode.Usage

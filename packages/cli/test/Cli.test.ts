@@ -194,6 +194,9 @@ describe("barge against a slow emulator", () => {
         const emulator = yield* Emulator.Emulator
         const input = writeInput("cancel.jsonl", openAiLines(20, models.moonshot))
         const id = (yield* barge(["submit", "-p", "moonshot", ...urls, input])).stdout.trim()
+        const early = yield* barge(["results", id, ...urls])
+        assert.strictEqual(early.code, Cli.ExitCode.NotFinished)
+        assert.include(early.stderr, "barge watch")
         const cancelled = yield* barge(["cancel", id, "--json", ...urls])
         assert.strictEqual(cancelled.code, Cli.ExitCode.Ok, cancelled.stderr)
         assert.oneOf(JSON.parse(cancelled.stdout).phase, ["cancelling", "cancelled"])

@@ -1,4 +1,6 @@
 import { Batch, ChatRequest, InputValidation } from "@barge/core"
+import { FileSystem } from "@effect/platform"
+import { NodeFileSystem } from "@effect/platform-node"
 import { assert, describe, it } from "@effect/vitest"
 import {
   Chunk,
@@ -150,6 +152,36 @@ describe("Batch", () => {
       assert.include(error.message, "already used on line 1")
       assert.strictEqual(submits.length, 0)
     }))
+
+  it.effect("bytes that are not UTF-8 are reported with the issues found before them", () =>
+    Effect.gen(function*() {
+      const { driver, submits } = makeMemory({})
+      const batch = yield* Batch.make(driver)
+      const good = new TextEncoder().encode(
+        `{"customId":"a","model":"m","messages":[{"role":"user","content":"x"}]}\nnope\n`
+      )
+      const bad = Uint8Array.from([0x7b, 0xff, 0xfe, 0x7d, 0x0a])
+      const error = yield* Effect.flip(batch.submit(Batch.jsonlBytes(Stream.make(good, bad))))
+      assert.strictEqual(error._tag, "InputValidationError")
+      if (error._tag === "InputValidationError") {
+        assert.deepStrictEqual(error.issues.map((i) => [i.lineNumber, i.rule]), [[2, "InvalidJson"], [
+          3,
+          "InvalidUtf8"
+        ]])
+      }
+      assert.strictEqual(submits.length, 0)
+    }))
+
+  it.scoped("reads a JSONL file through the FileSystem", () =>
+    Effect.gen(function*() {
+      const fs = yield* FileSystem.FileSystem
+      const file = yield* fs.makeTempFileScoped({ suffix: ".jsonl" })
+      yield* fs.writeFileString(file, requests(3).map((r) => JSON.stringify(r)).join("\n") + "\n")
+      const { driver, jobs } = makeMemory({})
+      const batch = yield* Batch.make(driver)
+      const status = yield* batch.submit(Batch.jsonlFile(file))
+      assert.deepStrictEqual(jobs.get(status.parts[0].jobId)!.requests.map((r) => r.customId), ["r-1", "r-2", "r-3"])
+    }).pipe(Effect.provide(NodeFileSystem.layer)))
 
   it.effect("accepts the OpenAI, Barge and Qianfan line forms, with --model filling the gaps", () =>
     Effect.gen(function*() {
