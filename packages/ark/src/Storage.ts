@@ -8,22 +8,18 @@
  *
  * @since 0.1.0
  */
-import * as Download from "@barge/core/Download"
-import type * as Jsonl from "@barge/core/Jsonl"
 import * as ObjectStorage from "@barge/core/ObjectStorage"
 import * as Signer from "@barge/core/Signer"
 import * as Transport from "@barge/core/Transport"
 import type * as TransportError from "@barge/core/TransportError"
 import type * as HttpClient from "@effect/platform/HttpClient"
 import * as HttpClientRequest from "@effect/platform/HttpClientRequest"
-import * as Chunk from "effect/Chunk"
 import * as Context from "effect/Context"
 import type * as Duration from "effect/Duration"
 import * as Effect from "effect/Effect"
 import * as Layer from "effect/Layer"
 import * as Option from "effect/Option"
 import type * as Redacted from "effect/Redacted"
-import * as Stream from "effect/Stream"
 import * as Errors from "./Errors.js"
 import * as Wire from "./Wire.js"
 
@@ -49,30 +45,9 @@ export type ObjectInfo = ObjectStorage.ObjectInfo
  * @since 0.1.0
  * @category models
  */
-export interface Service extends ObjectStorage.ObjectStorage<StorageError> {
-  /** Streams `body` (`contentLength` bytes) to `key`. A streamed body is sent once; see `putBytes` for retries. */
-  readonly put: <E = never>(
-    key: string,
-    body: Stream.Stream<Uint8Array, E>,
-    options: ObjectStorage.PutOptions
-  ) => Effect.Effect<ObjectStorage.PutResult, StorageError | E>
-  /** Stores bytes at `key`; retried after a transient failure, since bytes can be sent again. */
-  readonly putBytes: (
-    key: string,
-    body: Uint8Array,
-    options?: { readonly contentType?: string | undefined }
-  ) => Effect.Effect<ObjectStorage.PutResult, StorageError>
-  /** The object's bytes (or the inclusive `range` of them) as a stream. */
-  readonly stream: (
-    key: string,
-    options?: { readonly range?: ObjectStorage.ByteRange | undefined }
-  ) => Stream.Stream<Uint8Array, StorageError>
+export interface Service extends ObjectStorage.HttpObjectStorage<StorageError> {
   /** The object's size and ETag, or `None` when there is no such object. */
   readonly exists: (key: string) => Effect.Effect<Option.Option<ObjectInfo>, StorageError>
-  /** The object as JSONL lines, resuming with `Range` after a dropped or truncated body. */
-  readonly lines: (
-    key: string
-  ) => Stream.Stream<Jsonl.Line, StorageError | Download.DownloadTruncated | Jsonl.JsonlError>
 }
 
 /**
@@ -95,6 +70,11 @@ export interface Options {
   readonly sessionToken?: Redacted.Redacted<string> | undefined
   readonly retry?: Transport.RetryOptions | false | undefined
   readonly timeout?: Duration.DurationInput | undefined
+  /**
+   * Allow plain `http://` endpoints on hosts other than loopback (credentials and data would travel
+   * unencrypted). Default `false`: such endpoints are refused with `RequestFailed` (`InsecureEndpoint`).
+   */
+  readonly allowInsecureHttp?: boolean | undefined
 }
 
 /**
@@ -146,115 +126,16 @@ export const make = (options: Options): Effect.Effect<Service, never, HttpClient
       }),
       retry: options.retry,
       timeout: options.timeout,
+      allowInsecureHttp: options.allowInsecureHttp,
       requestIdHeader: "x-tos-request-id"
     })
 
-    const putWith = (
-      key: string,
-      request: HttpClientRequest.HttpClientRequest,
-      idempotent: boolean
-    ): Effect.Effect<ObjectStorage.PutResult, StorageError> =>
-      transport.execute(request, { action: "PutObject", idempotent }).pipe(
-        Effect.map((response) => ({ key, etag: response.headers.etag?.replace(/"/g, "") })),
-        Effect.mapError(Errors.fromTosTransport("PutObject", bucket, key))
-      )
-
-    const put: Service["put"] = <E>(
-      key: string,
-      body: Stream.Stream<Uint8Array, E>,
-      putOptions: ObjectStorage.PutOptions
-    ) =>
-      Effect.suspend(() => {
-        // The body's own failure is kept aside so it surfaces as itself, not as a transport failure.
-        let bodyError: { readonly error: E } | undefined
-        const guarded = Stream.tapError(body, (error) => Effect.sync(() => (bodyError = { error })))
-        const request = HttpClientRequest.put(keyPath(key)).pipe(
-          HttpClientRequest.bodyStream(guarded, {
-            contentType: putOptions.contentType ?? "application/octet-stream",
-            contentLength: putOptions.contentLength
-          })
-        )
-        return putWith(key, request, false).pipe(
-          Effect.catchAll((error): Effect.Effect<never, StorageError | E> =>
-            bodyError === undefined ? Effect.fail(error) : Effect.fail(bodyError.error)
-          )
-        )
-      })
-
-    const putBytes: Service["putBytes"] = (key, body, putOptions) =>
-      putWith(
-        key,
-        HttpClientRequest.put(keyPath(key)).pipe(
-          HttpClientRequest.bodyUint8Array(body, putOptions?.contentType ?? "application/octet-stream")
-        ),
-        true
-      )
-
-    const get: Service["get"] = (key, getOptions) => {
-      const range = getOptions?.range
-      const request = range === undefined
-        ? HttpClientRequest.get(keyPath(key))
-        : HttpClientRequest.get(keyPath(key)).pipe(
-          HttpClientRequest.setHeader("range", ObjectStorage.rangeHeader(range))
-        )
-      return transport.open(request, { action: "GetObject" }).pipe(
-        Effect.map((response): ObjectStorage.GetResult<StorageError> => {
-          const opened = Download.fromResponse(response, range?.start ?? 0)
-          return {
-            status: response.status,
-            start: opened.start,
-            totalSize: opened.totalSize,
-            body: Stream.mapError(response.body, Errors.fromTosTransport("GetObject", bucket, key))
-          }
-        }),
-        // Reading from exactly the end of the object (a resumed download that had everything) is an empty body.
-        Effect.catchIf(
-          (error) => range !== undefined && range.start > 0 && error._tag === "StatusError" && error.status === 416,
-          () =>
-            Effect.succeed<ObjectStorage.GetResult<StorageError>>({
-              status: 206,
-              start: range!.start,
-              body: Stream.empty
-            })
-        ),
-        Effect.mapError(Errors.fromTosTransport("GetObject", bucket, key))
-      )
-    }
-
-    const stream: Service["stream"] = (key, streamOptions) =>
-      Stream.unwrap(Effect.map(get(key, streamOptions), (result) => result.body))
-
-    const head: Service["head"] = (key) =>
-      transport.execute(HttpClientRequest.head(keyPath(key)), { action: "HeadObject" }).pipe(
-        Effect.map((response): ObjectInfo => ({
-          key,
-          size: Number(response.headers["content-length"] ?? "0"),
-          etag: response.headers.etag?.replace(/"/g, ""),
-          lastModified: response.headers["last-modified"] === undefined
-            ? undefined
-            : new Date(response.headers["last-modified"]),
-          contentType: response.headers["content-type"]
-        })),
-        Effect.mapError(Errors.fromTosTransport("HeadObject", bucket, key))
-      )
-
-    const exists: Service["exists"] = (key) =>
-      head(key).pipe(
-        Effect.map(Option.some),
-        Effect.catchIf(
-          (error) => error._tag === "TosError" && error.status === 404 && error.code !== "NoSuchBucket",
-          () => Effect.succeed(Option.none())
-        )
-      )
-
-    const remove: Service["delete"] = (key) =>
-      transport.execute(HttpClientRequest.del(keyPath(key)), { action: "DeleteObject" }).pipe(
-        Effect.asVoid,
-        Effect.mapError(Errors.fromTosTransport("DeleteObject", bucket, key))
-      )
-
-    const list: Service["list"] = (prefix) =>
-      Stream.paginateChunkEffect(undefined as string | undefined, (token) =>
+    const storage = ObjectStorage.fromTransport<StorageError>({
+      bucket,
+      transport,
+      objectPath: keyPath,
+      mapError: (action, key) => Errors.fromTosTransport(action, bucket, key),
+      listPage: (prefix, token) =>
         transport.json(
           HttpClientRequest.get("/").pipe(
             HttpClientRequest.setUrlParams({
@@ -268,24 +149,28 @@ export const make = (options: Options): Effect.Effect<Service, never, HttpClient
           { action: "ListObjectsType2" }
         ).pipe(
           Effect.mapError(Errors.fromTosTransport("ListObjectsType2", bucket)),
-          Effect.map((page) => {
-            const items = (page.Contents ?? []).map((item): ObjectInfo => ({
+          Effect.map((page) => ({
+            objects: (page.Contents ?? []).map((item): ObjectInfo => ({
               key: item.Key,
               size: item.Size,
-              etag: item.ETag?.replace(/"/g, ""),
+              etag: ObjectStorage.unquoteEtag(item.ETag),
               lastModified: item.LastModified === undefined ? undefined : new Date(item.LastModified)
-            }))
-            const next = page.IsTruncated && page.NextContinuationToken !== undefined
-              ? Option.some(page.NextContinuationToken)
-              : Option.none()
-            return [Chunk.unsafeFromArray(items), next] as const
-          })
-        ))
+            })),
+            next: page.IsTruncated ? page.NextContinuationToken : undefined
+          }))
+        )
+    })
 
-    const storage = { bucket, put, putBytes, get, stream, head, exists, delete: remove, list }
-    const lines: Service["lines"] = (key) => ObjectStorage.resumableLines<StorageError>(storage, key)
+    const exists: Service["exists"] = (key) =>
+      storage.head(key).pipe(
+        Effect.map(Option.some),
+        Effect.catchIf(
+          (error) => error._tag === "TosError" && error.status === 404 && error.code !== "NoSuchBucket",
+          () => Effect.succeed(Option.none())
+        )
+      )
 
-    return Storage.of({ ...storage, lines })
+    return Storage.of({ ...storage, exists })
   })
 
 /**

@@ -5,10 +5,16 @@
  *
  * @since 0.1.0
  */
+import type * as Headers from "@effect/platform/Headers"
+import * as HttpClientRequest from "@effect/platform/HttpClientRequest"
+import * as Chunk from "effect/Chunk"
 import * as Effect from "effect/Effect"
+import * as Option from "effect/Option"
 import * as Stream from "effect/Stream"
 import * as Download from "./Download.js"
 import type * as Jsonl from "./Jsonl.js"
+import type * as Transport from "./Transport.js"
+import type * as TransportError from "./TransportError.js"
 
 /**
  * What `head` and `list` report about one object.
@@ -130,3 +136,190 @@ export const resumableLines = <E, R2 = never>(
       ),
     options
   )
+
+/**
+ * What a bucket API over HTTP adds to {@link ObjectStorage}: an upload of bytes that may be retried, a body
+ * stream, and JSONL reading that resumes.
+ *
+ * @since 0.1.0
+ * @category models
+ */
+export interface HttpObjectStorage<E> extends ObjectStorage<E> {
+  /** Streams `body` (`contentLength` bytes) to `key`. A streamed body is sent once; see `putBytes` for retries. */
+  readonly put: <E2 = never>(
+    key: string,
+    body: Stream.Stream<Uint8Array, E2>,
+    options: PutOptions
+  ) => Effect.Effect<PutResult, E | E2>
+  /** Stores bytes at `key`; retried after a transient failure, since bytes can be sent again. */
+  readonly putBytes: (
+    key: string,
+    body: Uint8Array,
+    options?: { readonly contentType?: string | undefined }
+  ) => Effect.Effect<PutResult, E>
+  /** The object's bytes (or the inclusive `range` of them) as a stream. */
+  readonly stream: (key: string, options?: { readonly range?: ByteRange | undefined }) => Stream.Stream<Uint8Array, E>
+  /** The object as JSONL lines, resuming with `Range` after a dropped or truncated body. */
+  readonly lines: (key: string) => Stream.Stream<Jsonl.Line, E | Download.DownloadTruncated | Jsonl.JsonlError>
+}
+
+/**
+ * One page of a listing and the token of the next (`undefined` at the end).
+ *
+ * @since 0.1.0
+ * @category models
+ */
+export interface ListPage {
+  readonly objects: ReadonlyArray<ObjectInfo>
+  readonly next: string | undefined
+}
+
+/**
+ * The provider-specific parts of a bucket API over a `Transport` (signing lives in the transport).
+ *
+ * @since 0.1.0
+ * @category models
+ */
+export interface HttpOptions<E> {
+  readonly bucket: string
+  /** Whose base URL addresses the service (or the bucket, for virtual-host addressing). */
+  readonly transport: Transport.Transport
+  /** The request path of an object, relative to the transport's base URL. */
+  readonly objectPath: (key: string) => string
+  /** The provider's failure for a transport failure of `action` (on `key`, when there is one). */
+  readonly mapError: (action: string, key?: string) => (error: TransportError.TransportError) => E
+  /** One page of the objects under `prefix`, after `token` (`undefined` for the first page). */
+  readonly listPage: (prefix: string, token: string | undefined) => Effect.Effect<ListPage, E>
+}
+
+/**
+ * What object headers say about it (`HEAD`, or a `GET`).
+ *
+ * @since 0.1.0
+ * @category utils
+ */
+export const infoFromHeaders = (key: string, headers: Headers.Headers): ObjectInfo => ({
+  key,
+  size: Number(headers["content-length"] ?? "0"),
+  etag: unquoteEtag(headers.etag),
+  lastModified: headers["last-modified"] === undefined ? undefined : new Date(headers["last-modified"]),
+  contentType: headers["content-type"]
+})
+
+/**
+ * An ETag without its quotes (servers quote it; listings and comparisons use the bare value).
+ *
+ * @since 0.1.0
+ * @category utils
+ */
+export const unquoteEtag = (etag: string | undefined): string | undefined => etag?.replace(/"/g, "")
+
+/**
+ * Every object of a paginated listing as one stream, a page fetched only when the previous one is consumed.
+ *
+ * @since 0.1.0
+ * @category utils
+ */
+export const paginate = <E>(
+  listPage: (token: string | undefined) => Effect.Effect<ListPage, E>
+): Stream.Stream<ObjectInfo, E> =>
+  Stream.paginateChunkEffect(
+    undefined as string | undefined,
+    (token) =>
+      Effect.map(listPage(token), (page) => [Chunk.fromIterable(page.objects), Option.fromNullable(page.next)] as const)
+  )
+
+/**
+ * The object operations every bucket API over HTTP shares (TOS, BOS, S3-style): streamed put of known length,
+ * ranged get (a `416` at a resumed end reads as empty), head, delete, paginated listing and resumable lines. The
+ * provider supplies addressing, listing and its error mapping.
+ *
+ * @since 0.1.0
+ * @category constructors
+ */
+export const fromTransport = <E>(options: HttpOptions<E>): HttpObjectStorage<E> => {
+  const { bucket, mapError, objectPath, transport } = options
+
+  const putWith = (key: string, request: HttpClientRequest.HttpClientRequest, idempotent: boolean) =>
+    transport.execute(request, { action: "PutObject", idempotent }).pipe(
+      Effect.map((response): PutResult => ({ key, etag: unquoteEtag(response.headers.etag) })),
+      Effect.mapError(mapError("PutObject", key))
+    )
+
+  const put = <E2>(key: string, body: Stream.Stream<Uint8Array, E2>, putOptions: PutOptions) =>
+    Effect.suspend(() => {
+      // The body's own failure is kept aside so it surfaces as itself, not as a transport failure.
+      let bodyError: { readonly error: E2 } | undefined
+      const guarded = Stream.tapError(body, (error) => Effect.sync(() => (bodyError = { error })))
+      const request = HttpClientRequest.put(objectPath(key)).pipe(
+        HttpClientRequest.bodyStream(guarded, {
+          contentType: putOptions.contentType ?? "application/octet-stream",
+          contentLength: putOptions.contentLength
+        })
+      )
+      return putWith(key, request, false).pipe(
+        Effect.catchAll((error): Effect.Effect<never, E | E2> =>
+          bodyError === undefined ? Effect.fail(error) : Effect.fail(bodyError.error)
+        )
+      )
+    })
+
+  const putBytes: HttpObjectStorage<E>["putBytes"] = (key, body, putOptions) =>
+    putWith(
+      key,
+      HttpClientRequest.put(objectPath(key)).pipe(
+        HttpClientRequest.bodyUint8Array(body, putOptions?.contentType ?? "application/octet-stream")
+      ),
+      true
+    )
+
+  const get: HttpObjectStorage<E>["get"] = (key, getOptions) => {
+    const range = getOptions?.range
+    const request = range === undefined
+      ? HttpClientRequest.get(objectPath(key))
+      : HttpClientRequest.get(objectPath(key)).pipe(HttpClientRequest.setHeader("range", rangeHeader(range)))
+    return transport.open(request, { action: "GetObject" }).pipe(
+      Effect.map((response): GetResult<E> => {
+        const opened = Download.fromResponse(response, range?.start ?? 0)
+        return {
+          status: response.status,
+          start: opened.start,
+          totalSize: opened.totalSize,
+          body: Stream.mapError(response.body, mapError("GetObject", key))
+        }
+      }),
+      // Reading from exactly the end of the object (a resumed download that had everything) is an empty body.
+      Effect.catchIf(
+        (error) => range !== undefined && range.start > 0 && error._tag === "StatusError" && error.status === 416,
+        () => Effect.succeed<GetResult<E>>({ status: 206, start: range!.start, body: Stream.empty })
+      ),
+      Effect.mapError(mapError("GetObject", key))
+    )
+  }
+
+  const head: HttpObjectStorage<E>["head"] = (key) =>
+    transport.execute(HttpClientRequest.head(objectPath(key)), { action: "HeadObject" }).pipe(
+      Effect.map((response) => infoFromHeaders(key, response.headers)),
+      Effect.mapError(mapError("HeadObject", key))
+    )
+
+  const storage: ObjectStorage<E> = {
+    bucket,
+    put,
+    get,
+    head,
+    delete: (key) =>
+      transport.execute(HttpClientRequest.del(objectPath(key)), { action: "DeleteObject" }).pipe(
+        Effect.asVoid,
+        Effect.mapError(mapError("DeleteObject", key))
+      ),
+    list: (prefix) => paginate((token) => options.listPage(prefix, token))
+  }
+  return {
+    ...storage,
+    put,
+    putBytes,
+    stream: (key, streamOptions) => Stream.unwrap(Effect.map(get(key, streamOptions), (result) => result.body)),
+    lines: (key) => resumableLines(storage, key)
+  }
+}
