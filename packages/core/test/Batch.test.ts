@@ -17,6 +17,7 @@ import {
   TestClock
 } from "effect"
 import * as Schema from "effect/Schema"
+import * as Plan from "../src/internal/batchPlan.js"
 
 // An in-memory provider: a job moves with the Clock (1 s queued, then 100 ms per request), so TestClock drives it.
 class MemoryError extends Schema.TaggedError<MemoryError>()("MemoryError", { message: Schema.String }) {}
@@ -418,5 +419,17 @@ describe("Batch.aggregate", () => {
     const encoded = Schema.encodeSync(Batch.BatchStatus)(status)
     assert.deepStrictEqual(Schema.decodeUnknownSync(Batch.BatchStatus)(encoded), status)
     assert.isTrue(Either.isRight(Schema.decodeUnknownEither(Batch.BatchStatus)(JSON.parse(JSON.stringify(encoded)))))
+  })
+})
+
+describe("Batch progress estimate", () => {
+  it("follows the recent rate, not the average since the start", () => {
+    // 100 s queued with nothing done, then 10 requests per second.
+    const samples = Array.from({ length: 30 }, (_, i) => ({ at: i * 10_000, done: Math.max(0, i - 10) * 100 }))
+    const recent = samples.slice(-Plan.rateWindow)
+    assert.strictEqual(Plan.rate(recent), 10)
+    assert.isBelow(Plan.rate(samples)!, 10)
+    assert.strictEqual(Plan.eta(500, Plan.rate(recent)), 50_000)
+    assert.isUndefined(Plan.rate([{ at: 0, done: 0 }, { at: 1000, done: 0 }]))
   })
 })

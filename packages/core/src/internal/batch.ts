@@ -207,15 +207,16 @@ export const unsafeMake = <Job, E extends Batch.ProviderCause>(driver: Batch.Dri
   const watch = (id: string, options?: Batch.PollOptions): Stream.Stream<Batch.Progress, Batch.BatchError> =>
     Stream.unwrap(Effect.gen(function*() {
       const startedAt = yield* Clock.currentTimeMillis
-      let first: internal.Sample | undefined
+      const samples: Array<internal.Sample> = []
       let polls = 0
       const progress = (status: Batch.BatchStatus) =>
         Effect.map(Clock.currentTimeMillis, (now) => {
           polls += 1
           const done = status.counts.completed + status.counts.failed
           const sample = { at: now, done }
-          if (first === undefined) first = sample
-          const perSecond = internal.rate(first, sample)
+          samples.push(sample)
+          if (samples.length > internal.rateWindow) samples.shift()
+          const perSecond = internal.rate(samples)
           const etaMillis = Batch.isTerminal(status.phase) ? 0 : internal.eta(status.counts.total - done, perSecond)
           return new Batch.Progress({
             status,

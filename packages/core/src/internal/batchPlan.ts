@@ -97,10 +97,19 @@ export interface Sample {
 }
 
 /**
- * Requests finished per second, from the first sample to the last one that moved. `undefined` until two
- * observations apart in time show movement: an early guess from one poll would swing wildly.
+ * How many recent observations the rate is taken over: enough to smooth a poll's noise, few enough to follow a
+ * provider that speeds up or slows down (a queue draining, a rate limit) instead of averaging over the whole run.
  */
-export const rate = (first: Sample, latest: Sample): number | undefined => {
+export const rateWindow = 10
+
+/**
+ * Requests finished per second over the recent `samples` (oldest first): from the oldest to the newest.
+ * `undefined` until two observations apart in time show movement — a guess from one poll would swing wildly.
+ */
+export const rate = (samples: ReadonlyArray<Sample>): number | undefined => {
+  const first = samples[0]
+  const latest = samples[samples.length - 1]
+  if (first === undefined || latest === undefined) return undefined
   const seconds = (latest.at - first.at) / 1000
   const done = latest.done - first.done
   return seconds > 0 && done > 0 ? done / seconds : undefined
