@@ -164,7 +164,7 @@ export class Progress extends Schema.Class<Progress>("@barge/core/Batch/Progress
   /** Polls made so far by this watch (1 for the first observation). */
   polls: Schema.Number,
   elapsed: Schema.DurationFromMillis,
-  /** Requests finished per second since watching began. */
+  /** Requests finished per second over the last (up to 10) polls. */
   ratePerSecond: Schema.OptionFromNullOr(Schema.Number),
   eta: Schema.OptionFromNullOr(Schema.DurationFromMillis)
 }) {}
