@@ -1,48 +1,104 @@
 /**
- * `pnpm bench`: runs every registered benchmark, prints one table and writes bench/RESULTS.md with the machine.
- * Add a benchmark by appending `{ name, run }` to `benches`; `run` returns rows of Barge vs baseline ops/s.
+ * `pnpm bench [NAME…] [--smoke]`: runs the registered benchmarks (all four by default), prints their tables and
+ * goals, and writes bench/RESULTS.md with the machine and date. Naming benchmarks runs only those, and RESULTS.md
+ * then holds only them: run the whole set before committing it.
  */
 import { writeFileSync } from "node:fs"
 import * as os from "node:os"
+import * as polling from "./polling.js"
+import { type Bench, markdown, type Report } from "./report.js"
+import * as results from "./results.js"
 import * as signing from "./signing.js"
+import * as upload from "./upload.js"
 
-interface Row {
-  readonly name: string
-  readonly barge_ops: number
-  readonly baseline_ops: number
-  readonly ratio: number
-}
-
-interface Bench {
-  readonly name: string
-  readonly run: (options: { readonly smoke: boolean }) => Promise<ReadonlyArray<Row>>
-}
-
-const benches: ReadonlyArray<Bench> = [{ name: "signing", run: signing.run }]
-
-const smoke = process.argv.includes("--smoke")
-const lines: Array<string> = [
-  "| bench | case | Barge ops/s | baseline ops/s | ratio |",
-  "|---|---|---:|---:|---:|"
-]
-for (const bench of benches) {
-  for (const row of await bench.run({ smoke })) {
-    lines.push(`| ${bench.name} | ${row.name} | ${row.barge_ops} | ${row.baseline_ops} | ${row.ratio.toFixed(2)}× |`)
+const signingBench: Bench = {
+  name: "signing",
+  run: async (options) => {
+    const rows = await signing.run(options)
+    return {
+      tables: [{
+        title: "Signing: Barge vs the official SDK signer, same inputs, same process",
+        columns: ["scheme", "Barge ops/s", "SDK ops/s", "ratio"],
+        rows: rows.map((row) => [row.name, row.barge_ops, row.baseline_ops, `${row.ratio.toFixed(2)}×`])
+      }],
+      goals: rows.map((row) => ({
+        name: `signing: ${row.name}`,
+        target: "≥ 1.00× the SDK",
+        actual: `${row.ratio.toFixed(2)}×`,
+        met: row.ratio >= 1
+      })),
+      notes: []
+    }
   }
 }
+
+const benches: ReadonlyArray<Bench> = [
+  { name: "results", run: results.run },
+  { name: "upload", run: upload.run },
+  signingBench,
+  { name: "polling", run: polling.run }
+]
+
+const args = process.argv.slice(2)
+const smoke = args.includes("--smoke")
+const names = args.filter((arg) => !arg.startsWith("--"))
+const unknown = names.filter((name) => !benches.some((bench) => bench.name === name))
+if (unknown.length > 0) {
+  console.error(`unknown benchmark ${unknown.join(", ")}; known: ${benches.map((b) => b.name).join(", ")}`)
+  process.exit(2)
+}
+const selected = names.length === 0 ? benches : benches.filter((bench) => names.includes(bench.name))
+
+const started = performance.now()
+const reports: Array<readonly [string, Report, number]> = []
+for (const bench of selected) {
+  const start = performance.now()
+  console.log(`▶ ${bench.name}${smoke ? " (smoke)" : ""}`)
+  const report = await bench.run({ smoke })
+  const seconds = (performance.now() - start) / 1000
+  reports.push([bench.name, report, seconds])
+  for (const table of report.tables) console.log(`\n${markdown(table)}\n`)
+  for (const goal of report.goals) {
+    console.log(`${goal.met ? "✓" : "✗"} ${goal.name}: ${goal.actual} (goal ${goal.target})`)
+  }
+  console.log(`  (${bench.name}: ${seconds.toFixed(1)} s)\n`)
+}
+const totalSeconds = (performance.now() - started) / 1000
+
+const cpus = os.cpus()
 const machine = [
   `- date: ${new Date().toISOString()}`,
   `- node: ${process.version}`,
-  `- cpu: ${os.cpus()[0]?.model ?? "unknown"} × ${os.cpus().length} cores`,
+  `- cpu: ${cpus[0]?.model ?? "unknown"} × ${cpus.length} cores`,
   `- memory: ${(os.totalmem() / 2 ** 30).toFixed(1)} GiB`,
   `- platform: ${os.platform()} ${os.arch()}`,
-  smoke ? "- mode: smoke (tiny iteration count, numbers not meaningful)" : "- mode: full"
+  `- mode: ${smoke ? "smoke (tiny sizes, numbers not meaningful)" : "full"}`,
+  `- benchmarks: ${selected.map((b) => b.name).join(", ")}; wall time ${totalSeconds.toFixed(0)} s (${
+    reports.map(([name, , s]) => `${name} ${s.toFixed(0)} s`).join(", ")
+  })`
 ]
-const table = lines.join("\n")
-console.log(table)
+const goals = reports.flatMap(([, report]) => report.goals)
+const goalTable = [
+  "| goal | target | this run | met |",
+  "|---|---|---|---|",
+  ...goals.map((goal) => `| ${goal.name} | ${goal.target} | ${goal.actual} | ${goal.met ? "yes" : "**no**"} |`)
+].join("\n")
+const body = reports.map(([name, report]) =>
+  [
+    `## ${name}`,
+    ...report.tables.map(markdown),
+    ...(report.notes.length === 0 ? [] : [report.notes.map((note) => `- ${note}`).join("\n")])
+  ].join("\n\n")
+)
 writeFileSync(
   new URL("./RESULTS.md", import.meta.url),
-  `# Benchmark results\n\nRatio = Barge ops/s ÷ baseline ops/s (≥ 1.00× means Barge is at least as fast).\n\n${
-    machine.join("\n")
-  }\n\n${table}\n`
+  [
+    "# Benchmark results",
+    "Written by `pnpm bench` (bench/run.ts). Every baseline is measured in the same run, on the same machine.",
+    machine.join("\n"),
+    "## Goals",
+    goalTable,
+    ...body
+  ].join("\n\n") + "\n"
 )
+console.log(`wrote bench/RESULTS.md (${totalSeconds.toFixed(0)} s)`)

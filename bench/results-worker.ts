@@ -1,0 +1,314 @@
+/**
+ * The processes of the results-streaming benchmark (bench/results.ts starts each one separately, so every measured
+ * side has a clean peak RSS):
+ *
+ * - `serve BYTES`: runs the emulator, writes a Moonshot output file of about BYTES of result lines (chat
+ *   completions with usage) straight into its store with a completed batch pointing at it, prints
+ *   `{ url, batchId, lines, bytes }` and serves until its stdin closes.
+ * - `barge URL BATCH`: Barge's `MoonshotBatch.results` (loopback download + line split + schema decode).
+ * - `text URL BATCH`: the usual approach — the whole body as text (`Response.text()`, as openai-node's
+ *   `files.content().text()` does), split on "\n", `JSON.parse` each line.
+ * - `upload TOS_URL PATH`: the upload benchmark's side — validates the JSONL file at PATH with core
+ *   `InputValidation` and Ark's rules, then streams it to TOS with Ark's `Storage.put`; prints one JSON line per phase.
+ * - `raw URL`: the loopback transfer alone (`fetch`, bytes counted, nothing split or parsed), for reference.
+ * - `parse BYTES`: the floor — a bare `JSON.parse` loop over the same lines, already in memory (not timed: making them).
+ *
+ * Each measured mode prints one JSON line: `{ lines, seconds, baseRss, peakRss, maxRss, error? }`.
+ */
+// Each mode imports what it needs, so the light modes start fast and load no code they do not measure.
+
+/** A small seeded generator (mulberry32): the server and the floor make byte-identical lines. */
+const prng = (seed: number) => () => {
+  seed = (seed + 0x6d2b79f5) | 0
+  let t = Math.imul(seed ^ (seed >>> 15), 1 | seed)
+  t = (t + Math.imul(t ^ (t >>> 7), 61 | t)) ^ t
+  return ((t ^ (t >>> 14)) >>> 0) / 4294967296
+}
+
+const words = (
+  "the batch of requests finished and each answer carries its usage so a caller can count tokens and cost " +
+  "results stream back line by line 结果逐行返回 每一行都是一个完整的聊天补全 模型 回答 用量 统计 " +
+  "summarise translate classify extract 翻译 摘要 分类 抽取 with a short explanation of why"
+).split(" ")
+
+/** Result lines as a Moonshot/OpenAI batch output file has them: one chat completion with usage per line. */
+export function* resultLines(targetBytes: number): Generator<string> {
+  const random = prng(42)
+  let bytes = 0
+  for (let i = 1; bytes < targetBytes; i++) {
+    const length = 20 + Math.floor(random() * 160)
+    const content: Array<string> = []
+    for (let w = 0; w < length; w++) content.push(words[Math.floor(random() * words.length)]!)
+    const prompt = 20 + Math.floor(random() * 500)
+    const line = JSON.stringify({
+      id: `batch_req_${i}`,
+      custom_id: `request-${i}`,
+      response: {
+        status_code: 200,
+        request_id: `req-${i.toString(36)}`,
+        body: {
+          id: `chatcmpl-${i.toString(36)}`,
+          object: "chat.completion",
+          created: 1764000000 + i,
+          model: "moonshot-v1-8k",
+          choices: [{
+            index: 0,
+            message: { role: "assistant", content: content.join(" ") },
+            finish_reason: "stop"
+          }],
+          usage: { prompt_tokens: prompt, completion_tokens: length * 2, total_tokens: prompt + length * 2 }
+        }
+      },
+      error: null
+    }) + "\n"
+    bytes += Buffer.byteLength(line)
+    yield line
+  }
+}
+
+const serve = async (targetBytes: number) => {
+  const block = 1 << 20
+  const chunks: Array<Uint8Array> = []
+  let pending: Array<string> = []
+  let pendingBytes = 0
+  let lines = 0
+  let bytes = 0
+  const flush = () => {
+    const chunk = Buffer.from(pending.join(""))
+    chunks.push(chunk)
+    bytes += chunk.byteLength
+    pending = []
+    pendingBytes = 0
+  }
+  for (const line of resultLines(targetBytes)) {
+    pending.push(line)
+    pendingBytes += line.length
+    lines++
+    if (pendingBytes >= block) flush()
+  }
+  if (pending.length > 0) flush()
+
+  const Effect = await import("effect/Effect")
+  const { Emulator } = await import("../packages/emulator/src/index.js")
+  await Effect.runPromise(Effect.scoped(Effect.gen(function*() {
+    const emulator = yield* Emulator.make({})
+    const state = emulator.state.moonshot
+    const file = {
+      id: "file-bench-output",
+      filename: "output.jsonl",
+      purpose: "batch_output",
+      bytes,
+      createdAt: 0,
+      chunks
+    }
+    state.files.set(file.id, file)
+    // A batch that finished long ago, with the file as its output: its counts are read from the plan and
+    // `failedBefore`, so those are the only parts that must match the line count.
+    state.batches.set("batch-bench", {
+      id: "batch-bench",
+      endpoint: "/v1/chat/completions",
+      inputFileId: "file-bench-input",
+      completionWindow: "24h",
+      metadata: null,
+      plan: {
+        createdAt: 0,
+        expiresAt: Number.MAX_SAFE_INTEGER,
+        total: lines,
+        invalid: false,
+        cancelRequestedAt: undefined
+      },
+      requests: { length: lines } as never,
+      outcomes: [],
+      failedBefore: new Int32Array(lines + 1),
+      errors: [],
+      results: { outputFileId: file.id, errorFileId: null }
+    })
+    // The upload benchmark puts its input here.
+    emulator.state.objects.tos.createBucket("bench")
+    process.stdout.write(
+      JSON.stringify({ url: emulator.urls.moonshot, tos: emulator.urls.tos, batchId: "batch-bench", lines, bytes }) +
+        "\n"
+    )
+    yield* Effect.async<void>((resume) => {
+      process.stdin.on("end", () => resume(Effect.void))
+      process.stdin.on("close", () => resume(Effect.void))
+      process.stdin.resume()
+    })
+  })))
+  process.exit(0)
+}
+
+/** Samples RSS every 20 ms (and on demand) to catch a peak between `start()` and `stop()`. */
+const rssSampler = () => {
+  let peak = 0
+  const sample = () => {
+    peak = Math.max(peak, process.memoryUsage.rss())
+  }
+  const timer = setInterval(sample, 20)
+  return {
+    sample,
+    stop: () => {
+      clearInterval(timer)
+      sample()
+      return peak
+    }
+  }
+}
+
+const measure = async (run: (sample: () => void) => Promise<number>) => {
+  global.gc?.()
+  const baseRss = process.memoryUsage.rss()
+  const sampler = rssSampler()
+  const start = performance.now()
+  let lines = 0
+  let error: string | undefined
+  try {
+    lines = await run(sampler.sample)
+  } catch (cause) {
+    error = cause instanceof Error ? `${cause.name}: ${cause.message}` : String(cause)
+  }
+  const seconds = (performance.now() - start) / 1000
+  const peakRss = sampler.stop()
+  const maxRss = process.resourceUsage().maxRSS * 1024
+  process.stdout.write(JSON.stringify({ lines, seconds, baseRss, peakRss, maxRss, error }) + "\n")
+}
+
+const barge = async (url: string, batchId: string) => {
+  const { NodeHttpClient } = await import("@effect/platform-node")
+  const Effect = await import("effect/Effect")
+  const Redacted = await import("effect/Redacted")
+  const Stream = await import("effect/Stream")
+  const { MoonshotBatch } = await import("../packages/moonshot/src/index.js")
+  await measure((sample) =>
+    Effect.gen(function*() {
+      const client = yield* MoonshotBatch.make({ apiKey: Redacted.make("sk-barge-emulator"), baseUrl: `${url}/v1` })
+      let lines = 0
+      yield* Stream.runForEach(client.results(batchId), (result) =>
+        Effect.sync(() => {
+          if (result._tag === "Succeeded") lines++
+          if ((lines & 8191) === 0) sample()
+        }))
+      return lines
+    }).pipe(Effect.provide(NodeHttpClient.layerUndici), Effect.runPromise)
+  )
+}
+
+const raw = (url: string) =>
+  measure(async (sample) => {
+    const response = await fetch(`${url}/v1/files/file-bench-output/content`, {
+      headers: { authorization: "Bearer sk-barge-emulator" }
+    })
+    let bytes = 0
+    const reader = response.body!.getReader()
+    for (let read = await reader.read(); !read.done; read = await reader.read()) {
+      bytes += read.value.byteLength
+      sample()
+    }
+    return bytes
+  })
+
+const text = (url: string, batchId: string) =>
+  measure(async (sample) => {
+    const headers = { authorization: "Bearer sk-barge-emulator" }
+    const batch = await (await fetch(`${url}/v1/batches/${batchId}`, { headers })).json() as { output_file_id: string }
+    const response = await fetch(`${url}/v1/files/${batch.output_file_id}/content`, { headers })
+    const body = await response.text()
+    sample()
+    let lines = 0
+    for (const line of body.split("\n")) {
+      if (line === "") continue
+      const value = JSON.parse(line) as { response: { status_code: number } }
+      if (value.response.status_code === 200) lines++
+      if ((lines & 8191) === 0) sample()
+    }
+    return lines
+  })
+
+const parse = async (targetBytes: number) => {
+  const lines = Array.from(resultLines(targetBytes), (line) => line.slice(0, -1))
+  await measure(async (sample) => {
+    let count = 0
+    for (const line of lines) {
+      const value = JSON.parse(line) as { response: { status_code: number } }
+      if (value.response.status_code === 200) count++
+      if ((count & 8191) === 0) sample()
+    }
+    return count
+  })
+}
+
+const upload = async (tosUrl: string, path: string) => {
+  const { NodeHttpClient } = await import("@effect/platform-node")
+  const Effect = await import("effect/Effect")
+  const Redacted = await import("effect/Redacted")
+  const Stream = await import("effect/Stream")
+  const { createReadStream, statSync } = await import("node:fs")
+  const { InputValidation } = await import("../packages/core/src/index.js")
+  const { rules } = await import("../packages/ark/src/internal/input.js")
+  const { Storage } = await import("../packages/ark/src/index.js")
+  const { Emulator } = await import("../packages/emulator/src/index.js")
+  const size = statSync(path).size
+  const file = () =>
+    Stream.fromAsyncIterable(createReadStream(path, { highWaterMark: 1 << 20 }), (e) => e as Error).pipe(
+      Stream.map((chunk) => chunk as Uint8Array)
+    )
+  const credentials = Emulator.defaultCredentials.volcengine
+  await measure(() =>
+    Effect.runPromise(Effect.map(InputValidation.validate(rules)(file()), (summary) => summary.lines))
+  )
+  await measure(() =>
+    Effect.gen(function*() {
+      const storage = yield* Storage.make({
+        endpoint: tosUrl,
+        region: "cn-beijing",
+        bucket: "bench",
+        accessKeyId: credentials.accessKeyId,
+        secretAccessKey: Redacted.make(credentials.secretAccessKey),
+        retry: false
+      })
+      yield* storage.put("input.jsonl", file(), { contentLength: size, contentType: "application/jsonl" })
+      return size
+    }).pipe(Effect.provide(NodeHttpClient.layerUndici), Effect.runPromise)
+  )
+  const { readFile } = await import("node:fs/promises")
+  await measure(async () => {
+    const text = await readFile(path, "utf8")
+    const ids = new Set<string>()
+    let lines = 0
+    for (const line of text.split("\n")) {
+      if (line === "") continue
+      const value = JSON.parse(line) as { custom_id?: unknown; body?: unknown }
+      if (typeof value.custom_id !== "string" || ids.has(value.custom_id) || typeof value.body !== "object") {
+        throw new Error(`line ${lines + 1} is invalid`)
+      }
+      ids.add(value.custom_id)
+      lines++
+    }
+    return lines
+  })
+}
+
+const [mode, a, b] = process.argv.slice(2)
+switch (mode) {
+  case "serve":
+    await serve(Number(a))
+    break
+  case "barge":
+    await barge(a!, b!)
+    break
+  case "upload":
+    await upload(a!, b!)
+    break
+  case "raw":
+    await raw(a!)
+    break
+  case "text":
+    await text(a!, b!)
+    break
+  case "parse":
+    await parse(Number(a))
+    break
+  default:
+    console.error(`unknown mode ${mode}`)
+    process.exit(2)
+}

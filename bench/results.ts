@@ -1,0 +1,234 @@
+/**
+ * Results streaming: a Moonshot output file of chat completions with usage (100 MB and 1 GB) sits in the emulator;
+ * each side reads it in its own child process (bench/results-worker.ts) so its peak RSS is its own:
+ * Barge's `MoonshotBatch.results` Stream, the usual whole-body-as-text approach, and the bare `JSON.parse` floor.
+ * The loopback transfer alone is measured too, to show how much of Barge's time is the download itself.
+ *
+ * A missed goal gets a CPU profile of Barge's side (`node --cpu-prof`) summarised by where the time goes.
+ */
+import { spawn } from "node:child_process"
+import { mkdtempSync, readdirSync, rmSync } from "node:fs"
+import { tmpdir } from "node:os"
+import { join } from "node:path"
+import { hotspots } from "./profile.js"
+import { fmt, type Goal, mib, type Report, type Table } from "./report.js"
+
+const root = new URL("..", import.meta.url).pathname
+const worker = new URL("./results-worker.ts", import.meta.url).pathname
+
+/** One measured phase, as a worker prints it. */
+export interface Measured {
+  readonly lines: number
+  readonly seconds: number
+  readonly baseRss: number
+  readonly peakRss: number
+  readonly maxRss: number
+  readonly error?: string
+}
+
+/** The emulator process, serving. */
+export interface Served {
+  readonly url: string
+  readonly tos: string
+  readonly batchId: string
+  readonly lines: number
+  readonly bytes: number
+}
+
+const nodeArgs = (extra: ReadonlyArray<string>) => ["--expose-gc", ...extra, "--import", "tsx", worker]
+
+/** Runs a worker mode in a fresh process and returns every JSON line it printed (or the crash as an error). */
+export const runWorker = (
+  args: ReadonlyArray<string>,
+  flags: ReadonlyArray<string> = []
+): Promise<ReadonlyArray<Measured>> =>
+  new Promise((resolve) => {
+    const child = spawn(process.execPath, [...nodeArgs(flags), ...args], {
+      cwd: root,
+      stdio: ["ignore", "pipe", "pipe"]
+    })
+    let out = ""
+    let err = ""
+    child.stdout.on("data", (data) => (out += data))
+    child.stderr.on("data", (data) => (err += data))
+    child.on("close", (code) => {
+      const measured = out.split("\n").filter((line) => line.startsWith("{")).map((line) =>
+        JSON.parse(line) as Measured
+      )
+      if (code === 0 && measured.length > 0) return resolve(measured)
+      const reason = err.split("\n").find((l) => /Error|heap/i.test(l))?.trim() ?? `exit code ${code}`
+      resolve([...measured, {
+        lines: 0,
+        seconds: 0,
+        baseRss: 0,
+        peakRss: 0,
+        maxRss: 0,
+        error: `process died: ${reason}`
+      }])
+    })
+  })
+
+const measure = async (args: ReadonlyArray<string>, flags: ReadonlyArray<string> = []): Promise<Measured> =>
+  (await runWorker(args, flags)).at(-1)!
+
+/** Starts the emulator with the file; resolves once it is serving, with a way to stop it. */
+export const serve = (bytes: number): Promise<Served & { readonly stop: () => void }> =>
+  new Promise((resolve, reject) => {
+    const child = spawn(process.execPath, [...nodeArgs(["--max-old-space-size=4096"]), "serve", String(bytes)], {
+      cwd: root,
+      stdio: ["pipe", "pipe", "inherit"]
+    })
+    let out = ""
+    child.stdout.on("data", (data) => {
+      out += data
+      const newline = out.indexOf("\n")
+      if (newline !== -1) resolve({ ...(JSON.parse(out.slice(0, newline)) as Served), stop: () => child.stdin.end() })
+    })
+    child.on("error", reject)
+    child.on("close", (code) => reject(new Error(`the emulator process exited (${code}) before serving`)))
+  })
+
+export const lineRate = (m: Measured) => (m.error === undefined && m.seconds > 0 ? m.lines / m.seconds : 0)
+export const growth = (m: Measured) => Math.max(0, m.peakRss - m.baseRss)
+
+const sizeName = (bytes: number) => (bytes >= 1e9 ? `${fmt(bytes / 1e9, 0)} GB` : `${fmt(bytes / 1e6, 0)} MB`)
+
+/** Buckets profile entries into the areas a reader cares about. */
+const area = (name: string): string =>
+  name.startsWith("(garbage collector)")
+    ? "garbage collection"
+    : name.startsWith("(idle)")
+    ? "idle (waiting for bytes from the emulator process)"
+    : /Jsonl\.ts|Download\.ts/.test(name)
+    ? "core Jsonl/Download (line splitting, UTF-8 decode)"
+    : /^decode node:internal\/encoding/.test(name)
+    ? "TextDecoder (UTF-8 → string)"
+    : /ParseResult|Schema\.js|SchemaAST/.test(name)
+    ? "Schema decoding (ResultLine, ChatResponse)"
+    : /parse$|JSON/.test(name)
+    ? "JSON.parse"
+    : /effect\/dist\/esm\/internal\/(channel|stream|fiberRuntime|core|sink)|effect\/dist\/esm\/(Chunk|Either|Option|Function|Predicate|Array)/
+        .test(name)
+    ? "Effect Stream/fiber machinery"
+    : /undici|node:internal\/(deps\/undici|streams|net)|platform-node/.test(name)
+    ? "HTTP client (undici, platform-node)"
+    : /modules|loader|compile|tsx|esbuild|source_map/.test(name)
+    ? "module loading (tsx, once per process)"
+    : "other"
+
+const profileBarge = async (served: Served): Promise<Array<string>> => {
+  const dir = mkdtempSync(join(tmpdir(), "barge-prof-"))
+  try {
+    const run = await measure(["barge", served.url, served.batchId], [`--cpu-prof`, `--cpu-prof-dir=${dir}`])
+    const files = readdirSync(dir).map((f) => join(dir, f))
+    // The main thread's profile is the largest (tsx's loader thread writes a small one too).
+    const total = (spots: ReadonlyArray<{ readonly millis: number }>) => spots.reduce((n, s) => n + s.millis, 0)
+    const main = files.map((f) => ({ f, spots: hotspots(f, 10_000) })).sort((a, b) =>
+      total(b.spots) - total(a.spots)
+    )[0]
+    if (main === undefined) return ["(no profile written)"]
+    const sampled = total(main.spots)
+    const areas = new Map<string, number>()
+    for (const spot of main.spots) areas.set(area(spot.name), (areas.get(area(spot.name)) ?? 0) + spot.millis)
+    const byArea = [...areas.entries()].sort((a, b) => b[1] - a[1])
+      .map(([name, millis]) => `${name} ${fmt((millis / sampled) * 100, 0)} %`)
+    const top = main.spots.slice(0, 8).map((s) => `\`${s.name}\` ${fmt(s.share * 100, 1)} %`)
+    return [
+      `Profile of Barge's side at ${sizeName(served.bytes)} (\`node --cpu-prof\`, ${
+        fmt(sampled / 1000, 1)
+      } s sampled, ` +
+      `this run ${fmt(run.seconds, 1)} s): by area — ${byArea.join("; ")}.`,
+      `Top functions by self time: ${top.join(", ")}.`
+    ]
+  } finally {
+    rmSync(dir, { recursive: true, force: true })
+  }
+}
+
+/**
+ * Runs the benchmark; `smoke` uses a 2 MB file.
+ */
+export const run = async (options: { readonly smoke: boolean }): Promise<Report> => {
+  const sizes = options.smoke ? [2e6] : [1e8, 1e9]
+  const rows: Array<Array<string | number>> = []
+  const goals: Array<Goal> = []
+  const notes: Array<string> = []
+  let profileNotes: Array<string> = []
+  for (const size of sizes) {
+    const served = await serve(size)
+    let raw: Measured, barge: Measured, text: Measured
+    try {
+      raw = await measure(["raw", served.url])
+      barge = await measure(["barge", served.url, served.batchId])
+      text = await measure(["text", served.url, served.batchId])
+      const floorFirst = size === sizes[0]
+      if (!options.smoke && floorFirst) profileNotes = await profileBarge(served)
+    } finally {
+      served.stop()
+    }
+    const floor = await measure(["parse", String(size)], ["--max-old-space-size=8192"])
+    const name = sizeName(served.bytes)
+    const floorRate = lineRate(floor)
+    const cell = (m: Measured, what: string, bytesOnly = false) => [
+      `${name}: ${what}`,
+      m.error === undefined && !bytesOnly ? fmt(m.lines) : "—",
+      m.error === undefined ? fmt(m.seconds, 2) : "—",
+      m.error === undefined && !bytesOnly ? fmt(lineRate(m)) : "—",
+      m.error === undefined ? `${fmt((served.bytes / 2 ** 20) / m.seconds, 0)} MiB/s` : "—",
+      m.error === undefined && floorRate > 0 && !bytesOnly ? `${fmt(lineRate(m) / floorRate, 2)}×` : "—",
+      mib(growth(m)),
+      mib(m.maxRss),
+      m.error ?? "ok"
+    ]
+    rows.push(
+      cell(barge, "Barge `results` Stream"),
+      cell(text, "text() + split + JSON.parse"),
+      cell(floor, "bare JSON.parse (floor)"),
+      cell(raw, "loopback download only (no split, no parse)", true)
+    )
+    for (const [m, what] of [[barge, "Barge"], [text, "baseline"], [floor, "floor"]] as const) {
+      if (m.error === undefined && m.lines !== served.lines) {
+        notes.push(`${name}: ${what} counted ${m.lines} lines, the file has ${served.lines}.`)
+      }
+    }
+    const ratio = floorRate > 0 ? lineRate(barge) / floorRate : 0
+    goals.push({
+      name: `results ${name}: Barge lines/s vs bare JSON.parse`,
+      target: "≥ 0.50×",
+      actual: barge.error === undefined
+        ? `${fmt(ratio, 2)}× (${fmt(lineRate(barge))} vs ${fmt(floorRate)} lines/s)${
+          ratio < 0.5 ? `: short by ${fmt(0.5 / Math.max(ratio, 1e-9), 1)}×` : ""
+        }`
+        : `failed: ${barge.error}`,
+      met: barge.error === undefined && ratio >= 0.5
+    })
+    if (size >= 1e9 || options.smoke) {
+      goals.push({
+        name: `results ${name}: Barge peak RSS growth`,
+        target: "≤ 64 MiB",
+        actual: `${mib(growth(barge))} (baseline: ${
+          text.error === undefined ? mib(growth(text)) : `failed — ${text.error}`
+        })`,
+        met: barge.error === undefined && growth(barge) <= 64 * 2 ** 20
+      })
+    }
+  }
+  const table: Table = {
+    title: "Results streaming: Moonshot output file served by the emulator over loopback",
+    columns: ["case", "lines", "seconds", "lines/s", "throughput", "× floor", "peak RSS growth", "max RSS", "outcome"],
+    rows
+  }
+  return {
+    tables: [table],
+    goals,
+    notes: [
+      "Each side runs in its own process. Peak RSS growth = highest sampled RSS (every 20 ms and every 8,192 " +
+      "lines) minus RSS just before reading; max RSS = `process.resourceUsage().maxRSS` (includes startup). The " +
+      "floor parses lines made in memory beforehand (not timed). Barge counts `Succeeded` results of " +
+      "`MoonshotBatch.results` (download via core Download/Jsonl, ResultLine + ChatResponse schema decode). The " +
+      "emulator runs in a separate process on the same 2 cores, so its serving competes with the reader.",
+      ...notes,
+      ...profileNotes
+    ]
+  }
+}
