@@ -70,6 +70,11 @@ export interface Options {
   readonly baseUrl?: string | undefined
   readonly retry?: Transport.RetryOptions | false | undefined
   readonly timeout?: Duration.DurationInput | undefined
+  /**
+   * Allow plain `http://` endpoints on hosts other than loopback (credentials and data would travel
+   * unencrypted). Default `false`: such endpoints are refused with `RequestFailed` (`InsecureEndpoint`).
+   */
+  readonly allowInsecureHttp?: boolean | undefined
 }
 
 /**
@@ -84,7 +89,8 @@ export const make = (options: Options): Effect.Effect<Service, never, HttpClient
     }),
     apiKey: options.apiKey,
     retry: options.retry,
-    timeout: options.timeout
+    timeout: options.timeout,
+    allowInsecureHttp: options.allowInsecureHttp
   })
 
 /**

@@ -223,6 +223,11 @@ export interface Options {
   /** Per-attempt time to response headers; default 60 s. */
   readonly timeout?: Duration.DurationInput | undefined
   /**
+   * Allow plain `http://` endpoints on hosts other than loopback (credentials and data would travel
+   * unencrypted). Default `false`: such endpoints are refused with `RequestFailed` (`InsecureEndpoint`).
+   */
+  readonly allowInsecureHttp?: boolean | undefined
+  /**
    * How many times `submit` sends a create in all when outcomes are unknown (it looks for the batch before each
    * new attempt); default 5, like the transport's retries.
    */
@@ -510,6 +515,7 @@ export const make = (options: Options): Effect.Effect<Client, never, HttpClient.
         )
       },
       ...(options.timeout === undefined ? {} : { timeout: options.timeout }),
+      allowInsecureHttp: options.allowInsecureHttp,
       requestIdHeader: ["x-request-id", "msh-request-id", "request-id"],
       isErrorEnvelope: isErrorEnvelope
     })
