@@ -79,4 +79,26 @@ describe("Batch over the providers, against the emulator", () => {
         }).pipe(Effect.provide(wired(provider))), { timeout: 30_000 })
     }
   })
+
+  // Emulated time at real speed: the first submission's jobs are still queued when the same input comes again.
+  layer(
+    Layer.mergeAll(Emulator.layer({ timeScale: 1 }), NodeHttpClient.layerUndici, NodeContext.layer),
+    { excludeTestServices: true }
+  )((it) => {
+    for (const provider of Providers.names) {
+      it.effect(
+        `${provider}: submitting the same split input again attaches to the same jobs`,
+        () =>
+          Effect.gen(function*() {
+            const batch = yield* Batch.Batch
+            const input = requests(provider, 30)
+            const first = yield* batch.submit(input)
+            const again = yield* batch.submit(input)
+            assert.strictEqual(first.parts.length, 3)
+            assert.strictEqual(again.id, first.id)
+          }).pipe(Effect.provide(wired(provider, { maxLinesPerJob: 10 }))),
+        { timeout: 30_000 }
+      )
+    }
+  })
 })
