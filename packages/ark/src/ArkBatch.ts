@@ -29,6 +29,7 @@
  * @since 0.1.0
  */
 import * as Batch from "@barge/core/Batch"
+import * as Bytes from "@barge/core/Bytes"
 import type * as Download from "@barge/core/Download"
 import type { InputValidationError } from "@barge/core/InputValidation"
 import type * as Jsonl from "@barge/core/Jsonl"
@@ -286,6 +287,11 @@ export interface Options {
   readonly prefix?: string | undefined
   readonly retry?: Transport.RetryOptions | false | undefined
   readonly timeout?: Duration.DurationInput | undefined
+  /**
+   * Allow plain `http://` endpoints on hosts other than loopback (credentials and data would travel
+   * unencrypted). Default `false`: such endpoints are refused with `RequestFailed` (`InsecureEndpoint`).
+   */
+  readonly allowInsecureHttp?: boolean | undefined
 }
 
 const defaultEndpoint = "https://open.volcengineapi.com"
@@ -315,6 +321,7 @@ export const make = (options: Options): Effect.Effect<Service, never, HttpClient
       }),
       retry: options.retry,
       timeout: options.timeout,
+      allowInsecureHttp: options.allowInsecureHttp,
       requestIdHeader: ["x-tt-logid", "x-request-id"]
     })
 
@@ -331,7 +338,8 @@ export const make = (options: Options): Effect.Effect<Service, never, HttpClient
           secretAccessKey: options.secretAccessKey,
           sessionToken: options.sessionToken,
           retry: options.retry,
-          timeout: options.timeout
+          timeout: options.timeout,
+          allowInsecureHttp: options.allowInsecureHttp
         }).pipe(Effect.provide(context), Effect.tap((storage) => Effect.sync(() => storages.set(bucket, storage))))
       })
 
@@ -515,7 +523,7 @@ export const make = (options: Options): Effect.Effect<Service, never, HttpClient
       return input.checkRequests(
         Stream.map(stream, (request) => ({ body: request.body, line: JSON.stringify(toWireLine(request)) }))
       ).pipe(
-        Effect.flatMap((checked) => submitChecked(checked, concat(checked.chunks, checked.size), submitOptions))
+        Effect.flatMap((checked) => submitChecked(checked, Bytes.concat(checked.chunks, checked.size), submitOptions))
       )
     }) as Service["submit"]
 
@@ -591,17 +599,6 @@ const toWireLine = (request: BatchRequest) => ({ custom_id: request.customId, bo
 const windowText = (window: number | string): string => (typeof window === "number" ? `${window}d` : window)
 
 const normalizePrefix = (prefix: string): string => (prefix === "" || prefix.endsWith("/") ? prefix : `${prefix}/`)
-
-const concat = (chunks: ReadonlyArray<Uint8Array>, size: number): Uint8Array => {
-  if (chunks.length === 1) return chunks[0]!
-  const out = new Uint8Array(size)
-  let offset = 0
-  for (const chunk of chunks) {
-    out.set(chunk, offset)
-    offset += chunk.byteLength
-  }
-  return out
-}
 
 /**
  * @since 0.1.0

@@ -22,6 +22,7 @@ import * as Either from "effect/Either"
 import * as ParseResult from "effect/ParseResult"
 import * as Schema from "effect/Schema"
 import * as Stream from "effect/Stream"
+import * as Bytes from "./Bytes.js"
 
 /**
  * One line of a JSONL stream. `byteStart` is the offset of its first byte; `byteEnd` is the offset just past its
@@ -136,16 +137,7 @@ const linesChannel = <E>(
       return line
     }
 
-    const take = (parts: Array<Uint8Array>, size: number): Uint8Array => {
-      if (parts.length === 1) return parts[0]!
-      const joined = new Uint8Array(size)
-      let at = 0
-      for (const part of parts) {
-        joined.set(part, at)
-        at += part.length
-      }
-      return joined
-    }
+    const take = Bytes.concat
 
     const skipBom = (chunk: Uint8Array): Uint8Array => {
       atFileStart = false

@@ -4,6 +4,13 @@
 export {}
 
 /**
+ * Byte-buffer helpers: joining the chunks a stream delivered.
+ *
+ * @since 0.1.0
+ */
+export * as Bytes from "./Bytes.js"
+
+/**
  * The V4 signing family (Volcengine OpenAPI, TOS, AWS SigV4) as pure, vector-tested functions.
  *
  * @since 0.1.0

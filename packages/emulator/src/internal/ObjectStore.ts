@@ -5,6 +5,7 @@
  * Bodies are kept as the chunks they arrived in (never copied); `body` joins them only when someone asks for one
  * array, and `etag` is hashed only when first read — so benchmarks can store gigabyte result files cheaply.
  */
+import * as Bytes from "@barge/core/Bytes"
 import { createHash } from "node:crypto"
 import type { ObjectStore, ObjectWriter, StoredObject } from "./Context.js"
 
@@ -13,16 +14,6 @@ export const defaultContentType = "application/octet-stream"
 
 /** Writers gather small appends into blocks of about this size. */
 export const blockSize = 64 * 1024
-
-const concat = (parts: ReadonlyArray<Uint8Array>, size: number): Uint8Array => {
-  const out = new Uint8Array(size)
-  let offset = 0
-  for (const part of parts) {
-    out.set(part, offset)
-    offset += part.byteLength
-  }
-  return out
-}
 
 class StoredObjectImpl implements StoredObject {
   private joined: Uint8Array | undefined
@@ -44,7 +35,7 @@ class StoredObjectImpl implements StoredObject {
   }
 
   get body(): Uint8Array {
-    if (this.joined === undefined) this.joined = concat(this.chunks, this.size)
+    if (this.joined === undefined) this.joined = Bytes.concat(this.chunks, this.size)
     return this.joined
   }
 
@@ -114,7 +105,7 @@ export const make = (options?: { readonly now?: () => number }): ObjectStore => 
     let pendingSize = 0
     const flush = () => {
       if (pendingSize === 0) return
-      chunks.push(pending.length === 1 ? pending[0]! : concat(pending, pendingSize))
+      chunks.push(Bytes.concat(pending, pendingSize))
       pending = []
       pendingSize = 0
     }

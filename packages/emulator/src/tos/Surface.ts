@@ -7,6 +7,7 @@
  * Buckets: writing an object to a bucket that does not exist creates it (the emulator has no console to create
  * buckets in); reading or listing a bucket nobody has written to is `NoSuchBucket`. `PUT /<bucket>` also creates one.
  */
+import * as Bytes from "@barge/core/Bytes"
 import * as Verifier from "@barge/core/Verifier"
 import * as HttpServerRequest from "@effect/platform/HttpServerRequest"
 import * as HttpServerResponse from "@effect/platform/HttpServerResponse"
@@ -63,7 +64,7 @@ export const make = (ctx: EmulatorContext): Effect.Effect<Surface<State>> =>
         const chunks = yield* Effect.either(Stream.runCollect(request.stream))
         if (Either.isLeft(chunks)) return fail(errors.incompleteBody())
         const parts = Chunk.toReadonlyArray(chunks.right)
-        const body = parts.length === 1 ? parts[0]! : concat(parts)
+        const body = Bytes.concat(parts)
         const wallClock = yield* Clock.currentTimeMillis
         const verified = Verifier.verifyTos(
           { method: request.method, path: rawPath, query: rawQuery, headers: request.headers, body },
@@ -160,18 +161,6 @@ export const make = (ctx: EmulatorContext): Effect.Effect<Surface<State>> =>
 
     return { app, state: { store } }
   })
-
-const concat = (parts: ReadonlyArray<Uint8Array>): Uint8Array => {
-  let size = 0
-  for (const part of parts) size += part.byteLength
-  const out = new Uint8Array(size)
-  let offset = 0
-  for (const part of parts) {
-    out.set(part, offset)
-    offset += part.byteLength
-  }
-  return out
-}
 
 /** `/<bucket>/<key...>` with the key percent-decoded; `undefined` when the encoding is broken. */
 const parsePath = (rawPath: string): { bucket: string; key: string } | undefined => {
