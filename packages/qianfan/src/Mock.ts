@@ -18,13 +18,13 @@
  * @since 0.1.0
  */
 import * as Batch from "@barge/core/Batch"
+import * as Bytes from "@barge/core/Bytes"
+import * as ObjectStorage from "@barge/core/ObjectStorage"
 import * as Polling from "@barge/core/Polling"
 import type * as Arr from "effect/Array"
-import * as Chunk from "effect/Chunk"
 import * as Effect from "effect/Effect"
 import * as Either from "effect/Either"
 import * as Layer from "effect/Layer"
-import * as Option from "effect/Option"
 import * as Schedule from "effect/Schedule"
 import * as Stream from "effect/Stream"
 import * as Errors from "./Errors.js"
@@ -70,58 +70,58 @@ const echo = (line: Readonly<Record<string, unknown>>): Batch.BatchResult => {
   }
 }
 
-const memoryStorage = (bucket: string): Storage.BosStorage => {
+const memoryStorage = (bucket: string): Storage.Service => {
   const objects = new Map<string, Uint8Array>()
-  const bytesOf = <E, R>(body: Stream.Stream<Uint8Array, E, R>) =>
-    Stream.runCollect(body).pipe(Effect.map((chunks) => new Uint8Array(Buffer.concat(Chunk.toReadonlyArray(chunks)))))
   const notFound = (key: string) =>
     new Errors.NotFound({ action: "GetObject", status: 404, code: "NoSuchKey", description: `no object ${key}` })
-  return {
+  const info = (key: string, bytes: Uint8Array): Storage.ObjectInfo => ({ key, size: bytes.length })
+  const putBytes: Storage.Service["putBytes"] = (key, bytes) =>
+    Effect.sync(() => {
+      objects.set(key, bytes)
+      return { key }
+    })
+  const get: Storage.Service["get"] = (key, options) =>
+    Effect.suspend(() => {
+      const bytes = objects.get(key)
+      if (bytes === undefined) return Effect.fail(notFound(key))
+      const range = options?.range
+      const start = Math.min(range?.start ?? 0, bytes.length)
+      const end = range?.end === undefined ? bytes.length : range.end + 1
+      return Effect.succeed({
+        status: range === undefined ? 200 : 206,
+        start,
+        totalSize: bytes.length,
+        body: start >= end ? Stream.empty : Stream.make(bytes.subarray(start, end))
+      })
+    })
+  const head: Storage.Service["head"] = (key) =>
+    Effect.suspend(() => {
+      const bytes = objects.get(key)
+      return bytes === undefined ? Effect.fail(notFound(key)) : Effect.succeed(info(key, bytes))
+    })
+  const storage: ObjectStorage.ObjectStorage<Storage.StorageError> = {
     bucket,
-    uri: (prefix) => `bos:/${bucket}/${prefix}`,
-    put: (key, body) =>
-      bytesOf(body).pipe(
-        Effect.map((bytes) => void objects.set(key, bytes)),
-        Effect.orDie
-      ),
-    get: (key, options) =>
-      Stream.suspend(() => {
-        const bytes = objects.get(key)
-        if (bytes === undefined) return Stream.fail(notFound(key))
-        const start = options?.range?.start ?? 0
-        const end = options?.range?.end ?? bytes.length
-        return Stream.make(bytes.subarray(start, end))
-      }),
-    head: (key) =>
-      Effect.sync(() => {
-        const bytes = objects.get(key)
-        return bytes === undefined
-          ? Option.none()
-          : Option.some({ key, size: bytes.length, etag: undefined, contentType: undefined, lastModified: undefined })
-      }),
+    put: (key, body) => Effect.flatMap(Bytes.collect(body), (bytes) => putBytes(key, bytes)),
+    get,
+    head,
     delete: (key) => Effect.sync(() => void objects.delete(key)),
     list: (prefix) =>
       Stream.suspend(() =>
         Stream.fromIterable(
           [...objects.entries()].filter(([key]) => key.startsWith(prefix)).sort(([a], [b]) => (a < b ? -1 : 1)).map(
-            ([key, bytes]) => new Wire.BosObject({ key, size: bytes.length })
+            ([key, bytes]) => info(key, bytes)
           )
         )
-      ),
-    lines: (key) =>
-      Stream.suspend(() => {
-        const bytes = objects.get(key)
-        if (bytes === undefined) return Stream.fail(notFound(key))
-        let offset = 0
-        return Stream.fromIterable(new TextDecoder().decode(bytes).split("\n").filter((t) => t !== "")).pipe(
-          Stream.zipWithIndex,
-          Stream.map(([text, index]) => {
-            const byteStart = offset
-            offset += Buffer.byteLength(text) + 1
-            return { lineNumber: index + 1, text, byteStart, byteEnd: offset }
-          })
-        )
-      })
+      )
+  }
+  return {
+    ...storage,
+    put: (key, body) => Effect.flatMap(Bytes.collect(body), (bytes) => putBytes(key, bytes)),
+    putBytes,
+    uri: (prefix) => `bos:/${bucket}/${prefix}`,
+    stream: (key, options) => Stream.unwrap(Effect.map(get(key, options), (result) => result.body)),
+    exists: (key) => Effect.option(head(key)),
+    lines: (key) => ObjectStorage.resumableLines(storage, key)
   }
 }
 

@@ -168,7 +168,7 @@ export interface Service {
   /** How `submit` cuts input into files and tasks. */
   readonly limits: Limits
   /** The BOS bucket input is uploaded to and output read from. */
-  readonly storage: Storage.BosStorage
+  readonly storage: Storage.Service
   /** `CreateBatchInferenceTask`: returns the new task's id. Not retried (see `submit` for the safe way). */
   readonly createTask: (request: Wire.CreateTaskRequest) => Effect.Effect<string, Errors.QianfanError>
   /** `DescribeBatchInferenceTask`. */
@@ -267,6 +267,11 @@ export interface Options {
   /** Per-attempt time to response headers; default 60 s. */
   readonly timeout?: Duration.DurationInput | undefined
   /**
+   * Allow plain `http://` endpoints on hosts other than loopback (credentials and data would travel
+   * unencrypted). Default `false`: such endpoints are refused with `RequestFailed` (`InsecureEndpoint`).
+   */
+  readonly allowInsecureHttp?: boolean | undefined
+  /**
    * How many times `submit` re-sends a create whose outcome was unknown after finding no task (backing off from
    * 1 s); default 4.
    */
@@ -338,6 +343,7 @@ export const make = (options: Options): Effect.Effect<Service, never, HttpClient
       signer,
       retry: options.retry,
       timeout: options.timeout,
+      allowInsecureHttp: options.allowInsecureHttp,
       requestIdHeader: "x-bce-request-id"
     }
     const consoleTransport = yield* Transport.make({

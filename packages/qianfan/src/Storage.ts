@@ -1,6 +1,7 @@
 /**
- * BOS (Baidu Object Storage) for batch input and output: put from a Stream, get as a Stream (with `Range`), head,
- * delete, list by prefix, and resumable line reads. Requests go to `/v1/<bucket>/<key>` (BOS's documented
+ * BOS (Baidu Object Storage) for batch input and output, as core `ObjectStorage`: put from a stream of known length,
+ * get as a stream (with `Range`), head, delete, prefix listing, and JSONL reading that resumes a dropped or truncated
+ * download from the last complete line. Requests go to `/v1/<bucket>/<key>` (BOS's documented
  * path-style form) and are signed with `bce-auth-v1`, the same signer as the Qianfan console.
  *
  * @example
@@ -22,34 +23,53 @@
  *
  * @since 0.1.0
  */
-import * as Download from "@barge/core/Download"
-import type * as Jsonl from "@barge/core/Jsonl"
+import * as ObjectStorage from "@barge/core/ObjectStorage"
 import type * as Signer from "@barge/core/Signer"
 import * as Transport from "@barge/core/Transport"
-import * as TransportError from "@barge/core/TransportError"
 import type * as HttpClient from "@effect/platform/HttpClient"
 import * as HttpClientRequest from "@effect/platform/HttpClientRequest"
-import * as Chunk from "effect/Chunk"
+import * as Context from "effect/Context"
 import type * as Duration from "effect/Duration"
 import * as Effect from "effect/Effect"
+import * as Layer from "effect/Layer"
 import * as Option from "effect/Option"
-import * as Stream from "effect/Stream"
 import * as Errors from "./Errors.js"
 import * as Wire from "./Wire.js"
 
 /**
- * What `head` reports about an object.
+ * Failures of a storage call: BOS's error (by its code) or a transport failure.
  *
  * @since 0.1.0
  * @category models
  */
-export interface ObjectInfo {
-  readonly key: string
-  readonly size: number
-  readonly etag: string | undefined
-  readonly contentType: string | undefined
-  readonly lastModified: string | undefined
+export type StorageError = Errors.QianfanError
+
+/**
+ * What HEAD and listing report about an object.
+ *
+ * @since 0.1.0
+ * @category models
+ */
+export type ObjectInfo = ObjectStorage.ObjectInfo
+
+/**
+ * One BOS bucket as core `ObjectStorage` (so shared upload/download code works on it), plus conveniences.
+ *
+ * @since 0.1.0
+ * @category models
+ */
+export interface Service extends ObjectStorage.HttpObjectStorage<StorageError> {
+  /** `bos:/<bucket>/<prefix>`, the form Qianfan's Create takes. */
+  readonly uri: (prefix: string) => string
+  /** The object's size and ETag, or `None` when there is no such object. */
+  readonly exists: (key: string) => Effect.Effect<Option.Option<ObjectInfo>, StorageError>
 }
+
+/**
+ * @since 0.1.0
+ * @category tags
+ */
+export class Storage extends Context.Tag("@barge/qianfan/Storage")<Storage, Service>() {}
 
 /**
  * @since 0.1.0
@@ -65,46 +85,13 @@ export interface Options {
 }
 
 /**
- * A bucket on BOS.
+ * A key as a URL path under its bucket: `/v1/<bucket>/<key>`, each segment percent-encoded, `/` kept.
  *
  * @since 0.1.0
- * @category models
+ * @category addressing
  */
-export interface BosStorage {
-  readonly bucket: string
-  /** `bos:/<bucket>/<prefix>`, the form Qianfan's Create takes. */
-  readonly uri: (prefix: string) => string
-  /**
-   * Uploads `body` (exactly `contentLength` bytes) to `key`. Safe to repeat when `body` can be run again. A
-   * failure of `body` itself ends the upload as a `RequestFailed` carrying it as the cause.
-   */
-  readonly put: <E, R>(
-    key: string,
-    body: Stream.Stream<Uint8Array, E, R>,
-    options: { readonly contentLength: number; readonly contentType?: string | undefined }
-  ) => Effect.Effect<void, Errors.QianfanError, R>
-  /** Reads an object; with `range`, bytes from `start` (inclusive) to `end` (exclusive; the end when omitted). */
-  readonly get: (
-    key: string,
-    options?: { readonly range?: { readonly start: number; readonly end?: number | undefined } | undefined }
-  ) => Stream.Stream<Uint8Array, Errors.QianfanError>
-  /** The object's metadata, or `None` when it does not exist. */
-  readonly head: (key: string) => Effect.Effect<Option.Option<ObjectInfo>, Errors.QianfanError>
-  /** Deletes an object; deleting a missing one succeeds. */
-  readonly delete: (key: string) => Effect.Effect<void, Errors.QianfanError>
-  /** Every object whose key starts with `prefix`, in key order, page by page. */
-  readonly list: (prefix: string) => Stream.Stream<Wire.BosObject, Errors.QianfanError>
-  /**
-   * Reads an object as JSONL lines, resuming with `Range` from the last complete line when the connection drops
-   * or the body ends short, in constant memory.
-   */
-  readonly lines: (
-    key: string
-  ) => Stream.Stream<Jsonl.Line, Errors.QianfanError | Download.DownloadTruncated | Jsonl.JsonlError>
-}
-
-/** Each `/`-separated segment percent-encoded; slashes kept. */
-const encodeKey = (key: string): string => key.split("/").map(encodeURIComponent).join("/")
+export const objectPath = (bucket: string, key: string): string =>
+  `/v1/${encodeURIComponent(bucket)}/${key.split("/").map(encodeURIComponent).join("/")}`
 
 /**
  * Builds a BOS client for one bucket.
@@ -112,7 +99,7 @@ const encodeKey = (key: string): string => key.split("/").map(encodeURIComponent
  * @since 0.1.0
  * @category constructors
  */
-export const make = (options: Options): Effect.Effect<BosStorage, never, HttpClient.HttpClient> =>
+export const make = (options: Options): Effect.Effect<Service, never, HttpClient.HttpClient> =>
   Effect.map(
     Transport.make({
       provider: "bos",
@@ -131,80 +118,52 @@ export const make = (options: Options): Effect.Effect<BosStorage, never, HttpCli
  * @since 0.1.0
  * @category constructors
  */
-export const fromTransport = (transport: Transport.Transport, bucket: string): BosStorage => {
-  const objectPath = (key: string) => `/v1/${encodeURIComponent(bucket)}/${encodeKey(key)}`
-  const mapError = Errors.fromTransportError
-
-  const listPage = (prefix: string, marker: string | undefined) =>
-    transport.json(
-      HttpClientRequest.get(`/v1/${encodeURIComponent(bucket)}`).pipe(
-        HttpClientRequest.setUrlParams({ prefix, maxKeys: "1000", ...(marker === undefined ? {} : { marker }) })
-      ),
-      Wire.ListObjectsResponse,
-      { action: "ListObjects" }
-    ).pipe(Effect.mapError(mapError))
-
-  return {
+export const fromTransport = (transport: Transport.Transport, bucket: string): Service => {
+  const storage = ObjectStorage.fromTransport<StorageError>({
     bucket,
-    uri: (prefix) => `bos:/${bucket}/${prefix}`,
-    put: <E, R>(
-      key: string,
-      body: Stream.Stream<Uint8Array, E, R>,
-      putOptions: { readonly contentLength: number; readonly contentType?: string | undefined }
-    ) =>
-      Effect.gen(function*() {
-        // A request body has no requirements: the caller's are provided here.
-        const provided = Stream.provideContext(body, yield* Effect.context<R>())
-        const request = HttpClientRequest.put(objectPath(key)).pipe(
-          HttpClientRequest.bodyStream(provided, {
-            contentLength: putOptions.contentLength,
-            contentType: putOptions.contentType ?? "application/octet-stream"
-          })
-        )
-        yield* transport.execute(request, { action: "PutObject" }).pipe(Effect.mapError(mapError))
-      }),
-    get: (key, getOptions) => {
-      const range = getOptions?.range
-      const request = HttpClientRequest.get(objectPath(key)).pipe(
-        range === undefined
-          ? (r) => r
-          : HttpClientRequest.setHeader("range", `bytes=${range.start}-${range.end === undefined ? "" : range.end - 1}`)
-      )
-      return transport.stream(request, { action: "GetObject" }).pipe(Stream.mapError(mapError))
-    },
-    head: (key) =>
-      transport.execute(HttpClientRequest.head(objectPath(key)), { action: "HeadObject" }).pipe(
-        Effect.map((response) =>
-          Option.some<ObjectInfo>({
-            key,
-            size: Number(response.headers["content-length"] ?? "0"),
-            etag: response.headers.etag?.replace(/"/g, ""),
-            contentType: response.headers["content-type"],
-            lastModified: response.headers["last-modified"]
-          })
+    transport,
+    objectPath: (key) => objectPath(bucket, key),
+    mapError: () => Errors.fromTransportError,
+    listPage: (prefix, marker) =>
+      transport.json(
+        HttpClientRequest.get(`/v1/${encodeURIComponent(bucket)}`).pipe(
+          HttpClientRequest.setUrlParams({ prefix, maxKeys: "1000", ...(marker === undefined ? {} : { marker }) })
         ),
-        Effect.mapError(mapError),
-        Effect.catchTag("NotFound", () => Effect.succeed(Option.none()))
-      ),
-    delete: (key) =>
-      transport.execute(HttpClientRequest.del(objectPath(key)), { action: "DeleteObject" }).pipe(
-        Effect.asVoid,
-        Effect.mapError(mapError),
-        Effect.catchTag("NotFound", () => Effect.void)
-      ),
-    list: (prefix) =>
-      Stream.paginateChunkEffect(
-        undefined as string | undefined,
-        (marker) =>
-          Effect.map(listPage(prefix, marker), (page) => {
-            const last = page.contents[page.contents.length - 1]
-            const next = page.isTruncated ? page.nextMarker ?? last?.key : undefined
-            return [Chunk.fromIterable(page.contents), Option.fromNullable(next)] as const
-          })
-      ),
-    lines: (key) =>
-      Download.resumableLines(
-        Download.rangeOpener(transport, HttpClientRequest.get(objectPath(key)), { action: "GetObject" })
-      ).pipe(Stream.mapError((error) => TransportError.isTransportError(error) ? mapError(error) : error))
+        Wire.ListObjectsResponse,
+        { action: "ListObjects" }
+      ).pipe(
+        Effect.mapError(Errors.fromTransportError),
+        Effect.map((page) => ({
+          objects: page.contents.map((item): ObjectInfo => ({
+            key: item.key,
+            size: item.size,
+            etag: ObjectStorage.unquoteEtag(item.eTag),
+            lastModified: item.lastModified === undefined ? undefined : new Date(item.lastModified)
+          })),
+          // BOS may leave `nextMarker` out of a truncated page; the last key is then the marker.
+          next: page.isTruncated ? page.nextMarker ?? page.contents[page.contents.length - 1]?.key : undefined
+        }))
+      )
+  })
+  return {
+    ...storage,
+    uri: (prefix) => `bos:/${bucket}/${prefix}`,
+    // Deleting a missing object succeeds, so a cleanup can be repeated.
+    delete: (key) => storage.delete(key).pipe(Effect.catchTag("NotFound", () => Effect.void)),
+    exists: (key) =>
+      storage.head(key).pipe(
+        Effect.map(Option.some),
+        Effect.catchIf(
+          (error) => error._tag === "NotFound" && error.code !== "NoSuchBucket",
+          () => Effect.succeed(Option.none())
+        )
+      )
   }
 }
+
+/**
+ * @since 0.1.0
+ * @category layers
+ */
+export const layer = (options: Options): Layer.Layer<Storage, never, HttpClient.HttpClient> =>
+  Layer.effect(Storage, make(options))

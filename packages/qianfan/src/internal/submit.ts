@@ -4,6 +4,7 @@
  * is how an earlier task is recognised after a retry, a restart or a lost create response.
  */
 import * as Batch from "@barge/core/Batch"
+import * as Bytes from "@barge/core/Bytes"
 import * as Chunk from "effect/Chunk"
 import * as Effect from "effect/Effect"
 import * as Either from "effect/Either"
@@ -18,7 +19,7 @@ import * as Plan from "./plan.js"
 /** What `submit` is given to work with. */
 export interface Deps {
   readonly console: Console
-  readonly storage: Storage.BosStorage
+  readonly storage: Storage.Service
   readonly limits: Plan.Limits
   readonly inputPrefix: string
   readonly outputPrefix: string
@@ -109,10 +110,12 @@ export const make = (deps: Deps) =>
         const [place] = Chunk.unsafeHead(lines)
         const file = plan.tasks[place.task]!.files[place.file]!
         const key = `${base}${taskPrefix(place.task)}part-${String(place.file).padStart(4, "0")}.jsonl`
-        return storage.put(key, Stream.fromChunk(Chunk.map(lines, ([, text]) => encoder.encode(text))), {
-          contentLength: file.bytes,
-          contentType: "application/jsonl"
-        })
+        // One file is in memory anyway; as bytes it can be sent again after a transient failure.
+        const bytes = Bytes.concat(
+          Chunk.toReadonlyArray(Chunk.map(lines, ([, text]) => encoder.encode(text))),
+          file.bytes
+        )
+        return storage.putBytes(key, bytes, { contentType: "application/jsonl" })
       })
     )
 
