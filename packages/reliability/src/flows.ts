@@ -80,6 +80,8 @@ export interface Speed {
   readonly poll: Schedule.Schedule<unknown, unknown>
   readonly download: Schedule.Schedule<unknown, unknown>
   readonly timeout: Duration.DurationInput
+  /** Let the clients use plain `http://` to hosts other than loopback (off unless a test opts in). */
+  readonly allowInsecureHttp?: boolean | undefined
 }
 
 /**
@@ -184,7 +186,8 @@ export const arkService = (target: Target, speed: Speed = fast) =>
     tosEndpoint: target.urls.tos,
     bucket,
     retry: speed.retry,
-    timeout: speed.timeout
+    timeout: speed.timeout,
+    allowInsecureHttp: speed.allowInsecureHttp
   })
 
 /**
@@ -198,7 +201,8 @@ export const moonshotService = (target: Target, speed: Speed = fast) =>
     apiKey: Redacted.make(target.credentials.moonshot.apiKey),
     retry: speed.retry,
     timeout: speed.timeout,
-    downloadSchedule: speed.download
+    downloadSchedule: speed.download,
+    allowInsecureHttp: speed.allowInsecureHttp
   })
 
 /**
@@ -215,7 +219,8 @@ export const qianfanService = (target: Target, speed: Speed = fast) =>
     bucket,
     limits: qianfanLimits,
     retry: speed.retry,
-    timeout: speed.timeout
+    timeout: speed.timeout,
+    allowInsecureHttp: speed.allowInsecureHttp
   })
 
 const arkModel = Job.foundationModel("doubao-pro-32k", "240615")

@@ -325,7 +325,7 @@ const fileRows: ReadonlyArray<Row> = Flows.providers.flatMap((p): ReadonlyArray<
         "a 5 KB line with a 4 KB limit",
         () => lines(validLine(p, "big", p === "qianfan" ? { query: "y".repeat(5000) } : { user: "y".repeat(5000) })),
         "InputValidationError",
-        p === "qianfan" ? "too" : "4096",
+        p === "qianfan" ? "more than" : "4096",
         { tight: true }
       )
     )

@@ -15,6 +15,7 @@ export interface Seen {
   readonly method: string
   /** Path and query, as sent. */
   readonly url: string
+  readonly headers: Readonly<Record<string, string | ReadonlyArray<string> | undefined>>
 }
 
 /** What the upstream answered; a mutation returns a replacement or `undefined` to pass it through. */
@@ -42,7 +43,7 @@ export const proxy = (
         const chunks: Array<Buffer> = []
         req.on("data", (chunk: Buffer) => chunks.push(chunk))
         req.on("end", () => {
-          const request: Seen = { method: req.method ?? "GET", url: req.url ?? "/" }
+          const request: Seen = { method: req.method ?? "GET", url: req.url ?? "/", headers: { ...req.headers } }
           seen.push(request)
           const headers = { ...req.headers }
           delete headers.connection

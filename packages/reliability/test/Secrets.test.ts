@@ -1,0 +1,435 @@
+/**
+ * No credential leaks. Every provider's flows run with distinctive credentials while everything observable is
+ * captured — logs at every level, errors (`message`, `String`, `Inspectable`, `Cause.pretty`), span names,
+ * attributes, events and exits, the services and their options, the spawned CLI's output — and none of it may
+ * contain a secret key, the API key, a signing key derived from them, or a request signature (read off the wire by a
+ * proxy). Plain `http://` to a host other than loopback is refused unless the caller opts in.
+ */
+import { BceAuth, SignatureV4 } from "@barge/core"
+import { Emulator } from "@barge/emulator"
+import { NodeContext, NodeHttpClient } from "@effect/platform-node"
+import { assert, describe, it } from "@effect/vitest"
+import type { Context } from "effect"
+import {
+  Cause,
+  Effect,
+  Exit,
+  HashMap,
+  Inspectable,
+  Layer,
+  List,
+  Logger,
+  LogLevel,
+  Option,
+  Redacted,
+  Stream,
+  Tracer
+} from "effect"
+import { spawn } from "node:child_process"
+import * as Fs from "node:fs"
+import * as Os from "node:os"
+import * as Path from "node:path"
+import * as Flows from "../src/flows.js"
+import { proxy, type Seen } from "./support.js"
+
+const canary = {
+  volcengine: { accessKeyId: "AKLTsecretcanaryAK", secretAccessKey: "SECRET-CANARY-sk-volc-7731" },
+  bce: { accessKeyId: "bce-canary-ak", secretAccessKey: "SECRET-CANARY-sk-bce-5519" },
+  moonshot: { apiKey: "sk-CANARY-moonshot-4242" }
+} as const
+
+const wrong: Emulator.AcceptedCredentials = {
+  volcengine: { accessKeyId: canary.volcengine.accessKeyId, secretAccessKey: "SECRET-CANARY-wrong-volc-1188" },
+  bce: { accessKeyId: canary.bce.accessKeyId, secretAccessKey: "SECRET-CANARY-wrong-bce-2299" },
+  moonshot: { apiKey: "sk-CANARY-wrong-moonshot-3377" }
+}
+
+// --- capture -------------------------------------------------------------------------------------------------------
+
+const captured: Array<string> = []
+/** Failures, to print again outside any fiber (as `runPromise(...).catch(console.error)` would). */
+const failures: Array<unknown> = []
+const text = (u: unknown): string => {
+  try {
+    return Inspectable.toStringUnknown(u)
+  } catch {
+    return String(u)
+  }
+}
+
+const logger = Logger.make(({ annotations, cause, logLevel, message, spans }) => {
+  captured.push(
+    [
+      logLevel.label,
+      text(message),
+      Cause.isEmpty(cause) ? "" : Cause.pretty(cause),
+      text(HashMap.toEntries(annotations)),
+      List.toArray(spans).map((span) => span.label).join(",")
+    ].join(" | ")
+  )
+})
+
+class CapturedSpan implements Tracer.Span {
+  readonly _tag = "Span"
+  readonly spanId = Math.random().toString(16).slice(2)
+  readonly traceId = "canary-trace"
+  readonly sampled = true
+  status: Tracer.SpanStatus
+  readonly attributes = new Map<string, unknown>()
+  readonly events: Array<string> = []
+  links: ReadonlyArray<Tracer.SpanLink>
+  constructor(
+    readonly name: string,
+    readonly parent: Option.Option<Tracer.AnySpan>,
+    readonly context: Context.Context<never>,
+    links: ReadonlyArray<Tracer.SpanLink>,
+    startTime: bigint,
+    readonly kind: Tracer.SpanKind
+  ) {
+    this.links = links
+    this.status = { _tag: "Started", startTime }
+    spans.push(this)
+  }
+  end(endTime: bigint, exit: Exit.Exit<unknown, unknown>) {
+    this.status = { _tag: "Ended", startTime: this.status.startTime, endTime, exit }
+  }
+  attribute(key: string, value: unknown) {
+    this.attributes.set(key, value)
+  }
+  event(name: string, _startTime: bigint, attributes?: Record<string, unknown>) {
+    this.events.push(`${name} ${text(attributes)}`)
+  }
+  addLinks(links: ReadonlyArray<Tracer.SpanLink>) {
+    this.links = [...this.links, ...links]
+  }
+}
+const spans: Array<CapturedSpan> = []
+const tracer = Tracer.make({
+  span: (name, parent, context, links, startTime, kind) =>
+    new CapturedSpan(name, parent, context, links, startTime, kind),
+  context: (f) => f()
+})
+
+const spanText = (span: CapturedSpan): string =>
+  [
+    span.name,
+    text(Object.fromEntries(span.attributes)),
+    span.events.join(";"),
+    span.status._tag === "Ended" && Exit.isFailure(span.status.exit) ? Cause.pretty(span.status.exit.cause) : "",
+    span.status._tag === "Ended" ? text(span.status.exit) : ""
+  ].join(" | ")
+
+/** Every way a program might print an error. */
+const errorTexts = (error: unknown): ReadonlyArray<string> => {
+  const out = [String(error), text(error), Cause.pretty(Cause.fail(error))]
+  if (typeof error === "object" && error !== null && "message" in error) out.push(String(error.message))
+  try {
+    out.push(JSON.stringify(error))
+  } catch {
+    // Not every error is JSON-serialisable (a Node cause may be circular); the other forms cover it.
+  }
+  return out
+}
+
+const capturing = Layer.mergeAll(
+  Logger.replace(Logger.defaultLogger, logger),
+  Logger.minimumLogLevel(LogLevel.All),
+  Layer.setTracer(tracer)
+)
+
+/** Runs `effect`, keeps its failure's every printed form, and logs the failure at Debug as a program might. */
+const observe = <A, E, R>(label: string, effect: Effect.Effect<A, E, R>) =>
+  Effect.exit(effect).pipe(
+    Effect.tap((exit) =>
+      Exit.isFailure(exit)
+        ? Effect.zipRight(
+          Effect.sync(() => {
+            const failure = Cause.failureOption(exit.cause)
+            if (Option.isSome(failure)) {
+              captured.push(...errorTexts(failure.value))
+              failures.push(failure.value)
+            }
+            captured.push(Cause.pretty(exit.cause))
+          }),
+          Effect.logDebug(`${label} failed`, exit.cause)
+        )
+        : Effect.logTrace(`${label} succeeded`, exit.value)
+    )
+  )
+
+// --- the secrets -----------------------------------------------------------------------------------------------------
+
+const base64 = (hex: string) => Buffer.from(hex, "hex").toString("base64")
+
+/** Everything that must never appear: the secrets, and what the wire shows was derived from them. */
+const forbidden = (wire: ReadonlyArray<Seen>): ReadonlyArray<string> => {
+  const out = new Set<string>([
+    canary.volcengine.secretAccessKey,
+    canary.bce.secretAccessKey,
+    canary.moonshot.apiKey,
+    wrong.volcengine.secretAccessKey,
+    wrong.bce.secretAccessKey,
+    wrong.moonshot.apiKey,
+    // A fragment each, to catch a partial leak (e.g. a truncated or split secret).
+    "sk-volc-7731",
+    "sk-bce-5519",
+    "moonshot-4242",
+    // As a program might encode them.
+    Buffer.from(canary.volcengine.secretAccessKey).toString("base64"),
+    Buffer.from(canary.moonshot.apiKey).toString("base64")
+  ])
+  for (const request of wire) {
+    const authorization = request.headers.authorization
+    if (typeof authorization !== "string") continue
+    out.add(authorization)
+    if (authorization.startsWith("Bearer ")) continue
+    if (authorization.startsWith("bce-auth-v1/")) {
+      const parts = authorization.split("/")
+      out.add(parts[5]!)
+      for (const secret of [canary.bce.secretAccessKey, wrong.bce.secretAccessKey]) {
+        const key = BceAuth.signingKey(secret, parts.slice(0, 4).join("/"))
+        out.add(key)
+        out.add(base64(key))
+      }
+      continue
+    }
+    const parsed = SignatureV4.parseAuthorization(authorization)
+    if (parsed === undefined) continue
+    out.add(parsed.signature)
+    const scheme = parsed.algorithm.startsWith("TOS4")
+      ? SignatureV4.tosScheme({ region: parsed.region })
+      : SignatureV4.volcengineScheme({ region: parsed.region, service: parsed.service })
+    for (const secret of [canary.volcengine.secretAccessKey, wrong.volcengine.secretAccessKey]) {
+      const key = SignatureV4.signingKey(scheme, secret, parsed.shortDate)
+      out.add(key.toString("hex"))
+      out.add(key.toString("base64"))
+    }
+  }
+  return [...out].filter((s) => s.length >= 8)
+}
+
+const leaks = (haystack: ReadonlyArray<string>, needles: ReadonlyArray<string>) =>
+  needles.flatMap((needle) => {
+    const where = haystack.filter((h) => h.includes(needle))
+    const at = where[0]?.indexOf(needle) ?? 0
+    return where.length === 0
+      ? []
+      : [
+        `${needle.slice(0, 12)}… in: ${where[0]!.slice(0, 80)} … ${where[0]!.slice(Math.max(0, at - 300), at + 40)}`
+          .replace(/\s+/g, " ")
+      ]
+  })
+
+// --- the flows -------------------------------------------------------------------------------------------------------
+
+const emulatorOptions: Emulator.Options = {
+  timeScale: 1000,
+  credentials: canary,
+  processing: { queuedFor: "1 second", perRequest: "100 millis", finalizingFor: "1 second" }
+}
+
+/** The emulator behind recording proxies (so the test knows every signature that went over the wire). */
+const proxied = (withFaults: boolean) =>
+  Effect.gen(function*() {
+    const emulator = yield* Emulator.make({
+      ...emulatorOptions,
+      // A few faults, so retries (and their logs and span attributes) happen too.
+      ...(withFaults
+        ? {
+          faults: {
+            rules: [{ kind: "serverError", rate: 0.15 }, { kind: "throttle", rate: 0.1, retryAfterSeconds: 0 }]
+          }
+        }
+        : {})
+    })
+    const seen: Array<Seen> = []
+    const urls = Object.fromEntries(
+      yield* Effect.forEach(
+        Emulator.services,
+        (service) =>
+          Effect.map(proxy(emulator.urls[service], () => () => undefined), (p) => {
+            // Share one log of requests across the five proxies.
+            const push = p.seen.push.bind(p.seen)
+            p.seen.push = (...items: Array<Seen>) => {
+              seen.push(...items)
+              return push(...items)
+            }
+            return [service, p.url] as const
+          })
+      )
+    ) as unknown as Emulator.Urls
+    return { emulator, urls, seen }
+  })
+
+const flowsOf = (provider: Flows.Provider, target: Flows.Target, badTarget: Flows.Target) =>
+  Effect.gen(function*() {
+    const flow = yield* Flows.make(provider, target)
+    const bad = yield* Flows.make(provider, badTarget)
+    const requests = Flows.makeRequests(8, `sec-${provider}`, 4)
+    const submitted = yield* observe("submit", flow.submit(requests))
+    if (Exit.isSuccess(submitted)) {
+      yield* observe("await", flow.await(submitted.value))
+      yield* observe("results", Stream.runCollect(flow.results(submitted.value)))
+    }
+    // Failures: wrong secret, an unknown job, bad input.
+    yield* observe("wrong secret", bad.submit(requests))
+    yield* observe("unknown job", flow.await({ jobIds: ["bi-20250101000000-zzzzz"] }))
+    yield* observe(
+      "bad input",
+      flow.submit([{ customId: "dup", text: "a", fails: false }, { customId: "dup", text: "b", fails: false }])
+    )
+    // The services and what they were built from, as a REPL or a debug log would print them.
+    const service = provider === "ark"
+      ? yield* Flows.arkService(target)
+      : provider === "moonshot"
+      ? yield* Flows.moonshotService(target)
+      : yield* Flows.qianfanService(target)
+    captured.push(text(service), text(flow), text(Redacted.make(canary.moonshot.apiKey)))
+    yield* Effect.logInfo("service", service)
+  })
+
+describe("secrets", () => {
+  it.live(
+    "no credential in logs, errors, Inspectable output or spans, for every provider's flows",
+    () =>
+      Effect.scoped(
+        Effect.gen(function*() {
+          const { emulator, seen, urls } = yield* proxied
+          for (const provider of Flows.providers) {
+            yield* flowsOf(provider, { urls, credentials: emulator.credentials }, { urls, credentials: wrong }).pipe(
+              Effect.provide(NodeHttpClient.layerUndici),
+              Effect.withSpan(`secrets.${provider}`)
+            )
+          }
+          // Spans are printed the way Effect prints (a logger, an exporter running in a fiber): with the fiber's refs as
+          // the redaction context, so header names on `Headers.currentRedactedNames` are redacted. A span's exit may hold
+          // the HTTP response and with it the signed request — the platform's design — so this matters.
+          const spanTexts = yield* Effect.withFiberRuntime<ReadonlyArray<string>>((fiber) =>
+            Effect.sync(() => Inspectable.withRedactableContext(fiber.getFiberRefs(), () => spans.map(spanText)))
+          )
+          const haystack = [...captured, ...spanTexts, ...failures.flatMap(errorTexts)]
+          // The capture really saw the flows: requests went out signed, spans and logs were recorded, errors printed.
+          assert.isAbove(seen.filter((r) => r.headers.authorization !== undefined).length, 30)
+          assert.isAbove(spans.filter((s) => s.attributes.has("barge.action")).length, 20)
+          assert.isTrue(
+            captured.some((line) =>
+              /Signature|Authentication|Unauthori[sz]ed|AccessDenied|InvalidAccessKey|SignatureDoesNotMatch|401|403/
+                .test(line)
+            ),
+            "an auth failure was printed"
+          )
+          assert.isTrue((yield* emulator.faults.counts).total > 0, "retries happened")
+          const needles = forbidden(seen)
+          assert.isAbove(needles.length, 20)
+          assert.deepStrictEqual(leaks(haystack, needles), [])
+        }).pipe(Effect.provide(capturing))
+      ),
+    { timeout: 60_000 }
+  )
+
+  it.live("plain http to a non-loopback host is refused unless the caller opts in", () =>
+    Effect.scoped(
+      Effect.gen(function*() {
+        const emulator = yield* Emulator.make(emulatorOptions)
+        // 0.0.0.0 reaches this machine but is not a loopback name, so it stands in for a remote host.
+        const remote = Object.fromEntries(
+          Emulator.services.map((s) => [s, emulator.urls[s].replace("127.0.0.1", "0.0.0.0")])
+        ) as unknown as Emulator.Urls
+        for (const provider of Flows.providers) {
+          const target = { urls: remote, credentials: emulator.credentials }
+          const requests = Flows.makeRequests(3, `http-${provider}`, 100)
+          const refused = yield* Effect.flip(Effect.flatMap(Flows.make(provider, target), (f) => f.submit(requests)))
+          assert.strictEqual((refused as { _tag: string })._tag, "RequestFailed", String(refused))
+          assert.strictEqual((refused as { reason: string }).reason, "InsecureEndpoint", String(refused))
+          assert.include(String(refused), "allowInsecureHttp")
+          const optedIn = yield* Effect.flatMap(
+            Flows.make(provider, target, { ...Flows.fast, allowInsecureHttp: true }),
+            (f) => f.submit(requests)
+          )
+          assert.isAtLeast(optedIn.jobIds.length, 1)
+        }
+      }).pipe(Effect.provide(NodeHttpClient.layerUndici))
+    ))
+
+  it.live("the CLI's output, success and failure, carries no credential", () =>
+    Effect.scoped(
+      Effect.gen(function*() {
+        const { emulator, seen, urls } = yield* proxied
+        const dir = Fs.mkdtempSync(Path.join(Os.tmpdir(), "barge-secrets-"))
+        const env = (provider: Flows.Provider, credentials: Emulator.AcceptedCredentials): Record<string, string> => {
+          switch (provider) {
+            case "ark":
+              return {
+                VOLC_ACCESSKEY: credentials.volcengine.accessKeyId,
+                VOLC_SECRETKEY: credentials.volcengine.secretAccessKey,
+                ARK_ENDPOINT: urls.ark,
+                TOS_ENDPOINT: urls.tos,
+                ARK_TOS_BUCKET: Flows.bucket
+              }
+            case "moonshot":
+              return { MOONSHOT_API_KEY: credentials.moonshot.apiKey, MOONSHOT_BASE_URL: `${urls.moonshot}/v1` }
+            case "qianfan":
+              return {
+                QIANFAN_ACCESS_KEY: credentials.bce.accessKeyId,
+                QIANFAN_SECRET_KEY: credentials.bce.secretAccessKey,
+                QIANFAN_BOS_BUCKET: Flows.bucket,
+                QIANFAN_ENDPOINT: urls.qianfan,
+                QIANFAN_BOS_ENDPOINT: urls.bos
+              }
+          }
+        }
+        const model = { ark: "doubao-pro-32k", moonshot: "moonshot-v1-8k", qianfan: "ernie-4.0-8k" } as const
+        const runs = Flows.providers.flatMap((provider) => {
+          const input = Path.join(dir, `${provider}.jsonl`)
+          Fs.writeFileSync(
+            input,
+            Flows.makeRequests(4, `cli-${provider}`, 3).map((r) =>
+              JSON.stringify({ custom_id: r.customId, body: { messages: [{ role: "user", content: r.text }] } })
+            ).join("\n") + "\n"
+          )
+          const submit = [
+            "submit",
+            "--provider",
+            provider,
+            input,
+            "--model",
+            model[provider],
+            "--watch",
+            "--poll",
+            "20ms",
+            "-o",
+            Path.join(dir, `${provider}.out.jsonl`)
+          ]
+          return [
+            cli(submit, env(provider, emulator.credentials)),
+            cli(submit, env(provider, wrong))
+          ]
+        })
+        const outputs = yield* Effect.all(runs, { concurrency: "unbounded" })
+        const haystack = outputs.map((o) => `${o.stdout}\n${o.stderr}`)
+        // Each provider's good run succeeded and its bad one failed.
+        assert.deepStrictEqual(
+          outputs.map((o) => o.code === 0),
+          Flows.providers.flatMap(() => [true, false]),
+          haystack.join("\n----\n")
+        )
+        assert.deepStrictEqual(leaks(haystack, forbidden(seen)), [])
+      }).pipe(Effect.provide(NodeContext.layer))
+    ), { timeout: 60_000 })
+})
+
+/** Runs the `barge` command with `env` added, collecting its output. */
+const cli = (args: ReadonlyArray<string>, env: Record<string, string>) =>
+  Effect.async<{ readonly code: number | null; readonly stdout: string; readonly stderr: string }>((resume) => {
+    const child = spawn("node", ["--import", "tsx", "src/bin.ts", ...args], {
+      cwd: Path.resolve(import.meta.dirname, "../../cli"),
+      env: { ...process.env, ...env, NO_COLOR: "1" },
+      stdio: ["ignore", "pipe", "pipe"]
+    })
+    let stdout = ""
+    let stderr = ""
+    child.stdout.on("data", (chunk) => (stdout += chunk))
+    child.stderr.on("data", (chunk) => (stderr += chunk))
+    child.on("close", (code) => resume(Effect.succeed({ code, stdout, stderr })))
+    return Effect.sync(() => child.kill("SIGKILL"))
+  })
