@@ -567,6 +567,7 @@ export const exitCodeOf = (error: unknown): number => {
       return ExitCode.NotFinished
     case "BadEmulatorUrls":
     case "BadDuration":
+    case "InvalidOptions": // the embedded emulator refused an option (a time scale of 0)
       return ExitCode.Usage
     default:
       return ExitCode.Unexpected
