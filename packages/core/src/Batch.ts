@@ -545,7 +545,10 @@ export interface PollOptions {
 export interface Service {
   readonly provider: string
   readonly limits: Limits
-  /** Validates everything, then creates as many provider jobs as the limits need; returns the logical batch. */
+  /**
+   * Validates everything, then creates as many provider jobs as the limits need; returns the logical batch. The
+   * requests are held in memory until the last line is checked, since nothing may be uploaded before that.
+   */
   readonly submit: <E = never, R = never>(
     input: Input<E, R>,
     options?: SubmitOptions
