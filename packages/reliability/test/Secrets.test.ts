@@ -294,7 +294,7 @@ describe("secrets", () => {
     () =>
       Effect.scoped(
         Effect.gen(function*() {
-          const { emulator, seen, urls } = yield* proxied
+          const { emulator, seen, urls } = yield* proxied(true)
           for (const provider of Flows.providers) {
             yield* flowsOf(provider, { urls, credentials: emulator.credentials }, { urls, credentials: wrong }).pipe(
               Effect.provide(NodeHttpClient.layerUndici),
@@ -354,7 +354,7 @@ describe("secrets", () => {
   it.live("the CLI's output, success and failure, carries no credential", () =>
     Effect.scoped(
       Effect.gen(function*() {
-        const { emulator, seen, urls } = yield* proxied
+        const { emulator, seen, urls } = yield* proxied(false)
         const dir = Fs.mkdtempSync(Path.join(Os.tmpdir(), "barge-secrets-"))
         const env = (provider: Flows.Provider, credentials: Emulator.AcceptedCredentials): Record<string, string> => {
           switch (provider) {
