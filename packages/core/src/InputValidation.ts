@@ -158,6 +158,72 @@ export const validate =
       )
     })
 
+/**
+ * Issues a provider finds beyond the core rules (a per-format line schema, a model that differs, file-level
+ * parameters); `totalIssues` counts them all when only some are listed.
+ *
+ * @since 0.1.0
+ * @category models
+ */
+export interface ExtraIssues {
+  readonly issues: ReadonlyArray<Issue>
+  readonly totalIssues?: number | undefined
+}
+
+/**
+ * Adds a provider's own issues to the verdict of {@link validate}, so the user still gets one error listing
+ * everything (issues in line order). `extra` is read after the scan, so it may collect while the input streams.
+ *
+ * @example
+ * ```ts
+ * import { InputValidation } from "@barge/core"
+ * import { Stream } from "effect"
+ *
+ * const checked = InputValidation.validate({ idField: "id" })(Stream.empty).pipe(
+ *   InputValidation.withIssues(() => [])
+ * )
+ * ```
+ *
+ * @since 0.1.0
+ * @category validation
+ */
+export const withIssues = (extra: () => ReadonlyArray<Issue> | ExtraIssues) =>
+<E, R>(
+  self: Effect.Effect<Summary, InputValidationError | E, R>
+): Effect.Effect<Summary, InputValidationError | E, R> => {
+  const read = (): { readonly issues: ReadonlyArray<Issue>; readonly total: number } => {
+    const found = extra()
+    return "issues" in found
+      ? { issues: found.issues, total: found.totalIssues ?? found.issues.length }
+      : { issues: found, total: found.length }
+  }
+  return Effect.matchEffect(self, {
+    onFailure: (error): Effect.Effect<never, InputValidationError | E> => {
+      if (!(error instanceof InputValidationError)) return Effect.fail(error)
+      const more = read()
+      return Effect.fail(
+        new InputValidationError({
+          issues: [...error.issues, ...more.issues].sort((a, b) => a.lineNumber - b.lineNumber),
+          totalIssues: error.totalIssues + more.total,
+          lines: error.lines,
+          bytes: error.bytes
+        })
+      )
+    },
+    onSuccess: (summary) => {
+      const more = read()
+      return more.total === 0 ? Effect.succeed(summary) : Effect.fail(
+        new InputValidationError({
+          issues: more.issues,
+          totalIssues: more.total,
+          lines: summary.lines,
+          bytes: summary.bytes
+        })
+      )
+    }
+  })
+}
+
 interface State {
   readonly rules: Rules
   readonly ids: Map<string, number>

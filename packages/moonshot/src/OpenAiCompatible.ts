@@ -361,7 +361,9 @@ export const validate = <E, R>(
       for (const piece of chunk) hash.update(piece)
       return chunk
     })
-    const checked = yield* InputValidation.validate({
+    const window = options?.completionWindow ?? profile.completionWindow.default
+    let metadata: Record<string, string> = {}
+    const summary = yield* InputValidation.validate({
       idField: "custom_id",
       requiredFields: ["method", "url", "body"],
       objectFields: ["body"],
@@ -370,32 +372,15 @@ export const validate = <E, R>(
       maxBytes: profile.limits.maxFileBytes,
       maxLines: profile.limits.maxRequests,
       emptyLines: "skip"
-    })(hashed).pipe(Effect.either)
-    const key = options?.idempotencyKey ?? `sha256:${hash.digest("hex")}`
-    const window = options?.completionWindow ?? profile.completionWindow.default
-    const metadata = { ...options?.metadata, [idempotencyMetadataKey]: key }
-    const extra = checkParameters(profile, filename, window, metadata)
-    if (Either.isLeft(checked)) {
-      const error = checked.left
-      if (!(error instanceof InputValidation.InputValidationError) || extra.length === 0) {
-        return yield* Effect.fail(error)
-      }
-      return yield* new InputValidation.InputValidationError({
-        issues: [...extra, ...error.issues],
-        totalIssues: error.totalIssues + extra.length,
-        lines: error.lines,
-        bytes: error.bytes
+    })(hashed).pipe(
+      InputValidation.withIssues(() => {
+        // The default key is the file's hash, known only once the scan is done.
+        const key = options?.idempotencyKey ?? `sha256:${hash.digest("hex")}`
+        metadata = { ...options?.metadata, [idempotencyMetadataKey]: key }
+        return checkParameters(profile, filename, window, metadata)
       })
-    }
-    const summary = checked.right
-    if (extra.length > 0) {
-      return yield* new InputValidation.InputValidationError({
-        issues: extra,
-        totalIssues: extra.length,
-        lines: summary.lines,
-        bytes: summary.bytes
-      })
-    }
+    )
+    const key = metadata[idempotencyMetadataKey]!
     return { bytes: summary.bytes, requests: summary.lines, key, window, metadata }
   })
 

@@ -17,13 +17,12 @@
  *
  * @since 0.1.0
  */
-import * as Batch from "@barge/core/Batch"
+import type * as Batch from "@barge/core/Batch"
 import * as Bytes from "@barge/core/Bytes"
 import * as ObjectStorage from "@barge/core/ObjectStorage"
 import * as Polling from "@barge/core/Polling"
 import type * as Arr from "effect/Array"
 import * as Effect from "effect/Effect"
-import * as Either from "effect/Either"
 import * as Layer from "effect/Layer"
 import * as Schedule from "effect/Schedule"
 import * as Stream from "effect/Stream"
@@ -209,19 +208,14 @@ export const make = (options: Options = {}): Effect.Effect<QianfanBatch.Service>
       Effect.gen(function*() {
         const model = submitOptions.model as { readonly endpoint?: string; readonly modelId?: string }
         const format = submitOptions.dataFormat ?? "default"
-        const planner = Plan.planner(format, limits, Plan.canonicalJson({ model, format }))
         const values: Array<Record<string, unknown>> = []
         const source: Stream.Stream<unknown, E, R> = Stream.StreamTypeId in (input as object)
           ? input as Stream.Stream<unknown, E, R>
           : Stream.fromIterable(input as Iterable<unknown>)
-        yield* Stream.runForEach(source, (value) =>
-          Effect.sync(() => {
-            if (planner.add(value) !== undefined) values.push(value as Record<string, unknown>)
-          }))
-        const plan = yield* Either.match(planner.finish(), {
-          onLeft: (issues) => Effect.fail(new Batch.InputValidationError({ issues })),
-          onRight: Effect.succeed
-        })
+        const plan = yield* Plan.plan(
+          Stream.tap(source, (value) => Effect.sync(() => values.push(value as Record<string, unknown>))),
+          { format, model, limits, header: Plan.canonicalJson({ model, format }) }
+        )
         const taskIds: Array<string> = []
         let offset = 0
         for (const [index, planned] of plan.tasks.entries()) {

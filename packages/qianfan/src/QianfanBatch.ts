@@ -30,6 +30,7 @@
 import * as Batch from "@barge/core/Batch"
 import * as ChatRequest from "@barge/core/ChatRequest"
 import type * as Download from "@barge/core/Download"
+import type * as InputValidation from "@barge/core/InputValidation"
 import * as Jsonl from "@barge/core/Jsonl"
 import * as Polling from "@barge/core/Polling"
 import * as Signer from "@barge/core/Signer"
@@ -144,7 +145,7 @@ export interface PollOptions {
  * @since 0.1.0
  * @category errors
  */
-export type SubmitError = Errors.QianfanError | Batch.InputValidationError
+export type SubmitError = Errors.QianfanError | InputValidation.InputValidationError
 
 /**
  * @since 0.1.0

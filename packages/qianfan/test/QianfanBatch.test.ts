@@ -171,9 +171,9 @@ describe("QianfanBatch", () => {
       assert.strictEqual(error._tag, "InputValidationError")
       if (error._tag === "InputValidationError") {
         assert.deepStrictEqual(error.issues.map((i) => [i.lineNumber, i.rule]), [
-          [2, "duplicate-id"],
-          [3, "shape"],
-          [4, "id"]
+          [2, "DuplicateId"],
+          [3, "InvalidField"],
+          [4, "MissingField"]
         ])
       }
       const both = yield* Effect.flip(

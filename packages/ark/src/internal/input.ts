@@ -58,34 +58,7 @@ const validate = <E, R>(
   bytes: Stream.Stream<Uint8Array, E, R>,
   modelIssues: () => ReadonlyArray<InputValidation.Issue>
 ): Effect.Effect<InputValidation.Summary, InputValidation.InputValidationError | E, R> =>
-  InputValidation.validate(rules)(bytes).pipe(
-    Effect.matchEffect({
-      onFailure: (error): Effect.Effect<never, InputValidation.InputValidationError | E> =>
-        error instanceof InputValidation.InputValidationError
-          ? Effect.fail(
-            new InputValidation.InputValidationError({
-              issues: [...error.issues, ...modelIssues()].sort((a, b) => a.lineNumber - b.lineNumber),
-              totalIssues: error.totalIssues + modelIssues().length,
-              lines: error.lines,
-              bytes: error.bytes
-            })
-          )
-          : Effect.fail(error),
-      onSuccess: (summary): Effect.Effect<InputValidation.Summary, InputValidation.InputValidationError> => {
-        const extra = modelIssues()
-        return extra.length === 0
-          ? Effect.succeed(summary)
-          : Effect.fail(
-            new InputValidation.InputValidationError({
-              issues: extra,
-              totalIssues: extra.length,
-              lines: summary.lines,
-              bytes: summary.bytes
-            })
-          )
-      }
-    })
-  )
+  InputValidation.validate(rules)(bytes).pipe(InputValidation.withIssues(modelIssues))
 
 const encoder = new TextEncoder()
 

@@ -1,16 +1,18 @@
 /**
- * The first pass of `submit`: every input line checked against its data format (all issues collected), the
- * submission's content hash, and where each line goes — which task and which file — within the limits. Nothing but
- * the counts is kept, so a submission of any size plans in constant memory.
+ * The first pass of `submit`: every input line checked with core `InputValidation` (JSON object, `id` a unique
+ * non-empty string, size) plus its data format's schema, the submission's content hash, and where each line goes —
+ * which task and which file — within the limits. Nothing but the counts is kept, so a submission of any size plans
+ * in constant memory (apart from the set of ids core keeps for uniqueness).
  */
-import type * as Batch from "@barge/core/Batch"
-import type * as Arr from "effect/Array"
+import * as InputValidation from "@barge/core/InputValidation"
+import * as Effect from "effect/Effect"
 import * as Either from "effect/Either"
 import * as ParseResult from "effect/ParseResult"
+import * as Predicate from "effect/Predicate"
 import * as Schema from "effect/Schema"
-import { createHash, type Hash } from "node:crypto"
+import * as Stream from "effect/Stream"
+import { createHash } from "node:crypto"
 import * as Wire from "../Wire.js"
-
 /** Where input goes, per task and file. */
 export interface Limits {
   readonly maxFilesPerTask: number
@@ -31,9 +33,7 @@ export interface Plan {
   readonly tasks: ReadonlyArray<PlannedTask>
 }
 
-type Issue = Batch.InputValidationError["issues"][number]
-
-const maxIssues = 1000
+const maxIssues = 100
 
 const encoder = new TextEncoder()
 
@@ -46,101 +46,101 @@ export const canonicalJson = (value: unknown): string =>
       )
       : v)
 
-/** A planner fed one line at a time. */
-export interface Planner {
-  /** Checks a line (a parsed value) and places it; returns the encoded line, or `undefined` if it has an issue. */
-  readonly add: (value: unknown) => string | undefined
-  /** The issues found, or the plan. */
-  readonly finish: () => Either.Either<Plan, Arr.NonEmptyReadonlyArray<Issue>>
+/** What core `InputValidation` checks on Qianfan lines: the id, and that one line fits in one file and task. */
+const rules = (limits: Limits): InputValidation.Rules => ({
+  idField: "id",
+  maxLineBytes: Math.min(limits.maxBytesPerFile, limits.maxBytesPerTask),
+  emptyLines: "fail"
+})
+
+/** The model and task parameters `submit` was given. */
+export interface Model {
+  readonly endpoint?: string | undefined
+  readonly modelId?: string | undefined
 }
 
 /**
- * Starts a plan. `header` is hashed first: everything besides the lines that makes two submissions different
- * (model, parameters, data format, window).
+ * Checks and plans a submission in one pass over `source`. `header` is hashed first: everything besides the lines
+ * that makes two submissions different (model, parameters, data format, window). Every issue — core's, the data
+ * format's and the model's — comes back in one `InputValidationError`, before anything is sent.
  */
-export const planner = (format: Wire.DataFormat, limits: Limits, header: string): Planner => {
-  const schema: Schema.Schema<{ readonly id: string }, unknown> = Wire.lineSchemas[format] as never
-  const decode = Schema.decodeUnknownEither(schema, { errors: "first", onExcessProperty: "preserve" })
-  const hash: Hash = createHash("sha256").update(header).update("\n")
-  const seen = new Map<string, number>()
-  const issues: Array<Issue> = []
-  let issueCount = 0
-  const tasks: Array<PlannedTask> = []
-  let lineNumber = 0
-
-  const report = (rule: string, message: string) => {
-    issueCount++
-    if (issues.length < maxIssues) issues.push({ lineNumber, rule, message })
+export const plan = <E, R>(
+  source: Stream.Stream<unknown, E, R>,
+  options: {
+    readonly format: Wire.DataFormat
+    readonly model: Model
+    readonly limits: Limits
+    readonly header: string
   }
+): Effect.Effect<Plan, InputValidation.InputValidationError | E, R> =>
+  Effect.suspend(() => {
+    const { format, limits } = options
+    const schema: Schema.Schema<{ readonly id: string }, unknown> = Wire.lineSchemas[format] as never
+    const decode = Schema.decodeUnknownEither(schema, { errors: "all", onExcessProperty: "preserve" })
+    const hash = createHash("sha256").update(options.header).update("\n")
+    const issues: Array<InputValidation.Issue> = []
+    let totalIssues = 0
+    const tasks: Array<PlannedTask> = []
+    let lineNumber = 0
 
-  const place = (bytes: number) => {
-    let task = tasks[tasks.length - 1]
-    if (task === undefined || task.bytes + bytes > limits.maxBytesPerTask) {
-      task = { files: [], bytes: 0 }
-      tasks.push(task)
+    const report = (line: number, rule: InputValidation.IssueRule, message: string) => {
+      totalIssues++
+      if (issues.length < maxIssues) issues.push(new InputValidation.Issue({ lineNumber: line, rule, message }))
     }
-    let file = task.files[task.files.length - 1]
-    if (file === undefined || file.bytes + bytes > limits.maxBytesPerFile) {
-      if (task.files.length >= limits.maxFilesPerTask) {
+    if ((options.model.endpoint === undefined) === (options.model.modelId === undefined)) {
+      report(0, "InvalidParameter", "give exactly one of model.endpoint and model.modelId")
+    }
+
+    // The id and the JSON shape are core's to report; this adds what the data format requires of the rest.
+    const checkFormat = (value: unknown) => {
+      if (!Predicate.isRecord(value)) return
+      const decoded = decode(value)
+      if (Either.isRight(decoded)) return
+      const first = ParseResult.ArrayFormatter.formatErrorSync(decoded.left).find((issue) => issue.path[0] !== "id")
+      if (first === undefined) return
+      const path = first.path.join(".")
+      report(
+        lineNumber,
+        "InvalidField",
+        `not a valid ${format} line${path === "" ? "" : ` at \`${path}\``}: ${first.message}`
+      )
+    }
+
+    const place = (bytes: number) => {
+      let task = tasks[tasks.length - 1]
+      if (task === undefined || task.bytes + bytes > limits.maxBytesPerTask) {
         task = { files: [], bytes: 0 }
         tasks.push(task)
       }
-      file = { lines: 0, bytes: 0 }
-      task.files.push(file)
-    }
-    file.lines++
-    file.bytes += bytes
-    task.bytes += bytes
-  }
-
-  return {
-    add: (value) => {
-      lineNumber++
-      const decoded = decode(value)
-      if (Either.isLeft(decoded)) {
-        const first = ParseResult.ArrayFormatter.formatErrorSync(decoded.left)[0]
-        const path = first?.path.join(".") ?? ""
-        report(
-          path === "id" ? "id" : "shape",
-          `not a valid ${format} line${path === "" ? "" : ` at \`${path}\``}: ${first?.message ?? "invalid"}`
-        )
-        return undefined
-      }
-      const id = decoded.right.id
-      if (id === "") {
-        report("id", "`id` must not be empty")
-        return undefined
-      }
-      const earlier = seen.get(id)
-      if (earlier !== undefined) {
-        report("duplicate-id", `id "${id}" already used on line ${earlier}; ids must be unique within a task`)
-        return undefined
-      }
-      seen.set(id, lineNumber)
-      const text = JSON.stringify(value) + "\n"
-      const bytes = encoder.encode(text).byteLength
-      if (bytes > limits.maxBytesPerFile || bytes > limits.maxBytesPerTask) {
-        report("too-large", `the line is ${bytes} bytes, more than one input file may hold (${limits.maxBytesPerFile})`)
-        return undefined
-      }
-      hash.update(text)
-      place(bytes)
-      return text
-    },
-    finish: () => {
-      if (issueCount === 0 && lineNumber === 0) {
-        return Either.left([{ lineNumber: 0, rule: "empty", message: "the submission has no lines" }])
-      }
-      if (issueCount > 0) {
-        if (issueCount > issues.length) {
-          issues.push({ lineNumber, rule: "more", message: `${issueCount - issues.length} more issues not listed` })
+      let file = task.files[task.files.length - 1]
+      if (file === undefined || file.bytes + bytes > limits.maxBytesPerFile) {
+        if (task.files.length >= limits.maxFilesPerTask) {
+          task = { files: [], bytes: 0 }
+          tasks.push(task)
         }
-        return Either.left(issues as unknown as Arr.NonEmptyReadonlyArray<Issue>)
+        file = { lines: 0, bytes: 0 }
+        task.files.push(file)
       }
-      return Either.right({ hash: hash.digest("hex"), lines: lineNumber, tasks })
+      file.lines++
+      file.bytes += bytes
+      task.bytes += bytes
     }
-  }
-}
+
+    const encode = (value: unknown): Uint8Array => {
+      lineNumber++
+      checkFormat(value)
+      const text = JSON.stringify(value) + "\n"
+      hash.update(text)
+      const bytes = encoder.encode(text)
+      place(bytes.byteLength)
+      return bytes
+    }
+
+    return InputValidation.validate(rules(limits))(Stream.map(source, encode)).pipe(
+      InputValidation.withIssues(() => ({ issues, totalIssues })),
+      Effect.map((summary) => ({ hash: hash.digest("hex"), lines: summary.lines, tasks }))
+    )
+  })
 
 /** Which task and file every line goes to, in order: the second pass follows this. */
 export function* placements(plan: Plan): Generator<{ readonly task: number; readonly file: number }> {

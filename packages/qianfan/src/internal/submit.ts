@@ -3,11 +3,10 @@
  * never two tasks for one submission. Each task's name and description carry the submission's content hash, which
  * is how an earlier task is recognised after a retry, a restart or a lost create response.
  */
-import * as Batch from "@barge/core/Batch"
 import * as Bytes from "@barge/core/Bytes"
+import type * as InputValidation from "@barge/core/InputValidation"
 import * as Chunk from "effect/Chunk"
 import * as Effect from "effect/Effect"
-import * as Either from "effect/Either"
 import * as Schedule from "effect/Schedule"
 import * as Stream from "effect/Stream"
 import * as Errors from "../Errors.js"
@@ -69,15 +68,10 @@ export const make = (deps: Deps) =>
 <E, R>(
   source: Stream.Stream<unknown, E, R>,
   options: Options
-): Effect.Effect<Result, Errors.QianfanError | Batch.InputValidationError | E, R> =>
+): Effect.Effect<Result, Errors.QianfanError | InputValidation.InputValidationError | E, R> =>
   Effect.gen(function*() {
     const { console, storage } = deps
     const model = options.model
-    if ((model.endpoint === undefined) === (model.modelId === undefined)) {
-      return yield* new Batch.InputValidationError({
-        issues: [{ lineNumber: 0, rule: "model", message: "give exactly one of model.endpoint and model.modelId" }]
-      })
-    }
     const format = options.dataFormat ?? "default"
     const inferenceParams = options.inferenceParams ?? {}
 
@@ -88,12 +82,7 @@ export const make = (deps: Deps) =>
       inferenceParams,
       completionWindow: options.completionWindow ?? null
     })
-    const planner = Plan.planner(format, deps.limits, header)
-    yield* Stream.runForEach(source, (value) => Effect.sync(() => planner.add(value)))
-    const plan = yield* Either.match(planner.finish(), {
-      onLeft: (issues) => Effect.fail(new Batch.InputValidationError({ issues })),
-      onRight: Effect.succeed
-    })
+    const plan = yield* Plan.plan(source, { format, model, limits: deps.limits, header })
     const count = plan.tasks.length
     const base = `${deps.inputPrefix}${plan.hash}/`
 
