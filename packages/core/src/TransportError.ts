@@ -22,6 +22,23 @@ export const TypeId: unique symbol = Symbol.for("@barge/core/TransportError")
  */
 export type TypeId = typeof TypeId
 
+/** The call every failure names. */
+const callFields = {
+  provider: Schema.String,
+  action: Schema.String,
+  method: Schema.String,
+  /** Origin and path only: a query string may carry a presigned signature. */
+  url: Schema.String
+}
+
+const describeCall = (
+  error: { readonly provider: string; readonly action: string; readonly method: string; readonly url: string }
+) => `${error.provider} ${error.action} (${error.method} ${error.url})`
+
+const requestIdNote = (requestId: string | undefined) => (requestId === undefined ? "" : ` (request id ${requestId})`)
+
+const afterAttempts = (attempts: number) => (attempts > 1 ? ` after ${attempts} attempts` : "")
+
 /**
  * Why a request never produced a response.
  *
@@ -51,11 +68,7 @@ export type RequestFailureReason = typeof RequestFailureReason.Type
 export class RequestFailed extends Schema.TaggedError<RequestFailed>("@barge/core/TransportError/RequestFailed")(
   "RequestFailed",
   {
-    provider: Schema.String,
-    action: Schema.String,
-    method: Schema.String,
-    /** Origin and path only: a query string may carry a presigned signature. */
-    url: Schema.String,
+    ...callFields,
     reason: RequestFailureReason,
     description: Schema.String,
     attempts: Schema.Number,
@@ -71,8 +84,7 @@ export class RequestFailed extends Schema.TaggedError<RequestFailed>("@barge/cor
    * @since 0.1.0
    */
   override get message(): string {
-    const tries = this.attempts > 1 ? ` after ${this.attempts} attempts` : ""
-    return `${this.provider} ${this.action} (${this.method} ${this.url}) failed${tries}: ${this.reason}: ${this.description}`
+    return `${describeCall(this)} failed${afterAttempts(this.attempts)}: ${this.reason}: ${this.description}`
   }
 }
 
@@ -85,10 +97,7 @@ export class RequestFailed extends Schema.TaggedError<RequestFailed>("@barge/cor
 export class RequestTimeout extends Schema.TaggedError<RequestTimeout>("@barge/core/TransportError/RequestTimeout")(
   "RequestTimeout",
   {
-    provider: Schema.String,
-    action: Schema.String,
-    method: Schema.String,
-    url: Schema.String,
+    ...callFields,
     timeout: Schema.DurationFromMillis,
     attempts: Schema.Number
   }
@@ -103,7 +112,7 @@ export class RequestTimeout extends Schema.TaggedError<RequestTimeout>("@barge/c
    */
   override get message(): string {
     const tries = this.attempts > 1 ? ` (last of ${this.attempts} attempts)` : ""
-    return `${this.provider} ${this.action} (${this.method} ${this.url}) got no response within ${
+    return `${describeCall(this)} got no response within ${
       Duration.format(this.timeout)
     }${tries}; the endpoint may be unreachable or overloaded`
   }
@@ -119,10 +128,7 @@ export class RequestTimeout extends Schema.TaggedError<RequestTimeout>("@barge/c
 export class StatusError extends Schema.TaggedError<StatusError>("@barge/core/TransportError/StatusError")(
   "StatusError",
   {
-    provider: Schema.String,
-    action: Schema.String,
-    method: Schema.String,
-    url: Schema.String,
+    ...callFields,
     status: Schema.Number,
     requestId: Schema.optional(Schema.String),
     body: Schema.Unknown,
@@ -140,12 +146,10 @@ export class StatusError extends Schema.TaggedError<StatusError>("@barge/core/Tr
    * @since 0.1.0
    */
   override get message(): string {
-    const id = this.requestId === undefined ? "" : ` (request id ${this.requestId})`
-    const tries = this.attempts > 1 ? ` after ${this.attempts} attempts` : ""
     const detail = bodySnippet(this.body)
-    return `${this.provider} ${this.action} (${this.method} ${this.url}) answered HTTP ${this.status}${id}${tries}${
-      detail === "" ? "" : `: ${detail}`
-    }`
+    return `${describeCall(this)} answered HTTP ${this.status}${requestIdNote(this.requestId)}${
+      afterAttempts(this.attempts)
+    }${detail === "" ? "" : `: ${detail}`}`
   }
 }
 
@@ -159,10 +163,7 @@ export class ResponseDecodeError
   extends Schema.TaggedError<ResponseDecodeError>("@barge/core/TransportError/ResponseDecodeError")(
     "ResponseDecodeError",
     {
-      provider: Schema.String,
-      action: Schema.String,
-      method: Schema.String,
-      url: Schema.String,
+      ...callFields,
       status: Schema.Number,
       requestId: Schema.optional(Schema.String),
       description: Schema.String
@@ -178,8 +179,9 @@ export class ResponseDecodeError
    * @since 0.1.0
    */
   override get message(): string {
-    const id = this.requestId === undefined ? "" : ` (request id ${this.requestId})`
-    return `${this.provider} ${this.action} (${this.method} ${this.url}) returned HTTP ${this.status}${id} with a body Barge cannot read: ${this.description}`
+    return `${describeCall(this)} returned HTTP ${this.status}${
+      requestIdNote(this.requestId)
+    } with a body Barge cannot read: ${this.description}`
   }
 }
 
