@@ -85,6 +85,7 @@ export interface GetResult<E> {
 export interface ObjectStorage<E> {
   /** The bucket this storage writes to, for building provider locations (`tos://bucket/key`). */
   readonly bucket: string
+  /** Writes `body` to `key` (`options.contentLength` bytes). */
   readonly put: (
     key: string,
     body: Stream.Stream<Uint8Array, E>,
@@ -92,7 +93,9 @@ export interface ObjectStorage<E> {
   ) => Effect.Effect<PutResult, E>
   /** Opens the object (or a range of it); the body streams in constant memory. */
   readonly get: (key: string, options?: { readonly range?: ByteRange | undefined }) => Effect.Effect<GetResult<E>, E>
+  /** The object's size, ETag and type, without its body. */
   readonly head: (key: string) => Effect.Effect<ObjectInfo, E>
+  /** Removes the object. */
   readonly delete: (key: string) => Effect.Effect<void, E>
   /** Every object under `prefix`, following the provider's pagination. */
   readonly list: (prefix: string) => Stream.Stream<ObjectInfo, E>
