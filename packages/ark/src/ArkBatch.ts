@@ -221,9 +221,11 @@ export class MissingBucket extends Schema.TaggedError<MissingBucket>("@barge/ark
 export interface Service {
   /** Creates a job over an input already in TOS and returns its id. */
   readonly create: (options: CreateOptions) => Effect.Effect<string, CallError>
+  /** The job as Ark reports it now. */
   readonly get: (id: string) => Effect.Effect<Job.Job, CallError>
   /** Every job matching the filters, page after page. */
   readonly list: (options?: ListOptions) => Stream.Stream<Job.Job, CallError>
+  /** Renames a job or changes its description. */
   readonly update: (
     id: string,
     changes: { readonly name?: string | undefined; readonly description?: string | undefined }
