@@ -54,6 +54,7 @@ export class SignerError extends Schema.TaggedError<SignerError>("@barge/core/Si
  */
 export interface Service {
   readonly scheme: string
+  /** The request with this scheme's auth headers set, for the body it carries now. */
   readonly sign: (
     request: HttpClientRequest.HttpClientRequest
   ) => Effect.Effect<HttpClientRequest.HttpClientRequest, SignerError>
