@@ -70,6 +70,7 @@ export type ExpiresAt<S> = number | Date | ((state: S) => number | Date | undefi
  * @category models
  */
 export interface Options<S> {
+  /** Whether the job is finished (polling stops after this state). */
   readonly isTerminal: (state: S) => boolean
   /** The job's expiry: delays never sleep past it, and polling stops `expiryGrace` after it. */
   readonly expiresAt?: ExpiresAt<S> | undefined
