@@ -173,7 +173,9 @@ export interface Client {
       options?: { readonly purpose?: string | undefined }
     ) => Effect.Effect<Wire.FileObject, Errors.MoonshotError | Errors.SourceError>
     readonly list: Effect.Effect<ReadonlyArray<Wire.FileObject>, Errors.MoonshotError>
+    /** One file's metadata. */
     readonly retrieve: (fileId: string) => Effect.Effect<Wire.FileObject, Errors.MoonshotError>
+    /** Deletes a file. */
     readonly delete: (fileId: string) => Effect.Effect<Wire.FileDeleted, Errors.MoonshotError>
     /** The file's bytes from `offset` (a `Range` request when above 0). */
     readonly content: (
@@ -182,16 +184,19 @@ export interface Client {
     ) => Stream.Stream<Uint8Array, Errors.MoonshotError>
   }
   readonly batches: {
+    /** Creates a batch over an uploaded file (not idempotent on the server: prefer `submit`). */
     readonly create: (params: {
       readonly inputFileId: string
       readonly completionWindow?: string | undefined
       readonly metadata?: Readonly<Record<string, string>> | undefined
     }) => Effect.Effect<Wire.Batch, Errors.MoonshotError>
+    /** The batch as the provider reports it now. */
     readonly retrieve: (batchId: string) => Effect.Effect<Wire.Batch, Errors.MoonshotError>
     /** Every batch, page by page (`after`/`limit`). */
     readonly list: (
       options?: { readonly pageSize?: number | undefined }
     ) => Stream.Stream<Wire.Batch, Errors.MoonshotError>
+    /** Asks the provider to cancel the batch (it passes through `cancelling`). */
     readonly cancel: (batchId: string) => Effect.Effect<Wire.Batch, Errors.MoonshotError>
   }
   /** Validates every line, uploads, creates — or attaches to the batch an earlier attempt created. */
