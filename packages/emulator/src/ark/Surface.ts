@@ -10,8 +10,9 @@ import type * as HttpServerResponse from "@effect/platform/HttpServerResponse"
 import * as Clock from "effect/Clock"
 import * as Effect from "effect/Effect"
 import * as Either from "effect/Either"
-import * as Redacted from "effect/Redacted"
 import type { EmulatorContext, Surface } from "../internal/Context.js"
+import * as Credentials from "../internal/Credentials.js"
+import * as Http from "../internal/Http.js"
 import * as Models from "../internal/Models.js"
 import type { ArkError, Meta } from "./Envelope.js"
 import { errors, failure, success } from "./Envelope.js"
@@ -373,18 +374,13 @@ export const makeWith = (ctx: EmulatorContext, options: Options): Effect.Effect<
     const requestIdAt = (now: number): string =>
       `${Jobs.idTimestamp(now)}${ctx.nextId("").replace(/[^0-9a-z]/gi, "").toUpperCase().padEnd(20, "0").slice(0, 20)}`
 
-    const lookupSecret = (accessKeyId: string) =>
-      accessKeyId === ctx.credentials.volcengine.accessKeyId
-        ? Redacted.make(ctx.credentials.volcengine.secretAccessKey)
-        : undefined
+    const lookupSecret = Credentials.secretLookup(ctx.credentials.volcengine)
 
     const app: Effect.Effect<HttpServerResponse.HttpServerResponse, never, HttpServerRequest.HttpServerRequest> = Effect
       .gen(function*() {
         const request = yield* HttpServerRequest.HttpServerRequest
         const now = yield* ctx.time.now
-        const queryIndex = request.url.indexOf("?")
-        const rawQuery = queryIndex < 0 ? "" : request.url.slice(queryIndex + 1)
-        const rawPath = queryIndex < 0 ? request.url : request.url.slice(0, queryIndex)
+        const { path: rawPath, query: rawQuery } = Http.splitUrl(request.url)
         const query = new URLSearchParams(rawQuery)
         const meta: Meta = {
           requestId: requestIdAt(now),

@@ -7,9 +7,9 @@ import type * as HttpServerResponse from "@effect/platform/HttpServerResponse"
 import * as Clock from "effect/Clock"
 import * as Effect from "effect/Effect"
 import * as Either from "effect/Either"
-import * as Redacted from "effect/Redacted"
 import { randomUUID } from "node:crypto"
 import type { EmulatorContext } from "../internal/Context.js"
+import * as Credentials from "../internal/Credentials.js"
 import * as Http from "../internal/Http.js"
 
 /** A BCE error: code, HTTP status and message. */
@@ -68,11 +68,6 @@ export const authenticate = (
   request: Http.IncomingRequest
 ): Effect.Effect<Either.Either<Verifier.Verified, BceError>> =>
   Effect.map(Clock.currentTimeMillis, (now) => {
-    const { accessKeyId, secretAccessKey } = ctx.credentials.bce
-    const secret = Redacted.make(secretAccessKey)
-    const verified = Verifier.verifyBce(request, {
-      now,
-      lookupSecret: (ak) => (ak === accessKeyId ? secret : undefined)
-    })
+    const verified = Verifier.verifyBce(request, { now, lookupSecret: Credentials.secretLookup(ctx.credentials.bce) })
     return Either.mapLeft(verified, authError)
   })

@@ -3,6 +3,7 @@
  * nothing, it only checks that clients sign correctly.
  */
 import * as Config from "effect/Config"
+import * as Redacted from "effect/Redacted"
 import type { Credentials } from "./Context.js"
 
 /** The documented default credentials. */
@@ -25,6 +26,15 @@ export const merge = (overrides: Overrides | undefined, base: Credentials = defa
   bce: { ...base.bce, ...overrides?.bce },
   moonshot: { ...base.moonshot, ...overrides?.moonshot }
 })
+
+/**
+ * The `lookupSecret` a `Verifier` takes for one key pair: the secret for its access key id, nothing for any other.
+ */
+export const secretLookup = (pair: { readonly accessKeyId: string; readonly secretAccessKey: string }) => {
+  const secret = Redacted.make(pair.secretAccessKey)
+  return (accessKeyId: string): Redacted.Redacted<string> | undefined =>
+    accessKeyId === pair.accessKeyId ? secret : undefined
+}
 
 const optional = (name: string) => Config.option(Config.nonEmptyString(name))
 

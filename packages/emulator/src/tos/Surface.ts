@@ -15,9 +15,10 @@ import * as Chunk from "effect/Chunk"
 import * as Clock from "effect/Clock"
 import * as Effect from "effect/Effect"
 import * as Either from "effect/Either"
-import * as Redacted from "effect/Redacted"
 import * as Stream from "effect/Stream"
 import type { EmulatorContext, ObjectStore, StoredObject, Surface } from "../internal/Context.js"
+import * as Credentials from "../internal/Credentials.js"
+import * as Http from "../internal/Http.js"
 import type { TosError } from "./Errors.js"
 import { errors } from "./Errors.js"
 
@@ -33,10 +34,7 @@ export const make = (ctx: EmulatorContext): Effect.Effect<Surface<State>> =>
     const store = ctx.objects.tos
     const hostId = "barge-emulator-tos"
 
-    const lookupSecret = (accessKeyId: string) =>
-      accessKeyId === ctx.credentials.volcengine.accessKeyId
-        ? Redacted.make(ctx.credentials.volcengine.secretAccessKey)
-        : undefined
+    const lookupSecret = Credentials.secretLookup(ctx.credentials.volcengine)
 
     const app: Effect.Effect<HttpServerResponse.HttpServerResponse, never, HttpServerRequest.HttpServerRequest> = Effect
       .gen(function*() {
@@ -57,9 +55,7 @@ export const make = (ctx: EmulatorContext): Effect.Effect<Surface<State>> =>
               ...(resource?.key === undefined ? {} : { Key: resource.key })
             }, { status: error.status, headers: { ...baseHeaders, "x-tos-ec": error.ec } })
 
-        const queryIndex = request.url.indexOf("?")
-        const rawQuery = queryIndex < 0 ? "" : request.url.slice(queryIndex + 1)
-        const rawPath = queryIndex < 0 ? request.url : request.url.slice(0, queryIndex)
+        const { path: rawPath, query: rawQuery } = Http.splitUrl(request.url)
         const query = new URLSearchParams(rawQuery)
         const chunks = yield* Effect.either(Stream.runCollect(request.stream))
         if (Either.isLeft(chunks)) return fail(errors.incompleteBody())
