@@ -10,10 +10,12 @@
  *   `files.content().text()` does), split on "\n", `JSON.parse` each line.
  * - `upload TOS_URL PATH`: the upload benchmark's side — validates the JSONL file at PATH with core
  *   `InputValidation` and Ark's rules, then streams it to TOS with Ark's `Storage.put`; prints one JSON line per phase.
+ * - `lines URL`: Barge's download and line split alone (core Transport + Download + Jsonl; no JSON, no schema).
  * - `raw URL`: the loopback transfer alone (`fetch`, bytes counted, nothing split or parsed), for reference.
  * - `parse BYTES`: the floor — a bare `JSON.parse` loop over the same lines, already in memory (not timed: making them).
  *
- * Each measured mode prints one JSON line: `{ lines, seconds, baseRss, peakRss, maxRss, error? }`.
+ * Each measured phase prints one JSON line: `{ lines, seconds, baseRss, peakRss, maxRss, heapGrowth,
+ * buffersGrowth, error? }` (the growths are peak minus the value just before the phase).
  */
 // Each mode imports what it needs, so the light modes start fast and load no code they do not measure.
 
@@ -66,7 +68,18 @@ export function* resultLines(targetBytes: number): Generator<string> {
   }
 }
 
-const serve = async (targetBytes: number) => {
+/** The emulator serving the generated file, and how to stop it. */
+export interface Serving {
+  readonly url: string
+  readonly tos: string
+  readonly batchId: string
+  readonly lines: number
+  readonly bytes: number
+  readonly stop: () => Promise<void>
+}
+
+/** Starts the emulator in this process with a Moonshot output file of about `targetBytes` and a batch naming it. */
+export const startEmulator = async (targetBytes: number): Promise<Serving> => {
   const block = 1 << 20
   const chunks: Array<Uint8Array> = []
   let pending: Array<string> = []
@@ -89,9 +102,12 @@ const serve = async (targetBytes: number) => {
   if (pending.length > 0) flush()
 
   const Effect = await import("effect/Effect")
+  const Exit = await import("effect/Exit")
+  const Scope = await import("effect/Scope")
   const { Emulator } = await import("../packages/emulator/src/index.js")
-  await Effect.runPromise(Effect.scoped(Effect.gen(function*() {
-    const emulator = yield* Emulator.make({})
+  const scope = await Effect.runPromise(Scope.make())
+  return Effect.runPromise(Effect.gen(function*() {
+    const emulator = yield* Scope.extend(Emulator.make({}), scope)
     const state = emulator.state.moonshot
     const file = {
       id: "file-bench-output",
@@ -125,24 +141,39 @@ const serve = async (targetBytes: number) => {
     })
     // The upload benchmark puts its input here.
     emulator.state.objects.tos.createBucket("bench")
-    process.stdout.write(
-      JSON.stringify({ url: emulator.urls.moonshot, tos: emulator.urls.tos, batchId: "batch-bench", lines, bytes }) +
-        "\n"
-    )
-    yield* Effect.async<void>((resume) => {
-      process.stdin.on("end", () => resume(Effect.void))
-      process.stdin.on("close", () => resume(Effect.void))
-      process.stdin.resume()
-    })
-  })))
+    return {
+      url: emulator.urls.moonshot,
+      tos: emulator.urls.tos,
+      batchId: "batch-bench",
+      lines,
+      bytes,
+      stop: () => Effect.runPromise(Scope.close(scope, Exit.void))
+    }
+  }))
+}
+
+const serve = async (targetBytes: number) => {
+  const { stop, ...served } = await startEmulator(targetBytes)
+  process.stdout.write(JSON.stringify(served) + "\n")
+  await new Promise<void>((resolve) => {
+    process.stdin.on("end", resolve)
+    process.stdin.on("close", resolve)
+    process.stdin.resume()
+  })
+  await stop()
   process.exit(0)
 }
 
-/** Samples RSS every 20 ms (and on demand) to catch a peak between `start()` and `stop()`. */
+/** Samples RSS, heap and array buffers every 20 ms (and on demand) to catch their peaks until `stop()`. */
 const rssSampler = () => {
   let peak = 0
+  let heap = 0
+  let buffers = 0
   const sample = () => {
-    peak = Math.max(peak, process.memoryUsage.rss())
+    const usage = process.memoryUsage()
+    peak = Math.max(peak, usage.rss)
+    heap = Math.max(heap, usage.heapTotal)
+    buffers = Math.max(buffers, usage.arrayBuffers)
   }
   const timer = setInterval(sample, 20)
   return {
@@ -150,14 +181,26 @@ const rssSampler = () => {
     stop: () => {
       clearInterval(timer)
       sample()
-      return peak
+      return { peak, heap, buffers }
     }
   }
 }
 
-const measure = async (run: (sample: () => void) => Promise<number>) => {
+/** One measured phase. */
+export interface Measured {
+  readonly lines: number
+  readonly seconds: number
+  readonly baseRss: number
+  readonly peakRss: number
+  readonly maxRss: number
+  readonly heapGrowth?: number
+  readonly buffersGrowth?: number
+  readonly error?: string
+}
+
+const measure = async (run: (sample: () => void) => Promise<number>): Promise<Measured> => {
   global.gc?.()
-  const baseRss = process.memoryUsage.rss()
+  const base = process.memoryUsage()
   const sampler = rssSampler()
   const start = performance.now()
   let lines = 0
@@ -168,18 +211,58 @@ const measure = async (run: (sample: () => void) => Promise<number>) => {
     error = cause instanceof Error ? `${cause.name}: ${cause.message}` : String(cause)
   }
   const seconds = (performance.now() - start) / 1000
-  const peakRss = sampler.stop()
+  const peaks = sampler.stop()
   const maxRss = process.resourceUsage().maxRSS * 1024
-  process.stdout.write(JSON.stringify({ lines, seconds, baseRss, peakRss, maxRss, error }) + "\n")
+  return {
+    lines,
+    seconds,
+    baseRss: base.rss,
+    peakRss: peaks.peak,
+    maxRss,
+    heapGrowth: peaks.heap - base.heapTotal,
+    buffersGrowth: peaks.buffers - base.arrayBuffers,
+    ...(error === undefined ? {} : { error })
+  }
 }
 
-const barge = async (url: string, batchId: string) => {
+/** Barge's download and line splitting alone (core Transport + Download + Jsonl, as Moonshot uses them). */
+export const lines = async (url: string) => {
+  const { NodeHttpClient } = await import("@effect/platform-node")
+  const HttpClientRequest = await import("@effect/platform/HttpClientRequest")
+  const Effect = await import("effect/Effect")
+  const Redacted = await import("effect/Redacted")
+  const Stream = await import("effect/Stream")
+  const { Download, Signer, Transport } = await import("../packages/core/src/index.js")
+  return measure((sample) =>
+    Effect.gen(function*() {
+      const transport = yield* Transport.make({
+        provider: "moonshot",
+        baseUrl: `${url}/v1`,
+        signer: Signer.bearer(Redacted.make("sk-barge-emulator")),
+        allowInsecureHttp: true
+      })
+      const request = HttpClientRequest.get("/files/file-bench-output/content")
+      let count = 0
+      yield* Stream.runForEachChunk(
+        Download.resumableLines(Download.rangeOpener(transport, request, { action: "FileContent" })),
+        (chunk) =>
+          Effect.sync(() => {
+            count += chunk.length
+            sample()
+          })
+      )
+      return count
+    }).pipe(Effect.provide(NodeHttpClient.layerUndici), Effect.runPromise)
+  )
+}
+
+export const barge = async (url: string, batchId: string) => {
   const { NodeHttpClient } = await import("@effect/platform-node")
   const Effect = await import("effect/Effect")
   const Redacted = await import("effect/Redacted")
   const Stream = await import("effect/Stream")
   const { MoonshotBatch } = await import("../packages/moonshot/src/index.js")
-  await measure((sample) =>
+  return measure((sample) =>
     Effect.gen(function*() {
       const client = yield* MoonshotBatch.make({ apiKey: Redacted.make("sk-barge-emulator"), baseUrl: `${url}/v1` })
       let lines = 0
@@ -193,7 +276,7 @@ const barge = async (url: string, batchId: string) => {
   )
 }
 
-const raw = (url: string) =>
+export const raw = (url: string) =>
   measure(async (sample) => {
     const response = await fetch(`${url}/v1/files/file-bench-output/content`, {
       headers: { authorization: "Bearer sk-barge-emulator" }
@@ -207,7 +290,7 @@ const raw = (url: string) =>
     return bytes
   })
 
-const text = (url: string, batchId: string) =>
+export const text = (url: string, batchId: string) =>
   measure(async (sample) => {
     const headers = { authorization: "Bearer sk-barge-emulator" }
     const batch = await (await fetch(`${url}/v1/batches/${batchId}`, { headers })).json() as { output_file_id: string }
@@ -224,9 +307,9 @@ const text = (url: string, batchId: string) =>
     return lines
   })
 
-const parse = async (targetBytes: number) => {
+export const parse = async (targetBytes: number) => {
   const lines = Array.from(resultLines(targetBytes), (line) => line.slice(0, -1))
-  await measure(async (sample) => {
+  return measure(async (sample) => {
     let count = 0
     for (const line of lines) {
       const value = JSON.parse(line) as { response: { status_code: number } }
@@ -237,7 +320,7 @@ const parse = async (targetBytes: number) => {
   })
 }
 
-const upload = async (tosUrl: string, path: string) => {
+export const upload = async (tosUrl: string, path: string) => {
   const { NodeHttpClient } = await import("@effect/platform-node")
   const Effect = await import("effect/Effect")
   const Redacted = await import("effect/Redacted")
@@ -253,10 +336,10 @@ const upload = async (tosUrl: string, path: string) => {
       Stream.map((chunk) => chunk as Uint8Array)
     )
   const credentials = Emulator.defaultCredentials.volcengine
-  await measure(() =>
+  const validation = await measure(() =>
     Effect.runPromise(Effect.map(InputValidation.validate(rules)(file()), (summary) => summary.lines))
   )
-  await measure(() =>
+  const put = await measure(() =>
     Effect.gen(function*() {
       const storage = yield* Storage.make({
         endpoint: tosUrl,
@@ -271,7 +354,7 @@ const upload = async (tosUrl: string, path: string) => {
     }).pipe(Effect.provide(NodeHttpClient.layerUndici), Effect.runPromise)
   )
   const { readFile } = await import("node:fs/promises")
-  await measure(async () => {
+  const usual = await measure(async () => {
     const text = await readFile(path, "utf8")
     const ids = new Set<string>()
     let lines = 0
@@ -286,29 +369,40 @@ const upload = async (tosUrl: string, path: string) => {
     }
     return lines
   })
+  return [validation, put, usual]
+}
+
+const print = (measured: Measured | ReadonlyArray<Measured>) => {
+  for (const m of Array.isArray(measured) ? measured : [measured]) process.stdout.write(JSON.stringify(m) + "\n")
 }
 
 const [mode, a, b] = process.argv.slice(2)
-switch (mode) {
-  case "serve":
-    await serve(Number(a))
-    break
-  case "barge":
-    await barge(a!, b!)
-    break
-  case "upload":
-    await upload(a!, b!)
-    break
-  case "raw":
-    await raw(a!)
-    break
-  case "text":
-    await text(a!, b!)
-    break
-  case "parse":
-    await parse(Number(a))
-    break
-  default:
-    console.error(`unknown mode ${mode}`)
-    process.exit(2)
+// Only as a process of its own: importing this module (smoke mode, `resultLines`) must not start a mode.
+if (process.argv[1]?.endsWith("results-worker.ts")) {
+  switch (mode) {
+    case "serve":
+      await serve(Number(a))
+      break
+    case "barge":
+      print(await barge(a!, b!))
+      break
+    case "upload":
+      print(await upload(a!, b!))
+      break
+    case "lines":
+      print(await lines(a!))
+      break
+    case "raw":
+      print(await raw(a!))
+      break
+    case "text":
+      print(await text(a!, b!))
+      break
+    case "parse":
+      print(await parse(Number(a)))
+      break
+    default:
+      console.error(`unknown mode ${mode}`)
+      process.exit(2)
+  }
 }

@@ -12,19 +12,13 @@ import { tmpdir } from "node:os"
 import { join } from "node:path"
 import { hotspots } from "./profile.js"
 import { fmt, type Goal, mib, type Report, type Table } from "./report.js"
+import * as Worker from "./results-worker.js"
+
+/** One measured phase (see results-worker.ts). */
+export type Measured = Worker.Measured
 
 const root = new URL("..", import.meta.url).pathname
 const worker = new URL("./results-worker.ts", import.meta.url).pathname
-
-/** One measured phase, as a worker prints it. */
-export interface Measured {
-  readonly lines: number
-  readonly seconds: number
-  readonly baseRss: number
-  readonly peakRss: number
-  readonly maxRss: number
-  readonly error?: string
-}
 
 /** The emulator process, serving. */
 export interface Served {
@@ -68,11 +62,43 @@ export const runWorker = (
     })
   })
 
-const measure = async (args: ReadonlyArray<string>, flags: ReadonlyArray<string> = []): Promise<Measured> =>
-  (await runWorker(args, flags)).at(-1)!
+/**
+ * Runs a worker mode: in a child process when measuring; in this process in smoke mode, which only proves every
+ * side still runs (starting a process per side would cost seconds a test suite should not spend).
+ */
+export const runMode = async (
+  smoke: boolean,
+  args: ReadonlyArray<string>,
+  flags: ReadonlyArray<string> = []
+): Promise<ReadonlyArray<Measured>> => {
+  if (!smoke) return runWorker(args, flags)
+  const [mode, a, b] = args as [string, string, string]
+  switch (mode) {
+    case "raw":
+      return [await Worker.raw(a)]
+    case "lines":
+      return [await Worker.lines(a)]
+    case "barge":
+      return [await Worker.barge(a, b)]
+    case "text":
+      return [await Worker.text(a, b)]
+    case "parse":
+      return [await Worker.parse(Number(a))]
+    case "upload":
+      return Worker.upload(a, b)
+    default:
+      throw new Error(`unknown mode ${mode}`)
+  }
+}
 
-/** Starts the emulator with the file; resolves once it is serving, with a way to stop it. */
-export const serve = (bytes: number): Promise<Served & { readonly stop: () => void }> =>
+const measure = async (args: ReadonlyArray<string>, flags: ReadonlyArray<string> = [], smoke = false) =>
+  (await runMode(smoke, args, flags)).at(-1)!
+
+/** Starts the emulator with the file (its own process unless `smoke`); resolves once it is serving. */
+export const serve = (bytes: number, smoke: boolean): Promise<Served & { readonly stop: () => Promise<void> | void }> =>
+  smoke ? Worker.startEmulator(bytes) : serveProcess(bytes)
+
+const serveProcess = (bytes: number): Promise<Served & { readonly stop: () => void }> =>
   new Promise((resolve, reject) => {
     const child = spawn(process.execPath, [...nodeArgs(["--max-old-space-size=4096"]), "serve", String(bytes)], {
       cwd: root,
@@ -155,18 +181,24 @@ export const run = async (options: { readonly smoke: boolean }): Promise<Report>
   const notes: Array<string> = []
   let profileNotes: Array<string> = []
   for (const size of sizes) {
-    const served = await serve(size)
-    let raw: Measured, barge: Measured, text: Measured
+    const served = await serve(size, options.smoke)
+    let raw: Measured, split: Measured, barge: Measured, text: Measured
     try {
-      raw = await measure(["raw", served.url])
-      barge = await measure(["barge", served.url, served.batchId])
-      text = await measure(["text", served.url, served.batchId])
+      const modes = [
+        ["raw", served.url],
+        ["lines", served.url],
+        ["barge", served.url, served.batchId],
+        ["text", served.url, served.batchId]
+      ]
+      const measured: Array<Measured> = []
+      for (const args of modes) measured.push(await measure(args, [], options.smoke))
+      ;[raw, split, barge, text] = measured as [Measured, Measured, Measured, Measured]
       const floorFirst = size === sizes[0]
       if (!options.smoke && floorFirst) profileNotes = await profileBarge(served)
     } finally {
-      served.stop()
+      await served.stop()
     }
-    const floor = await measure(["parse", String(size)], ["--max-old-space-size=8192"])
+    const floor = await measure(["parse", String(size)], ["--max-old-space-size=8192"], options.smoke)
     const name = sizeName(served.bytes)
     const floorRate = lineRate(floor)
     const cell = (m: Measured, what: string, bytesOnly = false) => [
@@ -177,6 +209,7 @@ export const run = async (options: { readonly smoke: boolean }): Promise<Report>
       m.error === undefined ? `${fmt((served.bytes / 2 ** 20) / m.seconds, 0)} MiB/s` : "—",
       m.error === undefined && floorRate > 0 && !bytesOnly ? `${fmt(lineRate(m) / floorRate, 2)}×` : "—",
       mib(growth(m)),
+      m.heapGrowth === undefined ? "—" : `${mib(m.heapGrowth)} / ${mib(m.buffersGrowth ?? 0)}`,
       mib(m.maxRss),
       m.error ?? "ok"
     ]
@@ -184,6 +217,7 @@ export const run = async (options: { readonly smoke: boolean }): Promise<Report>
       cell(barge, "Barge `results` Stream"),
       cell(text, "text() + split + JSON.parse"),
       cell(floor, "bare JSON.parse (floor)"),
+      cell(split, "Barge download + line split only (core Transport/Download/Jsonl, no JSON/schema)"),
       cell(raw, "loopback download only (no split, no parse)", true)
     )
     for (const [m, what] of [[barge, "Barge"], [text, "baseline"], [floor, "floor"]] as const) {
@@ -215,7 +249,18 @@ export const run = async (options: { readonly smoke: boolean }): Promise<Report>
   }
   const table: Table = {
     title: "Results streaming: Moonshot output file served by the emulator over loopback",
-    columns: ["case", "lines", "seconds", "lines/s", "throughput", "× floor", "peak RSS growth", "max RSS", "outcome"],
+    columns: [
+      "case",
+      "lines",
+      "seconds",
+      "lines/s",
+      "throughput",
+      "× floor",
+      "peak RSS growth",
+      "heap / buffers growth",
+      "max RSS",
+      "outcome"
+    ],
     rows
   }
   return {

@@ -7,7 +7,7 @@ import { createWriteStream, mkdtempSync, rmSync } from "node:fs"
 import { tmpdir } from "node:os"
 import { join } from "node:path"
 import { fmt, type Goal, mib, type Report } from "./report.js"
-import { growth, type Measured, runWorker, serve } from "./results.js"
+import { growth, type Measured, runMode, serve } from "./results.js"
 
 const system = "You are a careful assistant. Answer briefly, cite the passage you rely on, and say when unsure."
 
@@ -53,12 +53,12 @@ export const run = async (options: { readonly smoke: boolean }): Promise<Report>
   const path = join(dir, "input.jsonl")
   try {
     const bytes = await writeInput(path, size)
-    const served = await serve(1)
+    const served = await serve(1, options.smoke)
     let phases: ReadonlyArray<Measured>
     try {
-      phases = await runWorker(["upload", served.tos, path])
+      phases = await runMode(options.smoke, ["upload", served.tos, path])
     } finally {
-      served.stop()
+      await served.stop()
     }
     const [validation, put, usual] = phases
     const rate = (m: Measured | undefined) =>

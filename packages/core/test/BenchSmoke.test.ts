@@ -1,9 +1,13 @@
 import { assert, describe, it } from "@effect/vitest"
-import { run } from "../../../bench/signing.js"
+import * as polling from "../../../bench/polling.js"
+import * as results from "../../../bench/results.js"
+import * as signing from "../../../bench/signing.js"
+import * as upload from "../../../bench/upload.js"
 
-describe("bench/signing", () => {
-  it("smoke mode returns a row per scheme with positive throughput", async () => {
-    const rows = await run({ smoke: true })
+// Smoke modes only: they prove each benchmark still runs end to end (figures here mean nothing).
+describe.concurrent("bench smoke modes", () => {
+  it("signing returns a row per scheme with positive throughput", async () => {
+    const rows = await signing.run({ smoke: true })
     assert.deepStrictEqual(rows.map((row) => row.name), [
       "volcengine HMAC-SHA256",
       "volcengine via Signer service",
@@ -13,6 +17,29 @@ describe("bench/signing", () => {
     for (const row of rows) {
       assert.isTrue(row.barge_ops > 0 && row.baseline_ops > 0 && row.ratio > 0, JSON.stringify(row))
     }
-    console.log(`bench smoke: ${rows.length} rows`)
   })
+
+  it("polling simulates every schedule and reports both goals", async () => {
+    const report = await polling.run({ smoke: true })
+    const rows = report.tables[0]!.rows
+    assert.deepStrictEqual(rows.map((row) => row[0]), ["Barge default (adaptive)", "fixed 15 s", "fixed 60 s"])
+    assert.strictEqual(report.goals.length, 2)
+  })
+
+  it("results streams the same file through Barge, the text baseline and the floor", async () => {
+    const report = await results.run({ smoke: true })
+    const rows = report.tables[0]!.rows
+    assert.strictEqual(rows.length, 5)
+    for (const row of rows) assert.strictEqual(row.at(-1), "ok", JSON.stringify(row))
+    // Every side counted the same lines (a mismatch would add a note).
+    assert.isFalse(report.notes.some((note) => note.includes("counted")), report.notes.join("\n"))
+    assert.strictEqual(rows[0]![1], rows[2]![1])
+  }, 60_000)
+
+  it("upload validates and puts the input", async () => {
+    const report = await upload.run({ smoke: true })
+    const rows = report.tables[0]!.rows
+    assert.strictEqual(rows.length, 3)
+    for (const row of rows) assert.strictEqual(row.at(-1), "ok", JSON.stringify(row))
+  }, 60_000)
 })
