@@ -349,3 +349,32 @@ export const checkResults = (
   }
   return { problems, duplicates, checked: outcomes.length }
 }
+
+/**
+ * The job ids the provider lists (every job, batch or task the emulator holds for it), through the provider's own
+ * list call: for an emulator in another process, whose state this process cannot read.
+ *
+ * @since 0.1.0
+ */
+export const listRemote = (
+  provider: Provider,
+  target: Target,
+  speed: Speed = fast
+): Effect.Effect<ReadonlyArray<string>, unknown, HttpClient.HttpClient> => {
+  const ids = <E>(stream: Stream.Stream<string, E>) =>
+    Effect.map(Stream.runCollect(stream), (chunk) => Array.from(chunk))
+  switch (provider) {
+    case "ark":
+      return Effect.flatMap(arkService(target, speed), (ark) => ids(Stream.map(ark.list(), (job) => job.id)))
+    case "moonshot":
+      return Effect.flatMap(
+        moonshotService(target, speed),
+        (kimi) => ids(Stream.map(kimi.batches.list(), (batch) => batch.id))
+      )
+    case "qianfan":
+      return Effect.flatMap(
+        qianfanService(target, speed),
+        (qianfan) => ids(Stream.map(qianfan.listTasks(), (task) => task.taskId))
+      )
+  }
+}

@@ -1,0 +1,206 @@
+/**
+ * Restarts: a real child process runs a batch against an emulator in another process and is SIGKILLed during the
+ * upload, right after the create, while polling and while reading results — then started again with the same input,
+ * each time. It must attach to the job it created (the provider lists exactly that job, or exactly the planned
+ * tasks for Qianfan) and end with every result exactly once.
+ */
+import { Emulator } from "@barge/emulator"
+import { NodeHttpClient } from "@effect/platform-node"
+import { assert, describe, it } from "@effect/vitest"
+import { Effect } from "effect"
+import { type ChildProcessWithoutNullStreams, spawn } from "node:child_process"
+import * as Fs from "node:fs"
+import * as Os from "node:os"
+import * as Path from "node:path"
+import * as Flows from "../src/flows.js"
+import { readRecorded } from "../src/restartDriver.js"
+
+const root = Path.resolve(import.meta.dirname, "../../..")
+const driver = Path.resolve(import.meta.dirname, "../src/restartDriver.ts")
+
+/** Slow enough to kill inside: the first upload per service waits, the first result downloads crawl. */
+const faults = {
+  rules: [
+    { kind: "latency", rate: 1, services: ["tos"], match: "^PUT /", limit: 1, delayMs: 2000 },
+    { kind: "latency", rate: 1, services: ["bos"], match: "^PUT /", limit: 1, delayMs: 2000 },
+    { kind: "latency", rate: 1, services: ["moonshot"], match: "^POST /v1/files$", limit: 1, delayMs: 2000 },
+    // The create is processed at once, its answer then trickles out: a window to kill in "right after create".
+    ...(["ark", "moonshot", "qianfan"] as const).map((service) => ({
+      kind: "slowBody",
+      rate: 1,
+      services: [service],
+      match: String.raw`^POST (/v1/batches$|.*[?&]Action=CreateBatchInference(Job|Task)(&|$))`,
+      limit: 1,
+      delayMs: 2500
+    })),
+    { kind: "slowBody", rate: 1, services: ["tos"], match: String.raw`^GET /[^/?]+/[^?]+`, limit: 1, delayMs: 2500 },
+    { kind: "slowBody", rate: 1, services: ["bos"], match: String.raw`^GET /[^/?]+/[^?]+`, limit: 1, delayMs: 2500 },
+    {
+      kind: "slowBody",
+      rate: 1,
+      services: ["moonshot"],
+      match: String.raw`^GET /v1/files/[^/]+/content$`,
+      limit: 1,
+      delayMs: 2500
+    }
+  ],
+  maxConsecutive: 100
+}
+
+interface Child {
+  readonly process: ChildProcessWithoutNullStreams
+  readonly lines: Array<string>
+  readonly exited: Promise<number | null>
+}
+
+const start = (args: ReadonlyArray<string>): Child => {
+  const child = spawn("node", ["--import", "tsx", ...args], { cwd: root, stdio: "pipe" })
+  const lines: Array<string> = []
+  let buffered = ""
+  child.stdout.on("data", (chunk: Buffer) => {
+    buffered += chunk.toString()
+    const parts = buffered.split("\n")
+    buffered = parts.pop()!
+    lines.push(...parts)
+  })
+  let stderr = ""
+  child.stderr.on("data", (chunk: Buffer) => (stderr += chunk.toString()))
+  const exited = new Promise<number | null>((resolve) =>
+    child.on("close", (code) => {
+      if (code !== 0 && code !== null && stderr !== "") lines.push(`stderr: ${stderr}`)
+      resolve(code)
+    })
+  )
+  return { process: child, lines, exited }
+}
+
+const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms))
+
+/** Waits until `ready()` or the child exits; `true` when ready first. */
+const until = async (child: Child, ready: () => boolean | Promise<boolean>, timeoutMs = 30_000): Promise<boolean> => {
+  let exited = false
+  void child.exited.then(() => (exited = true))
+  const deadline = Date.now() + timeoutMs
+  while (Date.now() < deadline) {
+    if (await ready()) return true
+    if (exited) return false
+    await sleep(5)
+  }
+  return false
+}
+
+const kill = async (child: Child) => {
+  child.process.kill("SIGKILL")
+  await child.exited
+}
+
+const lastPhase = (child: Child) => child.lines.filter((l) => l.startsWith("phase ")).at(-1) ?? "(none)"
+
+/** One provider: four killed runs, one that finishes; returns where each kill landed. */
+const scenario = async (provider: Flows.Provider, urls: Emulator.Urls, random: () => number) => {
+  const state = Fs.mkdtempSync(Path.join(Os.tmpdir(), `barge-restart-${provider}-`))
+  const count = 12
+  const tag = `rs-${provider}`
+  const args = [driver, provider, JSON.stringify(urls), state, String(count), tag]
+  const target = { urls, credentials: Emulator.defaultCredentials }
+  const remote = () => Effect.runPromise(Effect.provide(Flows.listRemote(provider, target), NodeHttpClient.layerUndici))
+  const resultsFile = Path.join(state, "results.jsonl")
+  const killedAt: Array<string> = []
+
+  // 1. During the upload: the first upload is held 2 s by the emulator.
+  let child = start(args)
+  assert.isTrue(
+    await until(child, () => child.lines.includes("phase submit")),
+    `${provider}: ${child.lines.join("\n")}`
+  )
+  await sleep(300 + random() * 800)
+  killedAt.push(`upload: ${lastPhase(child)}, jobs ${(await remote()).length}`)
+  await kill(child)
+
+  // 2. Right after the create: the provider lists the job, the driver has not recorded it.
+  child = start(args)
+  assert.isTrue(await until(child, async () => (await remote()).length > 0), `${provider}: ${child.lines.join("\n")}`)
+  killedAt.push(`create: ${lastPhase(child)}, recorded ${Fs.existsSync(Path.join(state, "submission.json"))}`)
+  await kill(child)
+
+  // 3. While polling.
+  child = start(args)
+  assert.isTrue(
+    await until(child, () => child.lines.includes("phase polling")),
+    `${provider}: ${child.lines.join("\n")}`
+  )
+  await sleep(50 + random() * 400)
+  killedAt.push(`polling: ${lastPhase(child)}`)
+  await kill(child)
+
+  // 4. While reading results: once at least one is recorded (the first download crawls).
+  child = start(args)
+  assert.isTrue(
+    await until(child, () => readRecorded(resultsFile).length > 0),
+    `${provider}: ${child.lines.join("\n")}`
+  )
+  killedAt.push(`results: ${lastPhase(child)}, recorded ${readRecorded(resultsFile).length}/${count}`)
+  await kill(child)
+
+  // 5. To the end.
+  child = start(args)
+  const code = await child.exited
+  assert.strictEqual(code, 0, `${provider}: ${child.lines.join("\n")}`)
+
+  const submission = JSON.parse(Fs.readFileSync(Path.join(state, "submission.json"), "utf8")) as Flows.Submitted
+  return {
+    killedAt,
+    submission,
+    jobs: await remote(),
+    outcomes: readRecorded(resultsFile),
+    requests: Flows.makeRequests(count, tag),
+    lines: child.lines
+  }
+}
+
+describe("restart", () => {
+  it.live(
+    "killed during upload, after create, while polling and while reading results, it attaches and finishes once",
+    () =>
+      Effect.promise(async () => {
+        const emulator = start([
+          "packages/emulator/src/bin.ts",
+          "--port",
+          "0",
+          "--time-scale",
+          "0.3",
+          "--faults",
+          JSON.stringify(faults)
+        ])
+        try {
+          assert.isTrue(await until(emulator, () => emulator.lines.length > 0), emulator.lines.join("\n"))
+          const urls = JSON.parse(emulator.lines[0]!) as Emulator.Urls
+          const seed = Date.now() % 100_000
+          let state = seed
+          const random = () => ((state = (state * 48271) % 2147483647) / 2147483647)
+          const outcomes = await Promise.all(Flows.providers.map((provider) => scenario(provider, urls, random)))
+          for (const [i, provider] of Flows.providers.entries()) {
+            const run = outcomes[i]!
+            const context = `${provider} (seed ${seed}): killed at ${run.killedAt.join("; ")}`
+            // Each kill landed where it was meant to.
+            assert.match(run.killedAt[0]!, /^upload: phase submit, jobs 0$/, context)
+            assert.match(run.killedAt[1]!, /^create: phase submit, recorded false$/, context)
+            assert.match(run.killedAt[2]!, /^polling: phase polling$/, context)
+            assert.match(run.killedAt[3]!, /^results: phase results, recorded \d+\/12$/, context)
+            assert.notMatch(run.killedAt[3]!, /recorded 12\/12/, context)
+            // Attached, never submitted twice: the provider holds exactly the recorded jobs.
+            assert.deepStrictEqual([...run.jobs].sort(), [...run.submission.jobIds].sort(), context)
+            if (provider !== "qianfan") assert.strictEqual(run.jobs.length, 1, context)
+            // Every result exactly once, each the emulator's answer.
+            const verdict = Flows.checkResults(run.requests, run.outcomes)
+            assert.deepStrictEqual(verdict.problems, [], context)
+            assert.strictEqual(run.outcomes.length, 12, context)
+          }
+        } finally {
+          emulator.process.kill("SIGTERM")
+          await emulator.exited
+        }
+      }),
+    { timeout: 120_000 }
+  )
+})
