@@ -200,6 +200,32 @@ export const TransportError: Schema.Union<
 > = Schema.Union(RequestFailed, RequestTimeout, StatusError, ResponseDecodeError)
 
 /**
+ * A failure with no error body to map: no response, a timeout, or an unreadable 2xx body. Provider unions hold
+ * these next to their own API errors (which come from `StatusError`).
+ *
+ * @since 0.1.0
+ * @category models
+ */
+export type TransportFailure = RequestFailed | RequestTimeout | ResponseDecodeError
+
+/**
+ * @since 0.1.0
+ * @category schemas
+ */
+export const TransportFailure: Schema.Union<[typeof RequestFailed, typeof RequestTimeout, typeof ResponseDecodeError]> =
+  Schema.Union(RequestFailed, RequestTimeout, ResponseDecodeError)
+
+/**
+ * A provider's mapping for every transport error: `StatusError` goes through `fromStatus` (the provider's envelope
+ * reading), the rest pass through unchanged.
+ *
+ * @since 0.1.0
+ * @category mapping
+ */
+export const mapStatus = <A>(fromStatus: (error: StatusError) => A) => (error: TransportError): A | TransportFailure =>
+  error._tag === "StatusError" ? fromStatus(error) : error
+
+/**
  * @since 0.1.0
  * @category guards
  */

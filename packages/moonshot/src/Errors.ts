@@ -353,10 +353,7 @@ export const BatchEnded = Schema.Union(BatchFailed, BatchExpired, BatchCancelled
  * @since 0.1.0
  * @category errors
  */
-export type TransportFailure =
-  | TransportError.RequestFailed
-  | TransportError.RequestTimeout
-  | TransportError.ResponseDecodeError
+export type TransportFailure = TransportError.TransportFailure
 
 /**
  * Every failure of a Files/Batches call.
@@ -370,12 +367,7 @@ export type MoonshotError = ApiError | TransportFailure
  * @since 0.1.0
  * @category errors
  */
-export const MoonshotError = Schema.Union(
-  ApiError,
-  TransportError.RequestFailed,
-  TransportError.RequestTimeout,
-  TransportError.ResponseDecodeError
-)
+export const MoonshotError = Schema.Union(ApiError, TransportError.TransportFailure)
 
 /**
  * The kinds of API error, as a profile classifies an envelope.
@@ -515,7 +507,7 @@ export const fromStatusError = (
 export const fromTransport = (
   error: TransportError.TransportError,
   types: Readonly<Record<string, Kind>> = moonshotTypes
-): MoonshotError => error._tag === "StatusError" ? fromStatusError(error, types) : error
+): MoonshotError => TransportError.mapStatus((status) => fromStatusError(status, types))(error)
 
 /**
  * Whether a value is one of this package's API errors.

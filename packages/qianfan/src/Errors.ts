@@ -278,10 +278,7 @@ export const TaskEnded = Schema.Union(TaskFailed, TaskStopped, TaskExpired)
  * @since 0.1.0
  * @category errors
  */
-export type TransportFailure =
-  | TransportError.RequestFailed
-  | TransportError.RequestTimeout
-  | TransportError.ResponseDecodeError
+export type TransportFailure = TransportError.TransportFailure
 
 /**
  * Every failure of a console or BOS call.
@@ -295,12 +292,7 @@ export type QianfanError = ApiError | TransportFailure
  * @since 0.1.0
  * @category errors
  */
-export const QianfanError = Schema.Union(
-  ApiError,
-  TransportError.RequestFailed,
-  TransportError.RequestTimeout,
-  TransportError.ResponseDecodeError
-)
+export const QianfanError = Schema.Union(ApiError, TransportError.TransportFailure)
 
 /**
  * The limit of active tasks per account (documented).
@@ -384,8 +376,9 @@ export const fromStatusError = (error: TransportError.StatusError): ApiError => 
  * @since 0.1.0
  * @category mapping
  */
-export const fromTransportError = (error: TransportError.TransportError): QianfanError =>
-  error._tag === "StatusError" ? fromStatusError(error) : error
+export const fromTransportError: (error: TransportError.TransportError) => QianfanError = TransportError.mapStatus(
+  fromStatusError
+)
 
 /**
  * Whether a failure leaves it unknown if the request took effect (no response, a timeout, a 5xx), so a create
