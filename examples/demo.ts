@@ -9,11 +9,11 @@
  *
  *   npx tsx examples/demo.ts      # BARGE_DEMO_REQUESTS=1200, BARGE_DEMO_PROVIDERS=ark,moonshot,qianfan by default
  */
+import { Providers, Render } from "@barge/cli"
+import { Batch, ChatRequest } from "@barge/core"
+import { Emulator } from "@barge/emulator"
 import { NodeContext, NodeHttpClient, NodeRuntime } from "@effect/platform-node"
 import { Clock, Effect, Layer, Option, Schedule, Stream } from "effect"
-import { Providers, Render } from "../packages/cli/src/index.js"
-import { Batch, ChatRequest } from "../packages/core/src/index.js"
-import { Emulator } from "../packages/emulator/src/index.js"
 
 const requestCount = Math.max(1, Number(process.env.BARGE_DEMO_REQUESTS ?? 1200))
 const chosen = (process.env.BARGE_DEMO_PROVIDERS ?? "").split(",").map((p) => p.trim()).filter((p) => p.length > 0)

@@ -7,11 +7,11 @@
  * The test suite runs the same `program` on all three providers against the emulator
  * (`packages/cli/test/Unified.test.ts`).
  */
+import { Providers } from "@barge/cli"
+import { Batch, ChatRequest } from "@barge/core"
+import { Emulator } from "@barge/emulator"
 import { NodeContext, NodeHttpClient, NodeRuntime } from "@effect/platform-node"
 import { Effect, Layer, Option, Schedule, Stream } from "effect"
-import { Providers } from "../packages/cli/src/index.js"
-import { Batch, ChatRequest } from "../packages/core/src/index.js"
-import { Emulator } from "../packages/emulator/src/index.js"
 
 /** A model each provider (and the emulator) knows. */
 export const models: Record<Providers.ProviderName, string> = {
