@@ -6,8 +6,9 @@
  */
 import { Emulator } from "@barge/emulator"
 import { MoonshotBatch, OpenAiCompatible } from "@barge/moonshot"
+import type { HttpClient, HttpServerError } from "@effect/platform"
 import { NodeContext, NodeHttpClient } from "@effect/platform-node"
-import { Config, Effect, Layer, Option, Redacted, Schedule, Stream } from "effect"
+import { Config, type ConfigError, Effect, Layer, Option, Redacted, Schedule, Stream } from "effect"
 
 const questions = [
   "What is the capital of France?",
@@ -64,7 +65,11 @@ const program = Effect.gen(function*() {
 
 /** The real service when a key is configured, else one pointed at an embedded emulator. */
 const Moonshot = Layer.unwrapEffect(
-  Effect.map(Config.option(Config.redacted("MOONSHOT_API_KEY")), (key) =>
+  Effect.map(Config.option(Config.redacted("MOONSHOT_API_KEY")), (key): Layer.Layer<
+    MoonshotBatch.MoonshotBatch,
+    ConfigError.ConfigError | Emulator.InvalidOptions | HttpServerError.ServeError,
+    HttpClient.HttpClient
+  > =>
     Option.isSome(key)
       ? MoonshotBatch.layerConfig()
       : Layer.unwrapEffect(
