@@ -3,7 +3,43 @@
  */
 
 /**
- * The OpenAI-compatible batch client, written once and parameterised by a profile.
+ * Moonshot's wire shapes: the Files and Batches objects, the batch input line and the error envelope.
+ *
+ * @since 0.1.0
+ */
+export * as Wire from "./Wire.js"
+
+/**
+ * The typed error union and the mapping from error envelopes and transport failures.
+ *
+ * @since 0.1.0
+ */
+export * as Errors from "./Errors.js"
+
+/**
+ * The same module as `Errors`, under the name earlier releases used.
+ *
+ * @deprecated Use `Errors`, named as in `@barge/ark` and `@barge/qianfan`.
+ * @since 0.1.0
+ */
+export * as MoonshotErrors from "./Errors.js"
+
+/**
+ * The `MoonshotBatch` service: files, batches, submit, await, watch and results.
+ *
+ * @since 0.1.0
+ */
+export * as MoonshotBatch from "./MoonshotBatch.js"
+
+/**
+ * An in-memory, scripted `MoonshotBatch` layer for users' tests.
+ *
+ * @since 0.1.0
+ */
+export * as Mock from "./Mock.js"
+
+/**
+ * The OpenAI-compatible batch client `MoonshotBatch` is built on, written once and parameterised by a profile.
  *
  * @since 0.1.0
  */
@@ -15,31 +51,3 @@ export * as OpenAiCompatible from "./OpenAiCompatible.js"
  * @since 0.1.0
  */
 export * as Profile from "./Profile.js"
-
-/**
- * The Moonshot (Kimi) batch service.
- *
- * @since 0.1.0
- */
-export * as MoonshotBatch from "./MoonshotBatch.js"
-
-/**
- * Every failure, and the mapping from error envelopes.
- *
- * @since 0.1.0
- */
-export * as MoonshotErrors from "./Errors.js"
-
-/**
- * The wire shapes.
- *
- * @since 0.1.0
- */
-export * as Wire from "./Wire.js"
-
-/**
- * A scripted MoonshotBatch with no HTTP, for tests.
- *
- * @since 0.1.0
- */
-export * as Mock from "./Mock.js"

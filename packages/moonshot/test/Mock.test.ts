@@ -1,6 +1,6 @@
 import { assert, describe, it } from "@effect/vitest"
 import { Chunk, Effect, Stream } from "effect"
-import { Mock, MoonshotBatch, MoonshotErrors, OpenAiCompatible } from "../src/index.js"
+import { Errors as MoonshotErrors, Mock, MoonshotBatch, OpenAiCompatible } from "../src/index.js"
 import { line, lines } from "./utils.js"
 
 describe("Mock", () => {

@@ -6,7 +6,7 @@ import { Chunk, ConfigProvider, Duration, Effect, Layer, Option, Redacted, Sched
 import { mkdtempSync, statSync, writeFileSync } from "node:fs"
 import { tmpdir } from "node:os"
 import { join } from "node:path"
-import { MoonshotBatch, MoonshotErrors, OpenAiCompatible, Profile } from "../src/index.js"
+import { Errors as MoonshotErrors, MoonshotBatch, OpenAiCompatible, Profile } from "../src/index.js"
 import { drive, line, lines, makeLayer } from "./utils.js"
 
 const text = (bytes: Chunk.Chunk<Uint8Array>) => Buffer.concat(Chunk.toReadonlyArray(bytes)).toString("utf8")

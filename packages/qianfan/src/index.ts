@@ -5,36 +5,36 @@
  */
 
 /**
- * Every failure of the Qianfan batch client and the mapping from BCE error envelopes.
+ * Qianfan's wire shapes: the console actions, the input and output lines, BOS listings and the BCE error envelope.
+ *
+ * @since 0.1.0
+ */
+export * as Wire from "./Wire.js"
+
+/**
+ * The typed error union and the mapping from BCE error envelopes and transport failures.
  *
  * @since 0.1.0
  */
 export * as Errors from "./Errors.js"
 
 /**
- * A `QianfanBatch` with no HTTP whose tasks a test scripts.
- *
- * @since 0.1.0
- */
-export * as Mock from "./Mock.js"
-
-/**
- * The `QianfanBatch` service: console actions, submit, await, watch, results.
- *
- * @since 0.1.0
- */
-export * as QianfanBatch from "./QianfanBatch.js"
-
-/**
- * BOS object storage signed with `bce-auth-v1`.
+ * BOS object storage (`bce-auth-v1`) as core `ObjectStorage`.
  *
  * @since 0.1.0
  */
 export * as Storage from "./Storage.js"
 
 /**
- * Request, response and line schemas as they travel.
+ * The `QianfanBatch` service: every console action plus submit, await, watch and results.
  *
  * @since 0.1.0
  */
-export * as Wire from "./Wire.js"
+export * as QianfanBatch from "./QianfanBatch.js"
+
+/**
+ * An in-memory, scripted `QianfanBatch` layer for users' tests.
+ *
+ * @since 0.1.0
+ */
+export * as Mock from "./Mock.js"
