@@ -320,7 +320,7 @@ export const parse = async (targetBytes: number) => {
   })
 }
 
-export const upload = async (tosUrl: string, path: string) => {
+export const upload = async (tosUrl: string, path: string, withUsual = true) => {
   const { NodeHttpClient } = await import("@effect/platform-node")
   const Effect = await import("effect/Effect")
   const Redacted = await import("effect/Redacted")
@@ -353,6 +353,7 @@ export const upload = async (tosUrl: string, path: string) => {
       return size
     }).pipe(Effect.provide(NodeHttpClient.layerUndici), Effect.runPromise)
   )
+  if (!withUsual) return [validation, put]
   const { readFile } = await import("node:fs/promises")
   const usual = await measure(async () => {
     const text = await readFile(path, "utf8")
@@ -387,7 +388,7 @@ if (process.argv[1]?.endsWith("results-worker.ts")) {
       print(await barge(a!, b!))
       break
     case "upload":
-      print(await upload(a!, b!))
+      print(await upload(a!, b!, process.argv[5] !== "no-usual"))
       break
     case "lines":
       print(await lines(a!))

@@ -49,6 +49,7 @@ if (unknown.length > 0) {
 }
 const selected = names.length === 0 ? benches : benches.filter((bench) => names.includes(bench.name))
 
+const loadBefore = os.loadavg()
 const started = performance.now()
 const reports: Array<readonly [string, Report, number]> = []
 for (const bench of selected) {
@@ -72,6 +73,8 @@ const machine = [
   `- cpu: ${cpus[0]?.model ?? "unknown"} × ${cpus.length} cores`,
   `- memory: ${(os.totalmem() / 2 ** 30).toFixed(1)} GiB`,
   `- platform: ${os.platform()} ${os.arch()}`,
+  `- load average (1 min) before / after: ${loadBefore[0]!.toFixed(1)} / ${os.loadavg()[0]!.toFixed(1)} — ` +
+  "other work on the machine shares the cores; above ~2 it slows every side, the baselines included",
   `- mode: ${smoke ? "smoke (tiny sizes, numbers not meaningful)" : "full"}`,
   `- benchmarks: ${selected.map((b) => b.name).join(", ")}; wall time ${totalSeconds.toFixed(0)} s (${
     reports.map(([name, , s]) => `${name} ${s.toFixed(0)} s`).join(", ")
