@@ -1,10 +1,10 @@
 import { Signer } from "@barge/core"
 import { HttpClient, HttpClientRequest } from "@effect/platform"
-import { NodeHttpClient } from "@effect/platform-node"
 import { assert, describe, it } from "@effect/vitest"
-import { type Duration, Effect, Redacted, TestClock } from "effect"
+import { Effect, Redacted, TestClock } from "effect"
 import { createRequire } from "node:module"
 import * as Emulator from "../src/Emulator.js"
+import * as Utils from "./utils.js"
 
 const require = createRequire(import.meta.url)
 const VolcSigner = require("@volcengine/openapi/lib/base/sign").default as new(
@@ -95,16 +95,9 @@ const readText = (key: string) =>
     return object === undefined ? undefined : new TextDecoder().decode(object.body)
   })
 
-const withEmulator = <A, E>(effect: Effect.Effect<A, E, Emulator.Emulator | HttpClient.HttpClient>) =>
-  effect.pipe(
-    Effect.provide(
-      Emulator.layer({ processing: { queuedFor: "10 seconds", perRequest: "1 second", finalizingFor: "5 seconds" } })
-    ),
-    Effect.provide(NodeHttpClient.layerUndici)
-  )
+const withEmulator = Utils.withEmulator({ processing: Utils.observableProcessing })
 
-const advance = (duration: Duration.DurationInput) =>
-  Effect.flatMap(Emulator.Emulator, (emulator) => emulator.advance(duration))
+const advance = Utils.advance
 
 const getJob = (id: string) => Effect.map(call("GetBatchInferenceJob", { Id: id }), (answer) => answer.body.Result)
 

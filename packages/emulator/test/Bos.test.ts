@@ -1,10 +1,10 @@
 import { Signer } from "@barge/core"
 import { HttpClient, HttpClientRequest } from "@effect/platform"
-import { NodeHttpClient } from "@effect/platform-node"
 import { assert, describe, it } from "@effect/vitest"
 import { Effect, Redacted } from "effect"
 import { createRequire } from "node:module"
 import * as Emulator from "../src/Emulator.js"
+import * as Utils from "./utils.js"
 
 const require = createRequire(import.meta.url)
 
@@ -48,8 +48,7 @@ const send = (
     }
   }).pipe(Effect.orDie)
 
-const withEmulator = <A, E>(effect: Effect.Effect<A, E, Emulator.Emulator | HttpClient.HttpClient>) =>
-  effect.pipe(Effect.provide(Emulator.layer()), Effect.provide(NodeHttpClient.layerUndici))
+const withEmulator = Utils.withEmulator()
 
 describe("BOS surface", () => {
   it.effect("puts, gets (whole and by Range), heads and deletes an object", () =>

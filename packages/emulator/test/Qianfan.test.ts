@@ -1,10 +1,10 @@
 import { Signer } from "@barge/core"
 import { HttpClient, HttpClientRequest } from "@effect/platform"
-import { NodeHttpClient } from "@effect/platform-node"
 import { assert, describe, it } from "@effect/vitest"
-import { type Duration, Effect, Redacted } from "effect"
+import { Effect, Redacted } from "effect"
 import { createRequire } from "node:module"
 import * as Emulator from "../src/Emulator.js"
+import * as Utils from "./utils.js"
 
 const require = createRequire(import.meta.url)
 const { Auth } = require("@baiducloud/sdk") as {
@@ -71,16 +71,9 @@ const createBody = (overrides: Record<string, unknown> = {}) => ({
   ...overrides
 })
 
-const withEmulator = <A, E>(effect: Effect.Effect<A, E, Emulator.Emulator | HttpClient.HttpClient>) =>
-  effect.pipe(
-    Effect.provide(
-      Emulator.layer({ processing: { queuedFor: "10 seconds", perRequest: "1 second", finalizingFor: "5 seconds" } })
-    ),
-    Effect.provide(NodeHttpClient.layerUndici)
-  )
+const withEmulator = Utils.withEmulator({ processing: Utils.observableProcessing })
 
-const advance = (duration: Duration.DurationInput) =>
-  Effect.flatMap(Emulator.Emulator, (emulator) => emulator.advance(duration))
+const advance = Utils.advance
 const describeTask = (taskId: string) =>
   Effect.map(call("DescribeBatchInferenceTask", { taskId }), (answer) => answer.body.result)
 

@@ -1,10 +1,10 @@
 import { Signer } from "@barge/core"
 import { HttpClient, HttpClientRequest } from "@effect/platform"
-import { NodeHttpClient } from "@effect/platform-node"
 import { assert, describe, it } from "@effect/vitest"
 import { TosClient } from "@volcengine/tos-sdk"
 import { Effect, Redacted } from "effect"
 import * as Emulator from "../src/Emulator.js"
+import * as Utils from "./utils.js"
 
 const credentials = Emulator.defaultCredentials.volcengine
 
@@ -29,8 +29,7 @@ const send = (
     return { status: response.status, headers: response.headers, text }
   }).pipe(Effect.orDie)
 
-const withEmulator = <A, E>(effect: Effect.Effect<A, E, Emulator.Emulator | HttpClient.HttpClient>) =>
-  effect.pipe(Effect.provide(Emulator.layer()), Effect.provide(NodeHttpClient.layerUndici))
+const withEmulator = Utils.withEmulator()
 
 describe("TOS surface", () => {
   it.effect("puts, gets (whole and ranged), heads, lists and deletes objects path-style", () =>
