@@ -109,7 +109,11 @@ export const resumableLines = <E, R, R2 = never>(
       const start = committed
       return Effect.map(open(start), (opened) => {
         if (opened.start > start) {
-          return Stream.dieMessage(`the server resumed at byte ${opened.start}, after the requested ${start}`)
+          // The server skipped bytes we asked for: a misbehaving server, not a bug here. Reopened like a truncated
+          // body, and reported as one (still resumable from `start`) if it keeps doing it.
+          return Stream.fail(
+            new DownloadTruncated({ expected: opened.totalSize ?? opened.start, received: start, resumeFrom: start })
+          )
         }
         // A server that ignored `Range` sends the object from an earlier byte: skip what was already read.
         const body = opened.start < start ? dropBytes(opened.body, start - opened.start) : opened.body

@@ -171,6 +171,8 @@ interface Row {
   /** Text the message (or `String(error)`) must contain. */
   readonly contains: string
   readonly run: () => Effect.Effect<unknown, unknown, Scope.Scope>
+  /** For accepted rows: what is wrong with the value, if anything. */
+  readonly check?: ((value: unknown) => string | undefined) | undefined
 }
 
 const fileRow = (
@@ -656,7 +658,44 @@ const badResultLine = (provider: Provider): Mutation => (request, answer) => {
   return { ...answer, body: Buffer.from(text.join("\n")) }
 }
 
+/** The first result download is cut halfway; the resumed one is answered from 5 bytes past the requested offset. */
+const resumedTooFar = (provider: Provider): Mutation => {
+  let cut = false
+  let shifted = false
+  return (request, answer) => {
+    if (request.method !== "GET" || !resultsRoute[provider].test(request.url.split("?")[0]!)) return undefined
+    const range = request.headers.range
+    if (!cut && range === undefined && answer.status === 200 && answer.body.byteLength > 20) {
+      cut = true
+      return { ...answer, cutAt: Math.floor(answer.body.byteLength / 2) }
+    }
+    if (shifted || typeof range !== "string" || answer.status !== 206) return undefined
+    const match = /^bytes (\d+)-(\d+)\/(\d+)$/.exec(answer.headers["content-range"] ?? "")
+    if (match === null || answer.body.byteLength <= 5) return undefined
+    shifted = true
+    return {
+      ...answer,
+      headers: { ...answer.headers, "content-range": `bytes ${Number(match[1]) + 5}-${match[2]}/${match[3]}` },
+      body: answer.body.subarray(5)
+    }
+  }
+}
+
+const everyIdOnce = (value: unknown): string | undefined => {
+  const ids = Array.from(value as Iterable<{ readonly customId: string }>, (r) => r.customId).sort()
+  const expected = Flows.makeRequests(4, "srv", 100).map((r) => r.customId).sort()
+  return JSON.stringify(ids) === JSON.stringify(expected) ? undefined : `results ${JSON.stringify(ids)}`
+}
+
 const serverRows: ReadonlyArray<Row> = Flows.providers.flatMap((p): ReadonlyArray<Row> => [
+  {
+    name: `${p} server: a resumed download that starts past the requested byte`,
+    input: "the first download is cut; the Range answer skips 5 bytes",
+    tag: "accepted",
+    contains: "",
+    run: () => serverRun(p, resumedTooFar(p), "results"),
+    check: everyIdOnce
+  },
   serverRow(
     p,
     "a missing field",
@@ -773,6 +812,7 @@ describe("bad input", () => {
           if (result._tag === "Defect") assert.fail(`a defect: ${result.pretty}`)
           if (row.tag === "accepted") {
             assert.strictEqual(result._tag, "Accepted", result._tag === "Failed" ? result.text : "")
+            if (result._tag === "Accepted") assert.isUndefined(row.check?.(result.value))
             return
           }
           assert.strictEqual(result._tag, "Failed", "expected a failure")

@@ -23,6 +23,8 @@ export interface Answer {
   readonly status: number
   readonly headers: Readonly<Record<string, string>>
   readonly body: Buffer
+  /** Announce the whole body but send only this many bytes, then drop the connection (a truncated download). */
+  readonly cutAt?: number
 }
 
 export type Mutation = (request: Seen, answer: Answer) => Answer | undefined
@@ -73,7 +75,8 @@ export const proxy = (
               delete out["transfer-encoding"]
               delete out.connection
               res.writeHead(answer.status, { ...out, "content-length": String(answer.body.byteLength) })
-              res.end(answer.body)
+              if (answer.cutAt === undefined) res.end(answer.body)
+              else res.write(answer.body.subarray(0, answer.cutAt), () => res.destroy())
             })
             upstreamResponse.on("error", () => res.destroy())
           })
