@@ -128,8 +128,8 @@ const area = (name: string): string =>
     ? "garbage collection"
     : name.startsWith("(idle)")
     ? "idle (waiting for bytes from the emulator process)"
-    : /Jsonl\.ts|Download\.ts/.test(name)
-    ? "core Jsonl/Download (line splitting, UTF-8 decode)"
+    : /Jsonl\.ts|Download\.ts|InputValidation\.ts/.test(name)
+    ? "core Jsonl/Download/InputValidation (line splitting, checks)"
     : /^decode node:internal\/encoding/.test(name)
     ? "TextDecoder (UTF-8 → string)"
     : /ParseResult|Schema\.js|SchemaAST/.test(name)
@@ -145,17 +145,21 @@ const area = (name: string): string =>
     ? "module loading (tsx, once per process)"
     : "other"
 
-const profileBarge = async (served: Served): Promise<Array<string>> => {
+/**
+ * Runs a worker mode under `node --cpu-prof` and summarises where its time went: by area, then the top functions
+ * by self time. `what` names the run in the note.
+ */
+export const profile = async (args: ReadonlyArray<string>, what: string): Promise<Array<string>> => {
   const dir = mkdtempSync(join(tmpdir(), "barge-prof-"))
   try {
-    const run = await measure(["barge", served.url, served.batchId], [`--cpu-prof`, `--cpu-prof-dir=${dir}`])
+    const phases = await runWorker(args, [`--cpu-prof`, `--cpu-prof-dir=${dir}`])
     const files = readdirSync(dir).map((f) => join(dir, f))
-    // The main thread's profile is the largest (tsx's loader thread writes a small one too).
+    // The main thread's profile has the most samples (tsx's loader thread writes a small one too).
     const total = (spots: ReadonlyArray<{ readonly millis: number }>) => spots.reduce((n, s) => n + s.millis, 0)
     const main = files.map((f) => ({ f, spots: hotspots(f, 10_000) })).sort((a, b) =>
       total(b.spots) - total(a.spots)
     )[0]
-    if (main === undefined) return ["(no profile written)"]
+    if (main === undefined) return [`${what}: no profile was written`]
     const sampled = total(main.spots)
     const areas = new Map<string, number>()
     for (const spot of main.spots) areas.set(area(spot.name), (areas.get(area(spot.name)) ?? 0) + spot.millis)
@@ -163,10 +167,8 @@ const profileBarge = async (served: Served): Promise<Array<string>> => {
       .map(([name, millis]) => `${name} ${fmt((millis / sampled) * 100, 0)} %`)
     const top = main.spots.slice(0, 8).map((s) => `\`${s.name}\` ${fmt(s.share * 100, 1)} %`)
     return [
-      `Profile of Barge's side at ${sizeName(served.bytes)} (\`node --cpu-prof\`, ${
-        fmt(sampled / 1000, 1)
-      } s sampled, ` +
-      `this run ${fmt(run.seconds, 1)} s): by area — ${byArea.join("; ")}.`,
+      `Profile of ${what} (\`node --cpu-prof\`, ${fmt(sampled / 1000, 1)} s sampled incl. process start-up; ` +
+      `measured phases ${phases.map((m) => `${fmt(m.seconds, 1)} s`).join(" + ")}): by area — ${byArea.join("; ")}.`,
       `Top functions by self time: ${top.join(", ")}.`
     ]
   } finally {
@@ -203,7 +205,12 @@ export const run = async (options: { readonly smoke: boolean }): Promise<Report>
         capped = await measure(["barge", served.url, served.batchId], cappedHeap)
       }
       const floorFirst = size === sizes[0]
-      if (!options.smoke && floorFirst) profileNotes = await profileBarge(served)
+      if (!options.smoke && floorFirst) {
+        profileNotes = await profile(
+          ["barge", served.url, served.batchId],
+          `Barge's \`results\` at ${sizeName(served.bytes)}`
+        )
+      }
     } finally {
       await served.stop()
     }

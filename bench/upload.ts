@@ -7,7 +7,7 @@ import { createWriteStream, mkdtempSync, rmSync } from "node:fs"
 import { tmpdir } from "node:os"
 import { join } from "node:path"
 import { fmt, type Goal, mib, type Report } from "./report.js"
-import { growth, type Measured, runMode, serve } from "./results.js"
+import { growth, type Measured, profile, runMode, serve } from "./results.js"
 
 /**
  * V8 flags that keep the collector from growing the heap far past what is live. Roomier than the results bench's:
@@ -62,10 +62,15 @@ export const run = async (options: { readonly smoke: boolean }): Promise<Report>
     const served = await serve(1, options.smoke)
     let phases: ReadonlyArray<Measured>
     let cappedPhases: ReadonlyArray<Measured> = []
+    let profileNotes: Array<string> = []
     try {
       phases = await runMode(options.smoke, ["upload", served.tos, path])
       // Again with V8's heap held small: completing proves nothing grows with the input (see results.ts).
       if (!options.smoke) cappedPhases = await runMode(false, ["upload", served.tos, path, "no-usual"], cappedHeap)
+      const validated = phases[0]
+      if (!options.smoke && validated !== undefined && validated.seconds > 0 && bytes / validated.seconds < 100e6) {
+        profileNotes = await profile(["upload", served.tos, path, "no-usual"], "the upload worker (validate + put)")
+      }
       if (!options.smoke && cappedPhases.length < 2) {
         cappedPhases = [...cappedPhases, ...Array.from({ length: 2 - cappedPhases.length }, () => cappedPhases.at(-1)!)]
       }
@@ -124,7 +129,8 @@ export const run = async (options: { readonly smoke: boolean }): Promise<Report>
       goals,
       notes: [
         "The emulator runs in its own process; `put` streams the file in 1 MiB chunks with " +
-        "`Content-Length` (TOS signs it `UNSIGNED-PAYLOAD`). Peak RSS growth is measured from just before each phase."
+        "`Content-Length` (TOS signs it `UNSIGNED-PAYLOAD`). Peak RSS growth is measured from just before each phase.",
+        ...profileNotes
       ]
     }
   } finally {
