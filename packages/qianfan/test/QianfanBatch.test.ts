@@ -360,6 +360,11 @@ describe("QianfanBatch", () => {
         Effect.map((chunks) => new TextDecoder().decode(Buffer.concat(Chunk.toReadonlyArray(chunks))))
       )
       assert.strictEqual(ranged, "345")
+      // A resumed read from exactly the end (BOS answers 416) is an empty body, not a failure.
+      const atEnd = yield* storage.get("s/a.txt", { range: { start: 10 } })
+      assert.strictEqual(Chunk.size(yield* Stream.runCollect(atEnd.body)), 0)
+      const tail = yield* storage.get("s/a.txt", { range: { start: 7 } })
+      assert.deepStrictEqual([tail.status, tail.start, tail.totalSize], [206, 7, 10])
       const head = yield* storage.head("s/a.txt")
       assert.strictEqual(head.size, 10)
       assert.strictEqual(Option.getOrThrow(yield* storage.exists("s/b.txt")).size, 10)
