@@ -243,6 +243,17 @@ export const run = async (options: { readonly smoke: boolean }): Promise<Report>
       }
     }
     const ratio = floorRate > 0 ? lineRate(barge) / floorRate : 0
+    if ([raw, split, barge, floor].every((m) => m.error === undefined && m.seconds > 0)) {
+      notes.push(
+        `${name}, where Barge's ${fmt(barge.seconds, 1)} s go (from the rows above): the loopback transfer alone ` +
+          `${fmt(raw.seconds, 1)} s; download + line split (Transport, Download, Jsonl, Effect Stream) ` +
+          `${fmt(split.seconds, 1)} s, i.e. ${fmt(split.seconds - raw.seconds, 1)} s over the transfer; JSON.parse + ` +
+          `ResultLine/ChatResponse schema decode + the per-result Stream step ${
+            fmt(barge.seconds - split.seconds, 1)
+          } s. ` +
+          `0.5× the floor needs the whole path within ${fmt(2 * floor.seconds, 1)} s.`
+      )
+    }
     goals.push({
       name: `results ${name}: Barge lines/s vs bare JSON.parse`,
       target: "≥ 0.50×",
