@@ -526,8 +526,8 @@ export interface SubmitOptions {
 }
 
 /**
- * How `await` and `watch` poll. The default is `Polling.defaultSchedule()` (backs off from 2 s to 60 s, with
- * jitter); delays never sleep past the batch's expiry.
+ * How `await` and `watch` poll. The default is `Polling.defaultSchedule()`: adaptive, from the counts' rate and ETA
+ * (5 s to 10 min), backing off from 2 s to 60 s while no counts are known; delays never sleep past the expiry.
  *
  * @since 0.1.0
  * @category models
