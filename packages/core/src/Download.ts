@@ -216,6 +216,35 @@ export const fromResponse = <E, R>(
 }
 
 /**
+ * Opens a GET for `range` (inclusive `end`; the whole object when omitted) and reads where the body starts and the
+ * object's size. A `416` at a non-zero start means the object ends exactly there, so it reads as an empty body.
+ *
+ * @since 0.1.0
+ * @category constructors
+ */
+export const openRange = (
+  transport: Transport.Transport,
+  request: HttpClientRequest.HttpClientRequest,
+  range: { readonly start: number; readonly end?: number | undefined } | undefined,
+  options: Transport.ExecuteOptions
+): Effect.Effect<
+  Opened<TransportError.TransportError> & { readonly status: number },
+  TransportError.TransportError
+> => {
+  const start = range?.start ?? 0
+  const ranged = range === undefined
+    ? request
+    : HttpClientRequest.setHeader(request, "range", `bytes=${start}-${range.end === undefined ? "" : range.end}`)
+  return transport.open(ranged, options).pipe(
+    Effect.map((response) => ({ ...fromResponse(response, start), status: response.status })),
+    Effect.catchIf(
+      (error) => start > 0 && error._tag === "StatusError" && error.status === 416,
+      () => Effect.succeed({ body: Stream.empty, start, status: 206 })
+    )
+  )
+}
+
+/**
  * An `open` for {@link resumableLines} over a `Transport`: a GET with `Range: bytes=offset-` (no header at 0).
  * A `416` at a non-zero offset means the object ends exactly there, so it reads as an empty body.
  *
@@ -227,13 +256,5 @@ export const rangeOpener = (
   request: HttpClientRequest.HttpClientRequest,
   options: Transport.ExecuteOptions
 ) =>
-(offset: number): Effect.Effect<Opened<TransportError.TransportError>, TransportError.TransportError> => {
-  const ranged = offset === 0 ? request : HttpClientRequest.setHeader(request, "range", `bytes=${offset}-`)
-  return transport.open(ranged, { idempotent: true, ...options }).pipe(
-    Effect.map((response) => fromResponse(response, offset)),
-    Effect.catchIf(
-      (error) => offset > 0 && error._tag === "StatusError" && error.status === 416,
-      () => Effect.succeed<Opened<TransportError.TransportError>>({ body: Stream.empty, start: offset })
-    )
-  )
-}
+(offset: number): Effect.Effect<Opened<TransportError.TransportError>, TransportError.TransportError> =>
+  openRange(transport, request, offset === 0 ? undefined : { start: offset }, { idempotent: true, ...options })

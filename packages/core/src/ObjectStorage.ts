@@ -276,29 +276,15 @@ export const fromTransport = <E>(options: HttpOptions<E>): HttpObjectStorage<E> 
       true
     )
 
-  const get: HttpObjectStorage<E>["get"] = (key, getOptions) => {
-    const range = getOptions?.range
-    const request = range === undefined
-      ? HttpClientRequest.get(objectPath(key))
-      : HttpClientRequest.get(objectPath(key)).pipe(HttpClientRequest.setHeader("range", rangeHeader(range)))
-    return transport.open(request, { action: "GetObject" }).pipe(
-      Effect.map((response): GetResult<E> => {
-        const opened = Download.fromResponse(response, range?.start ?? 0)
-        return {
-          status: response.status,
-          start: opened.start,
-          totalSize: opened.totalSize,
-          body: Stream.mapError(response.body, mapError("GetObject", key))
-        }
-      }),
-      // Reading from exactly the end of the object (a resumed download that had everything) is an empty body.
-      Effect.catchIf(
-        (error) => range !== undefined && range.start > 0 && error._tag === "StatusError" && error.status === 416,
-        () => Effect.succeed<GetResult<E>>({ status: 206, start: range!.start, body: Stream.empty })
-      ),
-      Effect.mapError(mapError("GetObject", key))
-    )
-  }
+  const get: HttpObjectStorage<E>["get"] = (key, getOptions) =>
+    Download.openRange(transport, HttpClientRequest.get(objectPath(key)), getOptions?.range, { action: "GetObject" })
+      .pipe(
+        Effect.map((opened): GetResult<E> => ({
+          ...opened,
+          body: Stream.mapError(opened.body, mapError("GetObject", key))
+        })),
+        Effect.mapError(mapError("GetObject", key))
+      )
 
   const head: HttpObjectStorage<E>["head"] = (key) =>
     transport.execute(HttpClientRequest.head(objectPath(key)), { action: "HeadObject" }).pipe(
