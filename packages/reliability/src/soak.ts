@@ -359,12 +359,14 @@ const parseArgs = (argv: ReadonlyArray<string>): Options | string => {
       verbose = true
       continue
     }
+    if (arg !== "--runs" && arg !== "--seed" && arg !== "--max-seconds") {
+      return `unknown option ${arg}; usage: soak [--runs N] [--seed S] [--max-seconds T] [--verbose]`
+    }
     const n = int()
     if (n === undefined) return `${arg} needs a whole number; usage: soak [--runs N] [--seed S] [--max-seconds T]`
     if (arg === "--runs") runs = n
     else if (arg === "--seed") seed = n
-    else if (arg === "--max-seconds") maxSeconds = n
-    else return `unknown option ${arg}; usage: soak [--runs N] [--seed S] [--max-seconds T] [--verbose]`
+    else maxSeconds = n
     i++
   }
   return {
