@@ -24,7 +24,11 @@ import * as Flows from "./flows.js"
 
 const say = (line: string) => Effect.sync(() => process.stdout.write(`${line}\n`))
 
-/** The recorded results, after dropping a last line a kill cut short. */
+/**
+ * The recorded results, after dropping a last line a kill cut short.
+ *
+ * @since 0.1.0
+ */
 export const readRecorded = (path: string): ReadonlyArray<Flows.Outcome> => {
   if (!Fs.existsSync(path)) return []
   const text = Fs.readFileSync(path, "utf8")
