@@ -1,6 +1,7 @@
 import type { Errors } from "@barge/ark"
 import { ArkBatch, Job } from "@barge/ark"
 import { Emulator } from "@barge/emulator"
+import type { HttpClient } from "@effect/platform"
 import { NodeContext, NodeHttpClient } from "@effect/platform-node"
 import { assert, describe, it } from "@effect/vitest"
 import { Chunk, Clock, Duration, Effect, Either, Fiber, Layer, Redacted, Schedule, Stream, TestClock } from "effect"
@@ -35,6 +36,10 @@ const provide =
       Effect.provide(arkLayer(overrides).pipe(Layer.provideMerge(Emulator.layer(options)))),
       Effect.provide(NodeHttpClient.layerUndici)
     )
+
+/** Just the emulator and an HTTP client, for tests that build their own `ArkBatch`. */
+const withEmulator = <A, E>(effect: Effect.Effect<A, E, Emulator.Emulator | HttpClient.HttpClient>) =>
+  effect.pipe(Effect.provide(Emulator.layer({ processing })), Effect.provide(NodeHttpClient.layerUndici))
 
 const requests = (n: number, failing: ReadonlyArray<number> = []): Array<ArkBatch.BatchRequest> =>
   Array.from({ length: n }, (_, i) => ({
@@ -340,7 +345,7 @@ describe("ArkBatch errors", () => {
         "InvalidTimestamp"
       ])
       assert.include(stale.message, "clock")
-    }).pipe(Effect.provide(Emulator.layer({ processing })), Effect.provide(NodeHttpClient.layerUndici)))
+    }).pipe(withEmulator))
 
   it.live("throttling and server errors become Throttled and ServerError; a dead endpoint is RequestFailed", () =>
     Effect.gen(function*() {
@@ -357,7 +362,7 @@ describe("ArkBatch errors", () => {
       const dead = yield* ArkBatch.make(arkOptions(emulator, { endpoint: "http://127.0.0.1:1", retry: false }))
       const refused = yield* Effect.flip(dead.get("x"))
       assert.strictEqual(refused._tag, "RequestFailed")
-    }).pipe(Effect.provide(Emulator.layer({ processing })), Effect.provide(NodeHttpClient.layerUndici)))
+    }).pipe(withEmulator))
 })
 
 describe("ArkBatch create retries", () => {
@@ -373,7 +378,7 @@ describe("ArkBatch create retries", () => {
       assert.isTrue(submission.attached, "the retry met the job the first attempt created")
       assert.strictEqual(emulator.state.ark.jobs.size, 1)
       assert.isTrue(emulator.state.ark.jobs.has(submission.job.id))
-    }).pipe(Effect.provide(Emulator.layer({ processing })), Effect.provide(NodeHttpClient.layerUndici)))
+    }).pipe(withEmulator))
 })
 
 describe("ArkBatch upload retries", () => {
@@ -389,7 +394,7 @@ describe("ArkBatch upload retries", () => {
       assert.isFalse(submission.attached)
       const stored = emulator.state.objects.tos.get(bucket, submission.input.key)
       assert.strictEqual(new TextDecoder().decode(stored!.body).trim().split("\n").length, 3)
-    }).pipe(Effect.provide(Emulator.layer({ processing })), Effect.provide(NodeHttpClient.layerUndici)))
+    }).pipe(withEmulator))
 })
 
 describe("ArkBatch results downloads", () => {
