@@ -73,6 +73,19 @@ const submitBytes = (provider: Provider, bytes: Uint8Array, options: FileOptions
     let result: unknown
     switch (provider) {
       case "ark": {
+        if (options.tight === true) {
+          // Limits are tightened through the unified Batch, which splits a submission into jobs that fit.
+          const layer = ArkBatch.layerBatch.pipe(
+            Batch.withLimits({ maxBytesPerJob: 4096 }),
+            Layer.provide(Layer.effect(ArkBatch.ArkBatch, Flows.arkService(target, speed)))
+          )
+          result = yield* Effect.provide(
+            Effect.flatMap(Batch.Batch, (batch) =>
+              batch.submit(Batch.jsonlBytes(Stream.make(bytes)), { model: "doubao-pro-32k" })),
+            layer
+          )
+          break
+        }
         const path = Path.join(tmp, `input-${++files}.jsonl`)
         Fs.writeFileSync(path, bytes)
         const ark = yield* Flows.arkService(target, speed)
@@ -308,18 +321,28 @@ const fileRows: ReadonlyArray<Row> = Flows.providers.flatMap((p): ReadonlyArray<
       )
     )
   }
-  if (p !== "ark") {
-    rows.push(
-      fileRow(
+  {
+    // Through the unified Batch (Ark, Qianfan) an input over one job's limit is split into jobs; Moonshot's own
+    // service takes one file and refuses it.
+    rows.push({
+      ...fileRow(
         p,
         "over the size limit",
         "6 KB of lines with a 4 KB limit",
-        () => lines(...Array.from({ length: 60 }, (_, i) => ok(`r${i}`))),
-        p === "qianfan" ? "accepted" : "InputValidationError",
-        p === "qianfan" ? "" : "4096",
+        () =>
+          lines(
+            ...Array.from({ length: 60 }, (_, i) =>
+              p === "qianfan" ? validLine(p, `r${i}`, { query: `question ${i} `.padEnd(100, ".") }) : ok(`r${i}`))
+          ),
+        p === "moonshot" ? "InputValidationError" : "accepted",
+        p === "moonshot" ? "4096" : "",
         { tight: true }
-      )
-    )
+      ),
+      check: (value) => {
+        const parts = (value as Batch.BatchStatus).parts.length
+        return parts >= 2 ? undefined : `submitted as ${parts} job(s), expected a split`
+      }
+    })
     rows.push(
       fileRow(
         p,
@@ -327,7 +350,7 @@ const fileRows: ReadonlyArray<Row> = Flows.providers.flatMap((p): ReadonlyArray<
         "a 5 KB line with a 4 KB limit",
         () => lines(validLine(p, "big", p === "qianfan" ? { query: "y".repeat(5000) } : { user: "y".repeat(5000) })),
         "InputValidationError",
-        p === "qianfan" ? "more than" : "4096",
+        p === "moonshot" ? "4096" : "more than",
         { tight: true }
       )
     )
