@@ -239,33 +239,6 @@ export type BatchResult = typeof BatchResult.Type
 // ---------------------------------------------------------------------------------------------------------------
 
 /**
- * The earlier, Batch-local form of the validation report.
- *
- * @deprecated `submit` fails with core's `InputValidation.InputValidationError` (the same `_tag`, with
- * `totalIssues`, `lines` and `bytes`); this class stays only until every provider package constructs that one.
- * @since 0.1.0
- * @category errors
- */
-export class InputValidationError extends Schema.TaggedError<InputValidationError>(
-  "@barge/core/Batch/InputValidationError"
-)("InputValidationError", {
-  issues: Schema.NonEmptyArray(Schema.Struct({
-    lineNumber: Schema.Number,
-    rule: Schema.String,
-    message: Schema.String
-  }))
-}) {
-  /**
-   * @since 0.1.0
-   */
-  override get message(): string {
-    const shown = this.issues.slice(0, 20).map((i) => `  line ${i.lineNumber} [${i.rule}]: ${i.message}`)
-    const more = this.issues.length > 20 ? [`  … and ${this.issues.length - 20} more`] : []
-    return [`${this.issues.length} input line(s) rejected; nothing was uploaded:`, ...shown, ...more].join("\n")
-  }
-}
-
-/**
  * Any tagged error from a provider package; kept whole so a program can still match on the provider's own union.
  *
  * @since 0.1.0
@@ -283,7 +256,7 @@ const ProviderCause = Schema.declare(
 
 /**
  * A provider call failed. `cause` is the provider's own tagged error, untouched: match on it with the provider
- * package's guards (`ArkErrors`, `MoonshotErrors`, `QianfanErrors`) when the difference matters.
+ * package's `Errors` module (`@barge/ark`, `@barge/moonshot`, `@barge/qianfan`) when the difference matters.
  *
  * @since 0.1.0
  * @category errors

@@ -17,14 +17,6 @@ export * as Wire from "./Wire.js"
 export * as Errors from "./Errors.js"
 
 /**
- * The same module as `Errors`, under the name earlier releases used.
- *
- * @deprecated Use `Errors`, named as in `@barge/ark` and `@barge/qianfan`.
- * @since 0.1.0
- */
-export * as MoonshotErrors from "./Errors.js"
-
-/**
  * The `MoonshotBatch` service: files, batches, submit, await, watch and results.
  *
  * @since 0.1.0
