@@ -11,6 +11,8 @@
  * - `upload TOS_URL PATH`: the upload benchmark's side — validates the JSONL file at PATH with core
  *   `InputValidation` and Ark's rules, then streams it to TOS with Ark's `Storage.put`; prints one JSON line per phase.
  * - `lines URL`: Barge's download and line split alone (core Transport + Download + Jsonl; no JSON, no schema).
+ * - `decoded URL`: the same plus `Jsonl.decodeLines(ResultLine)` and `toResult`, chunk by chunk (what `results`
+ *   would cost without its per-line `Stream.mapEffect`).
  * - `raw URL`: the loopback transfer alone (`fetch`, bytes counted, nothing split or parsed), for reference.
  * - `parse BYTES`: the floor — a bare `JSON.parse` loop over the same lines, already in memory (not timed: making them).
  *
@@ -226,13 +228,14 @@ const measure = async (run: (sample: () => void) => Promise<number>): Promise<Me
 }
 
 /** Barge's download and line splitting alone (core Transport + Download + Jsonl, as Moonshot uses them). */
-export const lines = async (url: string) => {
+export const lines = async (url: string, decoded = false) => {
   const { NodeHttpClient } = await import("@effect/platform-node")
   const HttpClientRequest = await import("@effect/platform/HttpClientRequest")
   const Effect = await import("effect/Effect")
   const Redacted = await import("effect/Redacted")
   const Stream = await import("effect/Stream")
-  const { Download, Signer, Transport } = await import("../packages/core/src/index.js")
+  const { Download, Jsonl, Signer, Transport } = await import("../packages/core/src/index.js")
+  const { OpenAiCompatible, Wire } = await import("../packages/moonshot/src/index.js")
   return measure((sample) =>
     Effect.gen(function*() {
       const transport = yield* Transport.make({
@@ -242,15 +245,19 @@ export const lines = async (url: string) => {
         allowInsecureHttp: true
       })
       const request = HttpClientRequest.get("/files/file-bench-output/content")
+      const split = Download.resumableLines(Download.rangeOpener(transport, request, { action: "FileContent" }))
       let count = 0
-      yield* Stream.runForEachChunk(
-        Download.resumableLines(Download.rangeOpener(transport, request, { action: "FileContent" })),
-        (chunk) =>
-          Effect.sync(() => {
-            count += chunk.length
-            sample()
-          })
-      )
+      const counted = (chunk: { readonly length: number }) =>
+        Effect.sync(() => {
+          count += chunk.length
+          sample()
+        })
+      if (!decoded) yield* Stream.runForEachChunk(split, counted)
+      else {
+        // The same decoding as `results` (ResultLine, then `toResult`), chunk by chunk instead of line by line.
+        const results = split.pipe(Jsonl.decodeLines(Wire.ResultLine), Stream.map(OpenAiCompatible.toResult))
+        yield* Stream.runForEachChunk(results, counted)
+      }
       return count
     }).pipe(Effect.provide(NodeHttpClient.layerUndici), Effect.runPromise)
   )
@@ -392,6 +399,9 @@ if (process.argv[1]?.endsWith("results-worker.ts")) {
       break
     case "lines":
       print(await lines(a!))
+      break
+    case "decoded":
+      print(await lines(a!, true))
       break
     case "raw":
       print(await raw(a!))

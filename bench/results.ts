@@ -81,6 +81,8 @@ export const runMode = async (
       return [await Worker.raw(a)]
     case "lines":
       return [await Worker.lines(a)]
+    case "decoded":
+      return [await Worker.lines(a, true)]
     case "barge":
       return [await Worker.barge(a, b)]
     case "text":
@@ -187,18 +189,19 @@ export const run = async (options: { readonly smoke: boolean }): Promise<Report>
   let profileNotes: Array<string> = []
   for (const size of sizes) {
     const served = await serve(size, options.smoke)
-    let raw: Measured, split: Measured, barge: Measured, text: Measured
+    let raw: Measured, split: Measured, decoded: Measured, barge: Measured, text: Measured
     let capped: Measured | undefined
     try {
       const modes = [
         ["raw", served.url],
         ["lines", served.url],
+        ["decoded", served.url],
         ["barge", served.url, served.batchId],
         ["text", served.url, served.batchId]
       ]
       const measured: Array<Measured> = []
       for (const args of modes) measured.push(await measure(args, [], options.smoke))
-      ;[raw, split, barge, text] = measured as [Measured, Measured, Measured, Measured]
+      ;[raw, split, decoded, barge, text] = measured as [Measured, Measured, Measured, Measured, Measured]
       // Same run with V8's heap held small: if Barge kept anything per line it would die here; if it completes,
       // the default run's growth is the collector's headroom, not data held.
       if (size === sizes[sizes.length - 1] && !options.smoke) {
@@ -234,6 +237,7 @@ export const run = async (options: { readonly smoke: boolean }): Promise<Report>
       cell(text, "text() + split + JSON.parse"),
       cell(floor, "bare JSON.parse (floor)"),
       cell(split, "Barge download + line split only (core Transport/Download/Jsonl, no JSON/schema)"),
+      cell(decoded, "Barge core path chunk-wise: split + Jsonl.decodeLines(ResultLine) + map(toResult)"),
       cell(raw, "loopback download only (no split, no parse)", true)
     )
     if (capped !== undefined) rows.push(cell(capped, `Barge \`results\` Stream, heap capped (${cappedHeap.join(" ")})`))
@@ -251,7 +255,9 @@ export const run = async (options: { readonly smoke: boolean }): Promise<Report>
           `ResultLine/ChatResponse schema decode + the per-result Stream step ${
             fmt(barge.seconds - split.seconds, 1)
           } s. ` +
-          `0.5× the floor needs the whole path within ${fmt(2 * floor.seconds, 1)} s.`
+          `The same decoding chunk by chunk (no per-line \`Stream.mapEffect\`) took ${
+            decoded.error === undefined ? `${fmt(decoded.seconds, 1)} s` : `— (${decoded.error})`
+          }. 0.5× the floor needs the whole path within ${fmt(2 * floor.seconds, 1)} s.`
       )
     }
     goals.push({

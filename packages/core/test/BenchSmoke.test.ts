@@ -29,7 +29,7 @@ describe.concurrent("bench smoke modes", () => {
   it("results streams the same file through Barge, the text baseline and the floor", async () => {
     const report = await results.run({ smoke: true })
     const rows = report.tables[0]!.rows
-    assert.strictEqual(rows.length, 5)
+    assert.strictEqual(rows.length, 6)
     for (const row of rows) assert.strictEqual(row.at(-1), "ok", JSON.stringify(row))
     // Every side counted the same lines (a mismatch would add a note).
     assert.isFalse(report.notes.some((note) => note.includes("counted")), report.notes.join("\n"))
