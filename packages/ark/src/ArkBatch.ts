@@ -31,7 +31,7 @@
 import * as Batch from "@barge/core/Batch"
 import * as Bytes from "@barge/core/Bytes"
 import type * as Download from "@barge/core/Download"
-import type { InputValidationError } from "@barge/core/InputValidation"
+import { InputValidationError } from "@barge/core/InputValidation"
 import type * as Jsonl from "@barge/core/Jsonl"
 import * as Polling from "@barge/core/Polling"
 import * as Signer from "@barge/core/Signer"
@@ -219,8 +219,11 @@ export class MissingBucket extends Schema.TaggedError<MissingBucket>("@barge/ark
  * @category models
  */
 export interface Service {
-  /** Creates a job over an input already in TOS and returns its id. */
-  readonly create: (options: CreateOptions) => Effect.Effect<string, CallError>
+  /**
+   * Creates a job over an input already in TOS and returns its id. A completion window Ark would refuse fails
+   * with `InputValidationError` before anything is sent.
+   */
+  readonly create: (options: CreateOptions) => Effect.Effect<string, CallError | InputValidationError>
   /** The job as Ark reports it now. */
   readonly get: (id: string) => Effect.Effect<Job.Job, CallError>
   /** Every job matching the filters, page after page. */
@@ -352,7 +355,13 @@ export const make = (options: Options): Effect.Effect<Service, never, HttpClient
     const call = OpenApi.makeCall(transport)
 
     const create: Service["create"] = (createOptions) =>
-      Effect.suspend(() => {
+      Effect.suspend((): Effect.Effect<string, CallError | InputValidationError> => {
+        const problems = input.parameterIssues(createOptions)
+        if (problems.length > 0) {
+          return Effect.fail(
+            new InputValidationError({ issues: problems, totalIssues: problems.length, lines: 0, bytes: 0 })
+          )
+        }
         const projectName = createOptions.projectName ?? options.projectName
         const request = Wire.CreateBatchInferenceJobRequest.make({
           Name: createOptions.name,
@@ -515,7 +524,7 @@ export const make = (options: Options): Effect.Effect<Service, never, HttpClient
       if (typeof requests === "string") {
         return Effect.gen(function*() {
           const fs = yield* FileSystem.FileSystem
-          const checked = yield* input.checkBytes(() => fs.stream(requests))
+          const checked = yield* input.checkBytes(() => fs.stream(requests), input.parameterIssues(submitOptions))
           return yield* submitChecked(checked, fs.stream(requests), submitOptions)
         })
       }
@@ -523,7 +532,8 @@ export const make = (options: Options): Effect.Effect<Service, never, HttpClient
         ? requests
         : Stream.fromIterable(requests)
       return input.checkRequests(
-        Stream.map(stream, (request) => ({ body: request.body, line: JSON.stringify(toWireLine(request)) }))
+        Stream.map(stream, (request) => ({ body: request.body, line: JSON.stringify(toWireLine(request)) })),
+        input.parameterIssues(submitOptions)
       ).pipe(
         Effect.flatMap((checked) => submitChecked(checked, Bytes.concat(checked.chunks, checked.size), submitOptions))
       )

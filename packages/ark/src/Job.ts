@@ -141,6 +141,32 @@ export const parseCompletionWindow = (text: string): number | undefined => {
 }
 
 /**
+ * The completion windows `create` and `submit` accept before sending anything: whole days in `[min, max]`. The
+ * 2024-09-29 doc reads "1d~28d", whole days only; the BytePlus edition also takes and returns `"N days"`. Whether
+ * other spellings (hours, fractions) are refused by the server is UNCONFIRMED: change the range here if Ark widens it.
+ *
+ * @since 0.1.0
+ * @category constants
+ */
+export const completionWindowDays = { min: 1, max: 28 } as const
+
+/**
+ * Why a completion window (`3`, `"3d"`, `"3 days"`) would be refused, or `undefined` when Ark accepts it.
+ *
+ * @since 0.1.0
+ * @category parsing
+ */
+export const checkCompletionWindow = (window: number | string): string | undefined => {
+  const { max, min } = completionWindowDays
+  const days = typeof window === "number" ? window : parseCompletionWindow(window)
+  return days !== undefined && Number.isInteger(days) && days >= min && days <= max
+    ? undefined
+    : `completionWindow ${
+      JSON.stringify(window)
+    } is not allowed: Ark's CompletionWindow takes whole days from ${min} to ${max} (${min}, "${min}d", "${max} days")`
+}
+
+/**
  * The wire job as the domain job.
  *
  * @since 0.1.0

@@ -304,11 +304,10 @@ describe("ArkBatch errors", () => {
       const missing = yield* Effect.flip(ark.get(""))
       assert.strictEqual(missing._tag, "MissingParameter")
       const invalid = yield* Effect.flip(ark.create({
-        name: "x",
+        name: "not a valid name!",
         model,
         input: Job.Location.make({ bucket, key: "k" }),
-        outputDir: Job.Location.make({ bucket, key: "o/" }),
-        completionWindow: 30
+        outputDir: Job.Location.make({ bucket, key: "o/" })
       }))
       assert.strictEqual(invalid._tag, "InvalidParameter")
       assert.strictEqual((invalid as Errors.InvalidParameter).codeN, 100001)
@@ -317,6 +316,41 @@ describe("ArkBatch errors", () => {
       )
       assert.strictEqual(unknownModel._tag, "NotFound")
       assert.include(unknownModel.message, "no-such-model")
+    })))
+
+  it.effect("a completion window Ark would refuse fails as InputValidationError before any request", () =>
+    provide()(Effect.gen(function*() {
+      const ark = yield* ArkBatch.ArkBatch
+      const emulator = yield* Emulator.Emulator
+      const path = join(mkdtempSync(join(tmpdir(), "barge-ark-window-")), "in.jsonl")
+      writeFileSync(path, `${JSON.stringify({ custom_id: "a", body: { messages: [] } })}\n`)
+      const failures = [
+        yield* Effect.flip(ark.submit(requests(2), { name: "w", model, completionWindow: "3w" })),
+        yield* Effect.flip(ark.submit(requests(2), { name: "w", model, completionWindow: 29 })),
+        yield* Effect.flip(ark.submit(requests(2), { name: "w", model, completionWindow: 1.5 })),
+        yield* Effect.flip(
+          ark.submit(path, { name: "w", model, completionWindow: "0d" }).pipe(Effect.provide(NodeContext.layer))
+        ),
+        yield* Effect.flip(ark.create({
+          name: "w",
+          model,
+          input: Job.Location.make({ bucket, key: "k" }),
+          outputDir: Job.Location.make({ bucket, key: "o/" }),
+          completionWindow: "24h"
+        }))
+      ]
+      const values = ["\"3w\"", "29", "1.5", "\"0d\"", "\"24h\""]
+      for (const [i, failure] of failures.entries()) {
+        const value = values[i]!
+        assert.strictEqual(failure._tag, "InputValidationError")
+        assert.include(failure.message, "completionWindow")
+        assert.include(failure.message, value)
+        assert.include(failure.message, "1 to 28")
+      }
+      assert.deepStrictEqual(yield* emulator.requests, { ark: 0, tos: 0, moonshot: 0, qianfan: 0, bos: 0 })
+      // "N days" is Ark's other spelling and passes.
+      const { job } = yield* ark.submit(requests(1), { name: "days", model, completionWindow: "2 days" })
+      assert.strictEqual(job.completionWindow, "2d")
     })))
 
   it.effect("authentication failures are AuthenticationError with Ark's code", () =>

@@ -105,9 +105,12 @@ export const resultOf = (result: Job.Result): Batch.BatchResult => {
     }
 }
 
-/** Ark takes whole days from 1 to 28: round a requested window up, then into that range. */
+/** Ark takes whole days (`Job.completionWindowDays`): round a requested window up, then into that range. */
 const windowOf = (window: Duration.Duration | undefined): number | undefined =>
-  window === undefined ? undefined : Math.min(28, Math.max(1, Math.ceil(Duration.toHours(window) / 24)))
+  window === undefined ? undefined : Math.min(
+    Job.completionWindowDays.max,
+    Math.max(Job.completionWindowDays.min, Math.ceil(Duration.toHours(window) / 24))
+  )
 
 /** Builds the driver. */
 export const make = (

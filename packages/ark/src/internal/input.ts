@@ -9,6 +9,7 @@ import * as Jsonl from "@barge/core/Jsonl"
 import * as Effect from "effect/Effect"
 import * as Stream from "effect/Stream"
 import { createHash } from "node:crypto"
+import * as Job from "../Job.js"
 
 /** Ark's line rules; 5 GiB per input file (spec §1.10). */
 export const rules: InputValidation.Rules = {
@@ -53,18 +54,37 @@ const modelTracker = () => {
   }
 }
 
-/** Runs core validation and adds the model issues to its verdict (one error listing everything). */
+/** Runs core validation and adds the model and parameter issues to its verdict (one error listing everything). */
 const validate = <E, R>(
   bytes: Stream.Stream<Uint8Array, E, R>,
-  modelIssues: () => ReadonlyArray<InputValidation.Issue>
+  modelIssues: () => ReadonlyArray<InputValidation.Issue>,
+  parameterIssues: ReadonlyArray<InputValidation.Issue>
 ): Effect.Effect<InputValidation.Summary, InputValidation.InputValidationError | E, R> =>
-  InputValidation.validate(rules)(bytes).pipe(InputValidation.withIssues(modelIssues))
+  InputValidation.validate(rules)(bytes).pipe(
+    InputValidation.withIssues(() => [...parameterIssues, ...modelIssues()])
+  )
+
+/**
+ * The job parameters checked before anything is sent (today the completion window), as file-level issues, so they
+ * join the input's own in one `InputValidationError`.
+ */
+export const parameterIssues = (
+  options: { readonly completionWindow?: number | string | undefined }
+): ReadonlyArray<InputValidation.Issue> => {
+  const problem = options.completionWindow === undefined
+    ? undefined
+    : Job.checkCompletionWindow(options.completionWindow)
+  return problem === undefined
+    ? []
+    : [new InputValidation.Issue({ lineNumber: 0, rule: "InvalidParameter", message: problem })]
+}
 
 const encoder = new TextEncoder()
 
 /** Checks in-memory requests, given as `[body, JSONL text]` pairs; keeps the encoded bytes for the upload. */
 export const checkRequests = <E, R>(
-  requests: Stream.Stream<{ readonly body: unknown; readonly line: string }, E, R>
+  requests: Stream.Stream<{ readonly body: unknown; readonly line: string }, E, R>,
+  parameters: ReadonlyArray<InputValidation.Issue> = []
 ): Effect.Effect<Checked, E | InputValidation.InputValidationError, R> =>
   Effect.suspend(() => {
     const models = modelTracker()
@@ -81,7 +101,7 @@ export const checkRequests = <E, R>(
         chunks.push(bytes)
         size += bytes.byteLength
       })).pipe(
-        Effect.zipRight(Effect.suspend(() => validate(Stream.fromIterable(chunks), () => models.issues))),
+        Effect.zipRight(Effect.suspend(() => validate(Stream.fromIterable(chunks), () => models.issues, parameters))),
         Effect.map((summary) => ({ requests: summary.lines, size, sha256: hash.digest("hex"), chunks }))
       )
   })
@@ -91,7 +111,8 @@ export const checkRequests = <E, R>(
  * mention `"model"` (Ark files usually have none, so it costs little).
  */
 export const checkBytes = <E, R>(
-  open: () => Stream.Stream<Uint8Array, E, R>
+  open: () => Stream.Stream<Uint8Array, E, R>,
+  parameters: ReadonlyArray<InputValidation.Issue> = []
 ): Effect.Effect<Checked, E | InputValidation.InputValidationError, R> =>
   Effect.suspend(() => {
     const models = modelTracker()
@@ -118,7 +139,7 @@ export const checkBytes = <E, R>(
       Effect.catchIf((error): error is Jsonl.JsonlError => error instanceof Jsonl.JsonlError, () => Effect.void)
     )
     return scanModels.pipe(
-      Effect.zipRight(Effect.suspend(() => validate(hashed, () => models.issues))),
+      Effect.zipRight(Effect.suspend(() => validate(hashed, () => models.issues, parameters))),
       Effect.map((summary) => ({ requests: summary.lines, size, sha256: hash.digest("hex"), chunks: [] }))
     )
   })
