@@ -30,7 +30,7 @@
 import * as Batch from "@barge/core/Batch"
 import * as ChatRequest from "@barge/core/ChatRequest"
 import type * as Download from "@barge/core/Download"
-import type * as InputValidation from "@barge/core/InputValidation"
+import * as InputValidation from "@barge/core/InputValidation"
 import * as Jsonl from "@barge/core/Jsonl"
 import * as Polling from "@barge/core/Polling"
 import * as Signer from "@barge/core/Signer"
@@ -91,7 +91,10 @@ export interface SubmitOptions {
   readonly inferenceParams?: Readonly<Record<string, unknown>> | undefined
   /** The line format; default `default` (`{ id, query }`). */
   readonly dataFormat?: Wire.DataFormat | undefined
-  /** Sent as `completion_window` (the only documented value is `24h`); omitted by default. */
+  /**
+   * Sent as `completion_window`: whole hours (`Wire.completionWindowHours`; the only documented value is `24h`),
+   * checked with the input before anything is sent. Omitted by default.
+   */
   readonly completionWindow?: string | undefined
   /** Prepended to the description Barge writes (which carries the submission's tag). */
   readonly description?: string | undefined
@@ -170,8 +173,13 @@ export interface Service {
   readonly limits: Limits
   /** The BOS bucket input is uploaded to and output read from. */
   readonly storage: Storage.Service
-  /** `CreateBatchInferenceTask`: returns the new task's id. Not retried (see `submit` for the safe way). */
-  readonly createTask: (request: Wire.CreateTaskRequest) => Effect.Effect<string, Errors.QianfanError>
+  /**
+   * `CreateBatchInferenceTask`: returns the new task's id. Not retried (see `submit` for the safe way). A
+   * `completion_window` Qianfan would refuse fails with `InputValidationError` before anything is sent.
+   */
+  readonly createTask: (
+    request: Wire.CreateTaskRequest
+  ) => Effect.Effect<string, Errors.QianfanError | InputValidation.InputValidationError>
   /** `DescribeBatchInferenceTask`. */
   readonly describeTask: (taskId: string) => Effect.Effect<Wire.Task, Errors.QianfanError>
   /** `DescribeBatchInferenceTasks`, every page (`marker`/`maxKeys`), newest first unless `pageReverse`. */
@@ -273,10 +281,14 @@ export interface Options {
    */
   readonly allowInsecureHttp?: boolean | undefined
   /**
-   * How many times `submit` re-sends a create whose outcome was unknown after finding no task (backing off from
-   * 1 s); default 4.
+   * How many times `submit` re-sends a create whose outcome was unknown after finding no task; default 4.
    */
   readonly createAttempts?: number | undefined
+  /**
+   * The first wait before such a re-send; it doubles (jittered) for each later one. Default 1 s; tests and soaks
+   * shorten it.
+   */
+  readonly createBackoff?: Duration.DurationInput | undefined
 }
 
 const withScheme = (endpoint: string) =>
@@ -363,14 +375,28 @@ export const make = (options: Options): Effect.Effect<Service, never, HttpClient
     const limits: Limits = { ...defaultLimits, ...options.limits }
 
     const console = Console.make(consoleTransport)
-    const { createTask, describeTask, listTasks, stopTask } = console
+    const { describeTask, listTasks, stopTask } = console
+    const createTask: Service["createTask"] = (request) => {
+      const problem = request.completion_window === undefined
+        ? undefined
+        : Wire.checkCompletionWindow(request.completion_window)
+      return problem === undefined ? console.createTask(request) : Effect.fail(
+        new InputValidation.InputValidationError({
+          issues: [new InputValidation.Issue({ lineNumber: 0, rule: "InvalidParameter", message: problem })],
+          totalIssues: 1,
+          lines: 0,
+          bytes: 0
+        })
+      )
+    }
     const submitWith = Submit.make({
       console,
       storage,
       limits,
       inputPrefix: withSlash(options.inputPrefix ?? "barge/input/"),
       outputPrefix: withSlash(options.outputPrefix ?? "barge/output/"),
-      createAttempts: options.createAttempts ?? 4
+      createAttempts: options.createAttempts ?? 4,
+      createBackoff: options.createBackoff ?? "1 second"
     })
 
     const submit = <E, R>(input: Input<E, R>, submitOptions: SubmitOptions) =>

@@ -51,6 +51,33 @@ export const DataFormat = Schema.Literal("default", "src_tgt", "role")
 export type DataFormat = typeof DataFormat.Type
 
 /**
+ * The `completion_window` values checked before anything is sent: whole hours `"<n>h"` with n in `[min, max]`.
+ * The console doc lists one value, `"24h"`; the 1h–672h range is what Qianfan's OpenAI-compatible batch API
+ * documents, and whether the console API accepts the same is UNCONFIRMED. Narrow or widen it here.
+ *
+ * @since 0.1.0
+ * @category create
+ */
+export const completionWindowHours = { min: 1, max: 672 } as const
+
+/**
+ * Why a `completion_window` would be refused, or `undefined` when it is accepted (see {@link completionWindowHours}).
+ *
+ * @since 0.1.0
+ * @category create
+ */
+export const checkCompletionWindow = (window: string): string | undefined => {
+  const { max, min } = completionWindowHours
+  const match = /^(\d{1,4})h$/.exec(window)
+  const hours = match === null ? undefined : Number(match[1])
+  return hours !== undefined && hours >= min && hours <= max
+    ? undefined
+    : `completionWindow ${
+      JSON.stringify(window)
+    } is not allowed: Qianfan's completion_window takes whole hours from "${min}h" to "${max}h" (documented: "24h")`
+}
+
+/**
  * The request body of `CreateBatchInferenceTask`. Exactly one of `endpoint` (preset services, e.g.
  * `ernie-4.0-8k`) and `modelId` (a model version id such as `amv-…`) is allowed, which the schema enforces.
  * `completion_window` is snake case as the official SDK sends it (UNCONFIRMED in the doc).

@@ -70,6 +70,9 @@ const drive = <A, E, R>(effect: Effect.Effect<A, E, R>, step: Duration.DurationI
     return yield* Effect.dieMessage("drive: the effect did not finish")
   })
 
+/** Waits real milliseconds (the TestClock does not move by itself). */
+const realSleep = (millis: number) => Effect.promise(() => new Promise((resolve) => setTimeout(resolve, millis)))
+
 const queries = (n: number, failing: ReadonlyArray<number> = []) =>
   Array.from({ length: n }, (_, i) => ({
     id: `q${i + 1}`,
@@ -183,6 +186,75 @@ describe("QianfanBatch", () => {
       assert.deepStrictEqual(emulator.state.objects.bos.list(bucket, ""), [])
       assert.strictEqual(emulator.state.qianfan.tasks.size, 0)
     })))
+
+  it.effect("a completion window Qianfan would refuse fails as InputValidationError before any request", () =>
+    run(Effect.gen(function*() {
+      const qianfan = yield* service
+      const emulator = yield* Emulator.Emulator
+      const windows = ["3w", "0h", "673h", "1.5h", "1d"]
+      for (const completionWindow of windows) {
+        const error = yield* Effect.flip(qianfan.submit(queries(2), { model, completionWindow }))
+        assert.strictEqual(error._tag, "InputValidationError")
+        assert.include(error.message, `completionWindow "${completionWindow}"`)
+        assert.include(error.message, "\"1h\" to \"672h\"")
+      }
+      // Reported together with the input's own problems, in one error.
+      const both = yield* Effect.flip(qianfan.submit([{ id: "a" }], { model, completionWindow: "3w" }))
+      assert.strictEqual(both._tag, "InputValidationError")
+      if (both._tag === "InputValidationError") {
+        assert.deepStrictEqual(both.issues.map((i) => [i.lineNumber, i.rule]), [[0, "InvalidParameter"], [
+          1,
+          "InvalidField"
+        ]])
+      }
+      const direct = yield* Effect.flip(qianfan.createTask({
+        name: "direct",
+        endpoint: "ernie-4.0-8k",
+        inferenceParams: {},
+        inputBosUri: `bos:/${bucket}/in/`,
+        outputBosUri: `bos:/${bucket}/out/`,
+        completion_window: "2d"
+      }))
+      assert.strictEqual(direct._tag, "InputValidationError")
+      assert.include(direct.message, "completion_window")
+      assert.deepStrictEqual(yield* emulator.requests, { ark: 0, tos: 0, moonshot: 0, qianfan: 0, bos: 0 })
+    })))
+
+  it.effect("re-sends an ambiguous create after createBackoff, not before", () =>
+    run(
+      Effect.gen(function*() {
+        const qianfan = yield* service
+        const emulator = yield* Emulator.Emulator
+        const serverErrors = Effect.map(emulator.faults.counts, (counts) => counts.serverError)
+        const fiber = yield* Effect.fork(qianfan.submit(queries(2), { model }))
+        // Real time for the upload and the first (failing) create to happen.
+        for (let i = 0; i < 500 && (yield* serverErrors) === 0; i++) yield* realSleep(10)
+        assert.strictEqual(yield* serverErrors, 1)
+        // Under the jittered first wait (at least 0.8 h): no second create yet.
+        yield* TestClock.adjust("45 minutes")
+        yield* realSleep(50)
+        assert.isTrue(Option.isNone(yield* Fiber.poll(fiber)))
+        assert.strictEqual(yield* serverErrors, 1)
+        const submission = yield* drive(Fiber.join(fiber), "10 minutes")
+        assert.strictEqual(yield* serverErrors, 2)
+        assert.deepStrictEqual([...submission.taskIds], [...emulator.state.qianfan.tasks.keys()])
+      }),
+      {
+        emulator: {
+          faults: {
+            rules: [{
+              kind: "serverError",
+              rate: 1,
+              status: 500,
+              services: ["qianfan"],
+              match: "CreateBatchInferenceTask",
+              limit: 2
+            }]
+          }
+        },
+        client: { createBackoff: "1 hour" }
+      }
+    ))
 
   it.effect("reads the role data format and creates with modelId", () =>
     run(Effect.gen(function*() {

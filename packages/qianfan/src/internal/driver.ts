@@ -9,7 +9,7 @@ import * as Duration from "effect/Duration"
 import * as Effect from "effect/Effect"
 import type * as Errors from "../Errors.js"
 import type * as QianfanBatch from "../QianfanBatch.js"
-import type * as Wire from "../Wire.js"
+import * as Wire from "../Wire.js"
 
 const phases: Record<Wire.RunStatus, Batch.Phase> = {
   Queuing: "pending",
@@ -89,7 +89,10 @@ export const make = (
     const model = context.model.startsWith("amv-") ? { modelId: context.model } : { endpoint: context.model }
     const hours = context.completionWindow === undefined
       ? undefined
-      : Math.max(1, Math.ceil(Duration.toHours(context.completionWindow)))
+      : Math.min(
+        Wire.completionWindowHours.max,
+        Math.max(Wire.completionWindowHours.min, Math.ceil(Duration.toHours(context.completionWindow)))
+      )
     return service.submit(lines, {
       model,
       dataFormat: format,

@@ -62,7 +62,7 @@ export interface Model {
 /**
  * Checks and plans a submission in one pass over `source`. `header` is hashed first: everything besides the lines
  * that makes two submissions different (model, parameters, data format, window). Every issue — core's, the data
- * format's and the model's — comes back in one `InputValidationError`, before anything is sent.
+ * format's, the model's and the completion window's — comes back in one `InputValidationError`, before anything is sent.
  */
 export const plan = <E, R>(
   source: Stream.Stream<unknown, E, R>,
@@ -71,6 +71,7 @@ export const plan = <E, R>(
     readonly model: Model
     readonly limits: Limits
     readonly header: string
+    readonly completionWindow?: string | undefined
   }
 ): Effect.Effect<Plan, InputValidation.InputValidationError | E, R> =>
   Effect.suspend(() => {
@@ -90,6 +91,10 @@ export const plan = <E, R>(
     if ((options.model.endpoint === undefined) === (options.model.modelId === undefined)) {
       report(0, "InvalidParameter", "give exactly one of model.endpoint and model.modelId")
     }
+    const windowProblem = options.completionWindow === undefined
+      ? undefined
+      : Wire.checkCompletionWindow(options.completionWindow)
+    if (windowProblem !== undefined) report(0, "InvalidParameter", windowProblem)
 
     // The id and the JSON shape are core's to report; this adds what the data format requires of the rest.
     const checkFormat = (value: unknown) => {

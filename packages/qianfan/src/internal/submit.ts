@@ -6,6 +6,7 @@
 import * as Bytes from "@barge/core/Bytes"
 import type * as InputValidation from "@barge/core/InputValidation"
 import * as Chunk from "effect/Chunk"
+import type * as Duration from "effect/Duration"
 import * as Effect from "effect/Effect"
 import * as Schedule from "effect/Schedule"
 import * as Stream from "effect/Stream"
@@ -23,6 +24,8 @@ export interface Deps {
   readonly inputPrefix: string
   readonly outputPrefix: string
   readonly createAttempts: number
+  /** The first wait before re-sending an ambiguous create; it doubles (jittered) for each later attempt. */
+  readonly createBackoff: Duration.DurationInput
 }
 
 /** The options `submit` reads (the public `SubmitOptions`). */
@@ -82,7 +85,13 @@ export const make = (deps: Deps) =>
       inferenceParams,
       completionWindow: options.completionWindow ?? null
     })
-    const plan = yield* Plan.plan(source, { format, model, limits: deps.limits, header })
+    const plan = yield* Plan.plan(source, {
+      format,
+      model,
+      limits: deps.limits,
+      header,
+      completionWindow: options.completionWindow
+    })
     const count = plan.tasks.length
     const base = `${deps.inputPrefix}${plan.hash}/`
 
@@ -129,7 +138,7 @@ export const make = (deps: Deps) =>
       )
       // Spaced out: a failing server often fails several requests in a row.
       const created = Effect.retry(attempt, {
-        schedule: Schedule.exponential("1 second").pipe(
+        schedule: Schedule.exponential(deps.createBackoff).pipe(
           Schedule.jittered,
           Schedule.intersect(Schedule.recurs(deps.createAttempts))
         ),
