@@ -80,6 +80,8 @@ export interface Speed {
   readonly poll: Schedule.Schedule<unknown, unknown>
   readonly download: Schedule.Schedule<unknown, unknown>
   readonly timeout: Duration.DurationInput
+  /** Qianfan's first wait before re-sending an ambiguous create (the client's default is 1 s). */
+  readonly createBackoff?: Duration.DurationInput | undefined
   /** Let the clients use plain `http://` to hosts other than loopback (off unless a test opts in). */
   readonly allowInsecureHttp?: boolean | undefined
 }
@@ -99,7 +101,8 @@ export const fast: Speed = {
   },
   poll: Schedule.spaced("15 millis").pipe(Schedule.upTo("60 seconds")),
   download: Schedule.exponential("5 millis").pipe(Schedule.intersect(Schedule.recurs(8))),
-  timeout: "5 seconds"
+  timeout: "5 seconds",
+  createBackoff: "5 millis"
 }
 
 /**
@@ -220,6 +223,7 @@ export const qianfanService = (target: Target, speed: Speed = fast) =>
     limits: qianfanLimits,
     retry: speed.retry,
     timeout: speed.timeout,
+    createBackoff: speed.createBackoff,
     allowInsecureHttp: speed.allowInsecureHttp
   })
 

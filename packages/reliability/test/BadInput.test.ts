@@ -361,8 +361,8 @@ const fileRows: ReadonlyArray<Row> = Flows.providers.flatMap((p): ReadonlyArray<
       "a bad completion window",
       "`3w`",
       () => lines(ok("a")),
-      p === "qianfan" ? "InvalidParameter" : p === "ark" ? "InvalidParameter" : "InputValidationError",
-      p === "ark" ? "CompletionWindow" : "3w",
+      "InputValidationError",
+      "3w",
       { completionWindow: "3w" }
     )
   )
