@@ -173,8 +173,9 @@ interface AdaptiveState {
 }
 
 /**
- * Polls by the job's own estimate of when it finishes. The rate between the last two observations gives an ETA;
- * each delay is `fraction` of it, so polls are rare while the end is far and close in on it geometrically. When no
+ * Polls by the job's own estimate of when it finishes. The rate between the last two observations gives an ETA
+ * (once the job has moved in two intervals running: the first interval after a stall understates it); each delay
+ * is `fraction` of it, so polls are rare while the end is far and close in on it geometrically. When no
  * ETA exists (nothing moved since the last poll, or every request is counted but the job is still finalizing), it
  * waits `fraction` of the time already spent that way — a back-off that restarts at the floor whenever the job
  * changes course. Every delay lies between `floor` and `cap`; `watch`/`awaitTerminal` also clamp it to the expiry.
@@ -215,7 +216,10 @@ export const adaptive = <S>(options: AdaptiveOptions<S>): Schedule.Schedule<Dura
     }
     const previous = state.previous
     const remaining = progress.total - progress.completed
-    const perMilli = previous !== undefined && now > previous.at && progress.completed > previous.completed
+    const moved = previous !== undefined && now > previous.at && progress.completed > previous.completed
+    // After a stall (or a queue) the work restarted somewhere inside the last interval, so its rate is understated
+    // (a job queued for minutes that ran for seconds would look ten times slower): measure once more, at the floor.
+    const perMilli = moved && state.stalledSince === undefined
       ? (progress.completed - previous.completed) / (now - previous.at)
       : undefined
     const sample: Sample = { at: now, completed: progress.completed }
@@ -223,6 +227,9 @@ export const adaptive = <S>(options: AdaptiveOptions<S>): Schedule.Schedule<Dura
     let stalledSince: number | undefined
     if (remaining > 0 && perMilli !== undefined) {
       delay = clamp(fraction * (remaining / perMilli))
+      stalledSince = undefined
+    } else if (remaining > 0 && moved) {
+      delay = floor
       stalledSince = undefined
     } else {
       stalledSince = state.stalledSince ?? now

@@ -70,13 +70,13 @@ describe("Polling.adaptive", () => {
       yield* run(Polling.awaitTerminal(job.poll, { isTerminal, schedule: Polling.adaptive({ progress }) }), "2 hours")
       const running = job.times.filter((t) => t < 3600_000)
       const runningGaps = running.slice(1).map((t, i) => t - running[i]!)
-      // Once an ETA exists (from the second poll on) each wait is half the time left: strictly shrinking.
-      const approach = runningGaps.slice(2)
+      // Once an ETA exists (two intervals of progress, so from the third poll on) each wait is half the time left.
+      const approach = runningGaps.slice(3)
       assert.isTrue(approach.length >= 4, `too few polls: ${job.times}`)
       assert.isTrue(approach.every((gap, i) => i === 0 || gap <= approach[i - 1]!), `not tightening: ${approach}`)
       const latency = job.times[job.times.length - 1]! - job.endsAt
       assert.isTrue(latency >= 0 && latency <= 20_000, `noticed ${latency} ms after the end`)
-      assert.isTrue(job.times.length < 60 / 3, `${job.times.length} polls for an hour (fixed 60 s makes 60)`)
+      assert.isTrue(job.times.length <= 60 / 3, `${job.times.length} polls for an hour (fixed 60 s makes 60)`)
     }))
 
   it.effect("never sleeps past the expiry", () =>
@@ -92,6 +92,23 @@ describe("Polling.adaptive", () => {
       assert.strictEqual(error.reason, "Expired")
       assert.isTrue(job.times.includes(3600_000), `no poll at the expiry: ${job.times}`)
       assert.isTrue(job.times.every((t) => t <= 3600_000 + 60_000 + 10 * 60_000))
+    }))
+
+  it.effect("does not trust the first interval after a queue: it measures again at the floor", () =>
+    Effect.gen(function*() {
+      // Queued (nothing done) for 10 minutes, then 9,000 requests in 30 minutes, finalizing for 10 s.
+      const times: Array<number> = []
+      const poll = Effect.map(Clock.currentTimeMillis, (now): Job => {
+        times.push(now)
+        const done = Math.max(0, Math.min(9_000, Math.floor((now - 600_000) / 200)))
+        const status = now >= 2_410_000 ? "completed" : "running"
+        return { status, counts: { completed: done, failed: 0, total: 9_000 } }
+      })
+      yield* run(Polling.awaitTerminal(poll, { isTerminal, schedule: Polling.adaptive({ progress }) }), "1 hour")
+      const firstMoving = times.findIndex((t) => t > 600_000)
+      assert.strictEqual(times[firstMoving + 1]! - times[firstMoving]!, 5_000, `${times}`)
+      const latency = times[times.length - 1]! - 2_410_000
+      assert.isTrue(latency <= 60_000, `noticed ${latency} ms after the end: ${times}`)
     }))
 
   it.effect("after a stall it backs off from the floor again", () =>
