@@ -1,7 +1,9 @@
 /**
+ * Barge core: request signing, the HTTP transport, JSONL streams, polling, input validation and the
+ * provider-agnostic `Batch` front.
+ *
  * @since 0.1.0
  */
-export {}
 
 /**
  * Byte-buffer helpers: joining the chunks a stream delivered.
