@@ -90,6 +90,25 @@ export type FaultCounts = Ctx.FaultCounts
 export const faultProfiles: ReadonlyArray<string> = Object.keys(Faults.profiles)
 
 /**
+ * The spec behind a built-in fault profile, or `undefined` for an unknown name. `delayScale` multiplies every
+ * added delay (latency, slow bodies), so a soak can keep the profile's shape while its runs stay short.
+ *
+ * @since 0.1.0
+ * @category constants
+ */
+export const faultProfile = (name: string, options?: { readonly delayScale?: number }): FaultSpec | undefined => {
+  const spec: FaultSpec | undefined = Faults.profiles[name]
+  const scale = options?.delayScale ?? 1
+  if (spec === undefined || scale === 1) return spec
+  return {
+    ...spec,
+    rules: spec.rules.map((rule) =>
+      rule.delayMs === undefined ? rule : { ...rule, delayMs: Math.max(1, Math.round(rule.delayMs * scale)) }
+    )
+  }
+}
+
+/**
  * Everything the emulator holds, for assertions in tests.
  *
  * @since 0.1.0

@@ -25,45 +25,17 @@ import * as Supervisor from "effect/Supervisor"
 import { pathToFileURL } from "node:url"
 import * as Flows from "./flows.js"
 
-// The emulator's route patterns (see its README): create calls, object GETs and Moonshot file content.
-const createCalls = String.raw`^POST (/v1/batches$|.*[?&]Action=CreateBatchInference(Job|Task)(&|$))`
-const downloads = (rule: Omit<Emulator.FaultRule, "services" | "match">): ReadonlyArray<Emulator.FaultRule> => [
-  { ...rule, services: ["tos", "bos"], match: String.raw`^GET /[^/?]+/[^?]+` },
-  { ...rule, services: ["moonshot"], match: String.raw`^GET /v1/files/[^/]+/content$` }
-]
+/** The emulator's profiles a run picks from (every one that injects faults), in a fixed order so seeds replay. */
+const profileNames = ["server-errors", "throttle", "resets", "downloads", "slow", "lost-create", "chaos"] as const
 
 /**
  * The fault profiles a run picks from: the emulator's named profiles with delays shortened to keep runs short.
  *
  * @since 0.1.0
  */
-export const profiles: Readonly<Record<string, Emulator.FaultSpec>> = {
-  "server-errors": { rules: [{ kind: "serverError", rate: 0.2, burst: 2 }] },
-  throttle: { rules: [{ kind: "throttle", rate: 0.2, retryAfterSeconds: 1 }] },
-  resets: { rules: [{ kind: "reset", rate: 0.1 }] },
-  downloads: {
-    rules: [
-      ...downloads({ kind: "truncate", rate: 0.3 }),
-      ...downloads({ kind: "reset", rate: 0.15 }),
-      ...downloads({ kind: "slowBody", rate: 0.1, delayMs: 30 })
-    ]
-  },
-  slow: { rules: [{ kind: "slowBody", rate: 0.3, delayMs: 30 }, { kind: "latency", rate: 0.3, delayMs: 15 }] },
-  "lost-create": { rules: [{ kind: "lostResponse", rate: 1, match: createCalls, limit: 1 }] },
-  chaos: {
-    rules: [
-      { kind: "lostResponse", rate: 0.5, match: createCalls, limit: 2 },
-      ...downloads({ kind: "truncate", rate: 0.1 }),
-      { kind: "reset", rate: 0.05 },
-      { kind: "serverError", rate: 0.08, burst: 3 },
-      { kind: "throttle", rate: 0.05, retryAfterSeconds: 1 },
-      { kind: "slowBody", rate: 0.05, delayMs: 30 },
-      { kind: "latency", rate: 0.1, delayMs: 15 }
-    ]
-  }
-}
-
-const profileNames = Object.keys(profiles)
+export const profiles: Readonly<Record<string, Emulator.FaultSpec>> = Object.fromEntries(
+  profileNames.map((name) => [name, Emulator.faultProfile(name, { delayScale: 0.1 })!])
+)
 
 /** A small integer hash, so neighbouring seeds pick unrelated profiles and sizes. */
 const mix = (seed: number, salt: number): number => {
