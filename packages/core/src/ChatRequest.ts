@@ -146,6 +146,43 @@ export const ChatResponse = Schema.Struct(
  */
 export type ChatResponse = typeof ChatResponse.Type
 
+const decodeResponseSchema = Schema.decodeUnknownEither(ChatResponse)
+
+const optionalString = (u: unknown): boolean => u === undefined || typeof u === "string"
+const optionalNumber = (u: unknown): boolean => u === undefined || typeof u === "number"
+
+/**
+ * Exactly the checks {@link ChatResponse} makes. Every key the schema does not name is kept (`Extra`) and every
+ * value it names passes through unchanged, so a JSON value that passes is already the decoded value.
+ */
+const isChatResponse = (u: unknown): u is ChatResponse => {
+  if (!Predicate.isRecord(u) || !optionalString(u.id) || !optionalString(u.model) || !Array.isArray(u.choices)) {
+    return false
+  }
+  for (const choice of u.choices as ReadonlyArray<unknown>) {
+    if (!Predicate.isRecord(choice) || !optionalNumber(choice.index)) return false
+    const finish = choice.finish_reason
+    if (finish !== undefined && finish !== null && typeof finish !== "string") return false
+    const message = choice.message
+    if (!Predicate.isRecord(message) || typeof message.role !== "string") return false
+    if (message.content !== null && typeof message.content !== "string") return false
+  }
+  const usage = u.usage
+  return usage === undefined || (Predicate.isRecord(usage) && typeof usage.prompt_tokens === "number" &&
+    typeof usage.completion_tokens === "number" && typeof usage.total_tokens === "number")
+}
+
+/**
+ * Decodes a chat completion from parsed JSON (a result line's body). A well-formed body is checked by hand and
+ * taken as it is — it is hot on every result line of a multi-gigabyte file; anything else goes through the
+ * schema, for its error.
+ *
+ * @since 0.1.0
+ * @category decoding
+ */
+export const decodeResponse = (json: unknown): Either.Either<ChatResponse, ParseResult.ParseError> =>
+  isChatResponse(json) ? Either.right(json) : decodeResponseSchema(json)
+
 /**
  * The text of the first choice, if any.
  *

@@ -167,3 +167,35 @@ describe("Jsonl.encode", () => {
       assert.strictEqual(error.lineNumber, 3)
     }))
 })
+
+describe("Jsonl.decodeLines with a fast path", () => {
+  const Row = Schema.Struct({ id: Schema.String, n: Schema.Number })
+  const fast: Jsonl.FastDecode<typeof Row.Type> = (json) => {
+    const row = json as { id?: unknown; n?: unknown }
+    return typeof row.id === "string" && typeof row.n === "number" ? { id: row.id, n: row.n + 1000 } : undefined
+  }
+
+  it.effect("takes the fast value when it is given and the schema's verdict when it declines", () =>
+    Effect.gen(function*() {
+      const text = `{"id":"a","n":1}\n\n{"id":"b","n":2}\n{"id":"c","n":"3"}\n{"id":"d","n":4}\n`
+      const lines = Jsonl.lines(Stream.make(bytes(text)))
+      const values: Array<typeof Row.Type> = []
+      const error = yield* Effect.flip(
+        Stream.runForEach(Jsonl.decodeLines(Row, { fast })(lines), (value) => Effect.sync(() => values.push(value)))
+      )
+      // The marker (+1000) shows the fast path built these; the declined line fails through the schema.
+      assert.deepStrictEqual(values, [{ id: "a", n: 1001 }, { id: "b", n: 1002 }])
+      assert.strictEqual(error.reason, "SchemaMismatch")
+      assert.strictEqual(error.lineNumber, 4)
+      assert.include(error.description, "n")
+    }))
+
+  it.effect("a declined line the schema accepts is decoded by the schema", () =>
+    Effect.gen(function*() {
+      const Loose = Schema.Struct({ id: Schema.String, n: Schema.NumberFromString })
+      const decoded = yield* Stream.runCollect(
+        Jsonl.decodeLines(Loose, { fast: () => undefined })(Jsonl.lines(Stream.make(bytes(`{"id":"a","n":"7"}\n`))))
+      )
+      assert.deepStrictEqual(Chunk.toReadonlyArray(decoded), [{ id: "a", n: 7 }])
+    }))
+})

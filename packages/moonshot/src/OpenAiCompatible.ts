@@ -247,8 +247,6 @@ const isAmbiguous = (error: Errors.MoonshotError): boolean =>
 
 const isErrorEnvelope = (body: unknown): boolean => Option.isSome(Schema.decodeUnknownOption(Wire.ErrorEnvelope)(body))
 
-const decodeChat = Schema.decodeUnknownEither(ChatRequest.ChatResponse)
-
 const errorBody = Schema.decodeUnknownOption(Schema.Struct({
   error: Schema.Struct({
     type: Schema.optional(Schema.NullOr(Schema.String)),
@@ -269,7 +267,7 @@ export const toResult = (line: Wire.ResultLine): Batch.BatchResult => {
   const response = line.response
   if (response !== undefined && response !== null) {
     if (response.status_code >= 200 && response.status_code < 300) {
-      const chat = decodeChat(response.body)
+      const chat = ChatRequest.decodeResponse(response.body)
       if (Either.isRight(chat)) return { _tag: "Succeeded", customId, response: chat.right }
       return {
         _tag: "Failed",
@@ -710,16 +708,15 @@ export const make = (options: Options): Effect.Effect<Client, never, HttpClient.
         downloadSchedule === undefined ? undefined : { schedule: downloadSchedule }
       ).pipe(Stream.mapError((error) => TransportError.isTransportError(error) ? mapError(error) : error))
 
-    const decodeLine = Jsonl.decodeLine(Wire.ResultLine)
-
     const results: Client["results"] = (batchId) =>
       Stream.unwrap(
         Effect.map(retrieveBatch(batchId), (batch) => {
           const ids = [batch.output_file_id, batch.error_file_id].filter((id): id is string => typeof id === "string")
           return Stream.fromIterable(ids).pipe(
             Stream.flatMap((fileId) => fileLines(fileId)),
-            Stream.filter((line) => line.text.trim() !== ""),
-            Stream.mapEffect((line) => Effect.map(decodeLine(line), toResult))
+            // Chunk by chunk, no Effect per line: result files run to gigabytes. Blank lines are skipped.
+            Jsonl.decodeLines(Wire.ResultLine, { fast: Wire.fastResultLine }),
+            Stream.map(toResult)
           )
         })
       )
