@@ -159,7 +159,11 @@ export interface Submission {
  * @category models
  */
 export interface PollOptions {
-  /** Delays between status checks (default: `Polling.defaultSchedule()`, backing off with jitter to 60 s). */
+  /**
+   * Delays between status checks. Default `Polling.defaultSchedule()`: adaptive while the job reports counts (half
+   * the estimated time left, 5 s to 10 min, re-measured at the floor after a stall); backing off from 2 s to 60 s,
+   * jittered, while it reports none (queued, finalizing). Delays never sleep past the expiry.
+   */
   readonly schedule?: Schedule.Schedule<unknown, Job.Job> | undefined
   /** How long past `ExpireTime` to keep polling for the final phase (default 10 minutes). */
   readonly expiryGrace?: Duration.DurationInput | undefined

@@ -151,7 +151,9 @@ export interface PollOptions {
 export const idempotencyMetadataKey = "barge_idempotency_key"
 
 /**
- * 2 s, growing by half each poll, capped at 1 minute, jittered.
+ * Core `Polling.defaultSchedule()`: adaptive while the batch reports `request_counts` (half the estimated time left,
+ * 5 s to 10 min, re-measured at the floor after a stall); backing off from 2 s by half each poll to 1 minute,
+ * jittered, while it reports none (validating, finalizing).
  *
  * @since 0.1.0
  * @category polling

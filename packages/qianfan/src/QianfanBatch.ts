@@ -133,7 +133,11 @@ export type Target = string | Arr.NonEmptyReadonlyArray<string> | Submission
  * @category models
  */
 export interface PollOptions {
-  /** Delays between status checks (see core `Polling`); default backs off from 2 s to 60 s. */
+  /**
+   * Delays between status checks. Default core `Polling.defaultSchedule()`: adaptive while a task reports
+   * `progress` of `totalCount` (half the estimated time left, 5 s to 10 min, re-measured at the floor after a stall);
+   * backing off from 2 s to 60 s, jittered, while it reports no total. Delays never sleep past the expiry.
+   */
   readonly schedule?: Schedule.Schedule<unknown, unknown> | undefined
   /** The tasks' completion window, to stop waiting once it has passed; default 24 h. */
   readonly completionWindow?: Duration.DurationInput | undefined
@@ -299,8 +303,6 @@ const withSlash = (prefix: string) => (prefix === "" || prefix.endsWith("/") ? p
 const taskIdsOf = (target: Target): Arr.NonEmptyReadonlyArray<string> =>
   typeof target === "string" ? [target] : target instanceof Submission ? target.taskIds : target
 
-const decodeChat = Schema.decodeUnknownEither(ChatRequest.ChatResponse)
-
 /**
  * One output line as a result. A `{error_code, error_msg}` output is a failure; an OpenAI-style output (with
  * `choices`) is kept as it is; a v1 ERNIE output (`result`) becomes a chat completion with its fields preserved.
@@ -329,7 +331,7 @@ export const toResult = (line: Wire.OutputLine): Batch.BatchResult => {
       finish_reason: typeof output.finish_reason === "string" ? output.finish_reason : null
     }]
   }
-  return Either.match(decodeChat(candidate), {
+  return Either.match(ChatRequest.decodeResponse(candidate), {
     onLeft: () => failed("invalid_response", "the output is not a chat completion"),
     onRight: (response) => ({ _tag: "Succeeded", customId, response })
   })
@@ -422,7 +424,12 @@ export const make = (options: Options): Effect.Effect<Service, never, HttpClient
           const created = task.createTime === undefined ? NaN : Date.parse(task.createTime)
           return Number.isNaN(created) ? undefined : created + window
         },
-        schedule: pollingOptions?.schedule
+        schedule: pollingOptions?.schedule,
+        // For core's adaptive default schedule; a task that has not reported its total yet falls back to backoff.
+        progress: (task: Wire.Task) =>
+          task.totalCount !== undefined && task.totalCount > 0
+            ? { completed: task.progress ?? 0, total: task.totalCount }
+            : undefined
       }
     }
 
@@ -471,8 +478,6 @@ export const make = (options: Options): Effect.Effect<Service, never, HttpClient
         : merged
     }
 
-    const decodeOutput = Jsonl.decodeLine(Wire.OutputLine)
-
     const outputOf = (task: Wire.Task): Stream.Stream<Batch.BatchResult, ResultsError> => {
       const location = task.outputBosUri === undefined ? undefined : bosLocation(task.outputBosUri)
       if (location === undefined || task.outputDir === undefined) return Stream.empty
@@ -480,8 +485,8 @@ export const make = (options: Options): Effect.Effect<Service, never, HttpClient
       return bucket.list(`${location.prefix}${task.outputDir}/`).pipe(
         Stream.flatMap((object) =>
           bucket.lines(object.key).pipe(
-            Stream.filter((line) => line.text.trim() !== ""),
-            Stream.mapEffect((line) => decodeOutput(line)),
+            // Chunk by chunk, no Effect per line: output files run to gigabytes. Blank lines are skipped.
+            Jsonl.decodeLines(Wire.OutputLine, { fast: Wire.fastOutputLine }),
             Stream.map(toResult)
           )
         )

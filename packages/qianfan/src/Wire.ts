@@ -308,6 +308,25 @@ export const OutputLine = Schema.Struct(
 export type OutputLine = typeof OutputLine.Type
 
 /**
+ * The fast path of {@link OutputLine} for `Jsonl.decodeLines`: an object with a string or number `id` is already the
+ * decoded value (every other key is kept as it is; a `null` `output` reads as absent, as the schema has it).
+ * Anything else goes through the schema, whose error names the line.
+ *
+ * @since 0.1.0
+ * @category output
+ */
+export const fastOutputLine = (json: unknown): OutputLine | undefined => {
+  if (typeof json !== "object" || json === null || Array.isArray(json)) return undefined
+  const line = json as { id?: unknown; output?: unknown }
+  if (typeof line.id !== "string" && typeof line.id !== "number") return undefined
+  if (line.output === null) {
+    const { output: _, ...rest } = line
+    return rest as OutputLine
+  }
+  return line as OutputLine
+}
+
+/**
  * One object in a BOS listing.
  *
  * @since 0.1.0
