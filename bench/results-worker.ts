@@ -11,8 +11,8 @@
  * - `upload TOS_URL PATH`: the upload benchmark's side — validates the JSONL file at PATH with core
  *   `InputValidation` and Ark's rules, then streams it to TOS with Ark's `Storage.put`; prints one JSON line per phase.
  * - `lines URL`: Barge's download and line split alone (core Transport + Download + Jsonl; no JSON, no schema).
- * - `decoded URL`: the same plus `Jsonl.decodeLines(ResultLine)` and `toResult`, chunk by chunk (what `results`
- *   would cost without its per-line `Stream.mapEffect`).
+ * - `decoded URL`: the same plus `Jsonl.decodeLines(ResultLine)` without `results`' hand-written fast path (the
+ *   schema interpreter on every line) and `toResult`, chunk by chunk: what the fast path saves.
  * - `raw URL`: the loopback transfer alone (`fetch`, bytes counted, nothing split or parsed), for reference.
  * - `parse BYTES`: the floor — a bare `JSON.parse` loop over the same lines, already in memory (not timed: making them).
  *
@@ -254,7 +254,7 @@ export const lines = async (url: string, decoded = false) => {
         })
       if (!decoded) yield* Stream.runForEachChunk(split, counted)
       else {
-        // The same decoding as `results` (ResultLine, then `toResult`), chunk by chunk instead of line by line.
+        // The same decoding as `results` (ResultLine, then `toResult`) but without `Wire.fastResultLine`.
         const results = split.pipe(Jsonl.decodeLines(Wire.ResultLine), Stream.map(OpenAiCompatible.toResult))
         yield* Stream.runForEachChunk(results, counted)
       }
