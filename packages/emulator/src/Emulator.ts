@@ -82,6 +82,14 @@ export type FaultRule = Faults.FaultRule
 export type FaultCounts = Ctx.FaultCounts
 
 /**
+ * Fault counts with every kind at zero: the starting point for adding up counts across runs.
+ *
+ * @since 0.1.0
+ * @category constants
+ */
+export const noFaults: FaultCounts = Faults.emptyCounts()
+
+/**
  * Names of the built-in fault profiles.
  *
  * @since 0.1.0

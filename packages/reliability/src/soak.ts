@@ -206,16 +206,7 @@ export const runOne = (
     }
   }))
 
-const zeroCounts: Emulator.FaultCounts = {
-  serverError: 0,
-  throttle: 0,
-  reset: 0,
-  truncate: 0,
-  slowBody: 0,
-  latency: 0,
-  lostResponse: 0,
-  total: 0
-}
+const zeroCounts = Emulator.noFaults
 
 const addCounts = (a: Emulator.FaultCounts, b: Emulator.FaultCounts): Emulator.FaultCounts => {
   const sum: Record<string, number> = {}

@@ -190,7 +190,8 @@ const routeOf = (method: string, path: string, query: string): string => {
   return action === null ? `${method} ${path}` : `${method} ${path}?Action=${action[1]}`
 }
 
-const emptyCounts = (): { -readonly [K in keyof FaultCounts]: number } => ({
+/** Fault counts with every kind at zero (a fresh copy each call, since the injector counts into it). */
+export const emptyCounts = (): { -readonly [K in keyof FaultCounts]: number } => ({
   serverError: 0,
   throttle: 0,
   reset: 0,
