@@ -35,7 +35,9 @@ export const IssueRule = Schema.Literal(
   "LineTooLarge",
   "TooManyLines",
   "FileTooLarge",
-  "EmptyFile"
+  "EmptyFile",
+  "FixedParameter",
+  "InputChanged"
 )
 
 /**

@@ -27,13 +27,6 @@ export * as SignatureV4 from "./SignatureV4.js"
 export * as BceAuth from "./BceAuth.js"
 
 /**
- * Server-side verification of signed requests (used by the emulator).
- *
- * @since 0.1.0
- */
-export * as Verifier from "./Verifier.js"
-
-/**
  * The `Signer` service and its schemes.
  *
  * @since 0.1.0
@@ -95,6 +88,41 @@ export * as InputValidation from "./InputValidation.js"
  * @since 0.1.0
  */
 export * as ChatRequest from "./ChatRequest.js"
+
+/**
+ * The one error family every provider's API refusals map onto, with a closed `reason`.
+ *
+ * @since 0.1.0
+ */
+export * as ApiError from "./ApiError.js"
+
+/**
+ * Completion windows: each provider's accepted values as data, and the mapping of a requested window onto them.
+ *
+ * @since 0.1.0
+ */
+export * as CompletionWindow from "./CompletionWindow.js"
+
+/**
+ * Creating a remote job at most once: a lock per key, find → create → find again, convergence across processes.
+ *
+ * @since 0.1.0
+ */
+export * as Idempotency from "./Idempotency.js"
+
+/**
+ * The provider contract: what a batch platform supplies so core runs the whole lifecycle on it.
+ *
+ * @since 0.1.0
+ */
+export * as Provider from "./Provider.js"
+
+/**
+ * An in-memory batch platform for tests, driven by `TestClock`.
+ *
+ * @since 0.1.0
+ */
+export * as Mock from "./Mock.js"
 
 /**
  * The unified `Batch` service: one program, any provider, chosen by Layer.

@@ -4,7 +4,7 @@
  * `ResponseMetadata` envelope. Job progress is computed from emulated time on each request; a job's output files
  * are written to the TOS store when a request first observes it Completed or Terminated.
  */
-import * as Verifier from "@barge/core/Verifier"
+import * as Verifier from "../Verifier.js"
 import * as HttpServerRequest from "@effect/platform/HttpServerRequest"
 import type * as HttpServerResponse from "@effect/platform/HttpServerResponse"
 import * as Clock from "effect/Clock"

@@ -2,7 +2,7 @@
  * What the two Baidu surfaces (the Qianfan console and BOS) share: `bce-auth-v1` verification with the core
  * `Verifier`, the `{requestId, code, message}` error envelope and the `x-bce-request-id` header.
  */
-import * as Verifier from "@barge/core/Verifier"
+import * as Verifier from "../Verifier.js"
 import type * as HttpServerResponse from "@effect/platform/HttpServerResponse"
 import * as Clock from "effect/Clock"
 import * as Effect from "effect/Effect"

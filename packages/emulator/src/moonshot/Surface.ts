@@ -2,7 +2,7 @@
  * The emulated Moonshot (Kimi) API: Files and Batches under `/v1`, OpenAI-shaped, with Bearer authentication and
  * Moonshot's `{"error":{"type","message"}}` envelope. Faithful enough that the `openai` npm client works unmodified.
  */
-import * as Verifier from "@barge/core/Verifier"
+import * as Verifier from "../Verifier.js"
 import * as HttpRouter from "@effect/platform/HttpRouter"
 import * as HttpServerRequest from "@effect/platform/HttpServerRequest"
 import * as HttpServerResponse from "@effect/platform/HttpServerResponse"

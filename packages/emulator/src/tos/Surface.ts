@@ -8,7 +8,7 @@
  * buckets in); reading or listing a bucket nobody has written to is `NoSuchBucket`. `PUT /<bucket>` also creates one.
  */
 import * as Bytes from "@barge/core/Bytes"
-import * as Verifier from "@barge/core/Verifier"
+import * as Verifier from "../Verifier.js"
 import * as HttpServerRequest from "@effect/platform/HttpServerRequest"
 import * as HttpServerResponse from "@effect/platform/HttpServerResponse"
 import * as Chunk from "effect/Chunk"

@@ -4,8 +4,8 @@ import { HttpRequest } from "@smithy/protocol-http"
 import { SignatureV4 as SmithySigner } from "@smithy/signature-v4"
 import { Either, FastCheck as fc, Redacted } from "effect"
 import { createRequire } from "node:module"
-import * as BceAuth from "../src/BceAuth.js"
-import * as SignatureV4 from "../src/SignatureV4.js"
+import * as BceAuth from "@barge/core/BceAuth"
+import * as SignatureV4 from "@barge/core/SignatureV4"
 import * as Verifier from "../src/Verifier.js"
 
 const require = createRequire(import.meta.url)

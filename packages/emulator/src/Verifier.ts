@@ -4,13 +4,12 @@
  *
  * @since 0.1.0
  */
+import * as BceAuth from "@barge/core/BceAuth"
+import * as SignatureV4 from "@barge/core/SignatureV4"
 import * as Either from "effect/Either"
 import * as Redacted from "effect/Redacted"
 import * as Schema from "effect/Schema"
 import { createHash, timingSafeEqual } from "node:crypto"
-import * as BceAuth from "./BceAuth.js"
-import { sha256Hex } from "./internal/encoding.js"
-import * as SignatureV4 from "./SignatureV4.js"
 
 /**
  * A request as the server received it.
@@ -172,7 +171,7 @@ const verifyV4 = (
   if (secret === undefined) {
     return fail(family, "UnknownAccessKey", `The access key "${parsed.accessKeyId}" is not known to this server.`)
   }
-  const bodyHash = sha256Hex(request.body)
+  const bodyHash = createHash("sha256").update(request.body).digest("hex")
   const declared = request.headers[scheme.contentHashHeader]
   let payloadHash = bodyHash
   if (declared !== undefined) {
