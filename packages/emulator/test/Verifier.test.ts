@@ -1,11 +1,11 @@
 import { Sha256 } from "@aws-crypto/sha256-js"
+import * as BceAuth from "@barge/core/BceAuth"
+import * as SignatureV4 from "@barge/core/SignatureV4"
 import { assert, describe, it } from "@effect/vitest"
 import { HttpRequest } from "@smithy/protocol-http"
 import { SignatureV4 as SmithySigner } from "@smithy/signature-v4"
 import { Either, FastCheck as fc, Redacted } from "effect"
 import { createRequire } from "node:module"
-import * as BceAuth from "@barge/core/BceAuth"
-import * as SignatureV4 from "@barge/core/SignatureV4"
 import * as Verifier from "../src/Verifier.js"
 
 const require = createRequire(import.meta.url)
