@@ -125,6 +125,13 @@ export * as Provider from "./Provider.js"
 export * as Mock from "./Mock.js"
 
 /**
+ * What a provider package tells the CLI, the demo and the emulator helper: name, credentials, layers.
+ *
+ * @since 0.1.0
+ */
+export * as Registry from "./Registry.js"
+
+/**
  * The unified `Batch` service: one program, any provider, chosen by Layer.
  *
  * @since 0.1.0
