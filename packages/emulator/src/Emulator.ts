@@ -5,12 +5,14 @@
  *
  * @since 0.1.0
  */
+import * as Registry from "@barge/core/Registry"
 import type * as HttpServerError from "@effect/platform/HttpServerError"
 import type * as ConfigError from "effect/ConfigError"
 import * as Context from "effect/Context"
 import type * as Duration from "effect/Duration"
 import * as Effect from "effect/Effect"
 import * as Layer from "effect/Layer"
+import * as Redacted from "effect/Redacted"
 import * as Schema from "effect/Schema"
 import type * as Scope from "effect/Scope"
 import * as ArkSurface from "./ark/Surface.js"
@@ -302,8 +304,48 @@ export const make = (
  * @since 0.1.0
  * @category layers
  */
-export const layer = (options?: Options): Layer.Layer<Emulator, HttpServerError.ServeError | InvalidOptions> =>
-  Layer.scoped(Emulator, make(options))
+export const layer = (
+  options?: Options
+): Layer.Layer<Emulator | Registry.Emulated, HttpServerError.ServeError | InvalidOptions> =>
+  withEndpoints(Layer.scoped(Emulator, make(options)))
+
+/**
+ * The bucket that exists in both emulated object stores from the start.
+ *
+ * @since 0.1.0
+ * @category constants
+ */
+export const bucket = "barge"
+
+/**
+ * What a provider's `layerEmulated` reads: the emulator's base URL per service, the credentials it accepts by
+ * name (`volcengine.accessKeyId`, `volcengine.secretAccessKey`, `bce.accessKeyId`, `bce.secretAccessKey`,
+ * `moonshot.apiKey`, …) and a bucket that exists.
+ *
+ * @since 0.1.0
+ * @category accessors
+ */
+export const endpoints = (emulator: Service): Registry.Endpoints => ({
+  url: (service) => {
+    const url = (emulator.urls as Record<string, string | undefined>)[service]
+    if (url === undefined) {
+      throw new Error(`the emulator has no service "${service}" (it has ${Object.keys(emulator.urls).join(", ")})`)
+    }
+    return url
+  },
+  credential: (name) => {
+    const [group, key] = name.split(".") as [string, string | undefined]
+    const value = key === undefined
+      ? undefined
+      : (emulator.credentials as unknown as Record<string, Record<string, string> | undefined>)[group]?.[key]
+    if (value === undefined) throw new Error(`the emulator has no credential "${name}"`)
+    return Redacted.make(value)
+  },
+  bucket
+})
+
+const withEndpoints = <E, R>(self: Layer.Layer<Emulator, E, R>): Layer.Layer<Emulator | Registry.Emulated, E, R> =>
+  Layer.effect(Registry.Emulated, Effect.map(Emulator, endpoints)).pipe(Layer.provideMerge(self))
 
 /**
  * Like `layer`, with credentials overridable from the environment: `BARGE_EMULATOR_VOLC_ACCESS_KEY`,
@@ -315,8 +357,8 @@ export const layer = (options?: Options): Layer.Layer<Emulator, HttpServerError.
  */
 export const layerConfig = (
   options: Options = {}
-): Layer.Layer<Emulator, HttpServerError.ServeError | InvalidOptions | ConfigError.ConfigError> =>
-  Layer.scoped(
+): Layer.Layer<Emulator | Registry.Emulated, HttpServerError.ServeError | InvalidOptions | ConfigError.ConfigError> =>
+  withEndpoints(Layer.scoped(
     Emulator,
     Effect.flatMap(Credentials.config, (env) =>
       make({
@@ -327,7 +369,7 @@ export const layerConfig = (
           moonshot: { ...env.moonshot, ...options.credentials?.moonshot }
         }
       }))
-  )
+  ))
 
 /**
  * The default credentials (documented in the README).
