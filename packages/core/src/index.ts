@@ -118,6 +118,13 @@ export * as Idempotency from "./Idempotency.js"
 export * as Provider from "./Provider.js"
 
 /**
+ * The OpenAI batch result-line format, decoded once for every provider that writes it.
+ *
+ * @since 0.1.0
+ */
+export * as ResultLine from "./ResultLine.js"
+
+/**
  * An in-memory batch platform for tests, driven by `TestClock`.
  *
  * @since 0.1.0
