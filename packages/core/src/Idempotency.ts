@@ -13,7 +13,7 @@
  * @since 0.1.0
  */
 import * as Chunk from "effect/Chunk"
-import * as Duration from "effect/Duration"
+import type * as Duration from "effect/Duration"
 import * as Effect from "effect/Effect"
 import * as Schedule from "effect/Schedule"
 import type * as Stream from "effect/Stream"

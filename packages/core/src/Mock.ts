@@ -317,15 +317,21 @@ export const make = (options: Options = {}): Effect.Effect<Mock> =>
         }),
       find: (key) =>
         Stream.unwrap(Effect.map(Clock.currentTimeMillis, (now) =>
-          Stream.fromIterable([...jobs.values()].filter((stored) => stored.key === key).map((s) => view(s, now))))),
+          Stream.fromIterable(
+            [...jobs.values()].filter((stored) => stored.key === key).map((s) => view(s, now))
+          ))),
       get: (id) => Effect.map(lookup("RetrieveBatch", id), ({ job }) => job),
       list: () =>
         Stream.unwrap(Effect.map(Clock.currentTimeMillis, (now) =>
-          Stream.fromIterable([...jobs.values()].reverse().map((stored) => view(stored, now))))),
+          Stream.fromIterable(
+            [...jobs.values()].reverse().map((stored) => view(stored, now))
+          ))),
       cancel: (id) =>
         Effect.flatMap(lookup("CancelBatch", id), ({ job, stored }) =>
           Effect.map(Clock.currentTimeMillis, (now) => {
-            if (!Batch.isTerminal(phases[job.state])) stored.stoppedAt = now
+            if (!Batch.isTerminal(phases[job.state])) {
+              stored.stoppedAt = now
+            }
             return view(stored, now)
           })),
       status,

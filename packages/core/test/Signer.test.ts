@@ -115,7 +115,7 @@ describe("Signer", () => {
         const shown = Either.isLeft(result) ? String(result.left) + Inspectable.format(result.left) : ""
         assert.notInclude(shown, secret)
         if (Either.isRight(result)) {
-          const redacted = Headers.redact(result.right.headers, Signer.redactedHeaderNames)
+          const redacted = Headers.redact(result.right.headers, signer.redactedHeaders)
           const text = Inspectable.format(redacted)
           assert.notInclude(text, token)
           assert.notInclude(text, secret)

@@ -172,16 +172,16 @@ export const make = <Job, Options, Filter>(
       key: `${name}:${part.key}`,
       find: provider.find(part.key, own),
       create: part.input === undefined
-        ? // Prepared when a job already carried the key, which has since gone: nothing was uploaded for it.
-          Effect.fail(
-            new ApiError.ApiError({
-              provider: name,
-              action: "Launch",
-              reason: "NotFound",
-              description: `job ${part.jobId ?? "?"} of part ${part.index + 1} no longer exists`,
-              hint: "prepare the submission again"
-            })
-          )
+        // Prepared when a job already carried the key, which has since gone: nothing was uploaded for it.
+        ? Effect.fail(
+          new ApiError.ApiError({
+            provider: name,
+            action: "Launch",
+            reason: "NotFound",
+            description: `job ${part.jobId ?? "?"} of part ${part.index + 1} no longer exists`,
+            hint: "prepare the submission again"
+          })
+        )
         : provider.create({
           key: part.key,
           submission: prepared.key,
@@ -303,7 +303,9 @@ export const make = <Job, Options, Filter>(
         Stream.catchTag("PollingTimeout", (timeout) =>
           Stream.fromEffect(
             Effect.flatMap(
-              timeout.lastObserved instanceof Batch.BatchStatus ? Effect.succeed(timeout.lastObserved) : batchStatus(id),
+              timeout.lastObserved instanceof Batch.BatchStatus
+                ? Effect.succeed(timeout.lastObserved)
+                : batchStatus(id),
               (status) => Effect.fail(new Batch.BatchTimeout({ status }))
             )
           )),
@@ -311,7 +313,10 @@ export const make = <Job, Options, Filter>(
       )
     }))
 
-  const awaitBatch = (id: string, pollOptions?: Batch.PollOptions): Effect.Effect<Batch.BatchStatus, Batch.BatchError> =>
+  const awaitBatch = (
+    id: string,
+    pollOptions?: Batch.PollOptions
+  ): Effect.Effect<Batch.BatchStatus, Batch.BatchError> =>
     Effect.gen(function*() {
       const last = yield* Stream.runLast(watch(id, pollOptions))
       // `watch` emits at least once or fails; the fallback only keeps the types honest.
@@ -375,7 +380,6 @@ export const make = <Job, Options, Filter>(
     list: provider.list,
     cancel: provider.cancel,
     jobStatus: provider.status,
-    withLimits: (limits) =>
-      make({ ...provider, limits: internal.tightened(provider.limits, limits) }, options)
+    withLimits: (limits) => make({ ...provider, limits: internal.tightened(provider.limits, limits) }, options)
   }
 }

@@ -18,7 +18,10 @@ import * as Jsonl from "../Jsonl.js"
 import type * as Provider from "../Provider.js"
 
 /** One input entry: its 1-based line (or position) and the request, or the issue that stops it. */
-export type Numbered = readonly [lineNumber: number, parsed: Either.Either<ChatRequest.ChatRequest, ChatRequest.LineIssue>]
+export type Numbered = readonly [
+  lineNumber: number,
+  parsed: Either.Either<ChatRequest.ChatRequest, ChatRequest.LineIssue>
+]
 
 /** As many issues as core `InputValidation` keeps by default; all are counted. */
 const maxIssues = 100
@@ -36,7 +39,9 @@ export const entries = <E, R>(
   if (isJsonlSource(input)) {
     return (input as Batch.JsonlSource<E, R>).lines.pipe(
       Stream.filter((line) => line.text.trim().length > 0),
-      Stream.map((line): Numbered => [line.lineNumber, ChatRequest.fromJsonLine(line.text, line.lineNumber, defaultModel)]),
+      Stream.map((
+        line
+      ): Numbered => [line.lineNumber, ChatRequest.fromJsonLine(line.text, line.lineNumber, defaultModel)]),
       // Bytes that are not UTF-8 stop the reading, so they are the last issue this input can report.
       Stream.catchAll((error): Stream.Stream<Numbered, E> =>
         error instanceof Jsonl.JsonlError
