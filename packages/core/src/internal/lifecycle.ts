@@ -9,6 +9,7 @@ import * as Clock from "effect/Clock"
 import * as DateTime from "effect/DateTime"
 import * as Duration from "effect/Duration"
 import * as Effect from "effect/Effect"
+import * as Either from "effect/Either"
 import * as Option from "effect/Option"
 import * as Stream from "effect/Stream"
 import * as ApiError from "../ApiError.js"
@@ -214,30 +215,39 @@ export const make = <Job, Options, Filter>(
         })
       }
       const own = providerOptions(launchOptions)
-      const created: Array<Batch.JobStatus> = []
-      let attached = 0
-      for (const part of prepared.parts) {
-        const outcome = yield* launchPart(prepared, part, own).pipe(
-          Effect.mapError((cause) =>
-            created.length === 0 ? cause : new Batch.PartialSubmission({
-              provider: name,
-              submittedJobIds: created.map((s) => s.jobId),
-              parts: prepared.parts.length,
-              cause
-            })
-          )
-        )
-        if (outcome.attached) attached++
-        const status = yield* jobStatus(outcome.job)
-        // A provider may report no count until it has validated the file (Moonshot's `validating`); the count
-        // submitted is known here, so the first status does not claim an empty batch.
-        created.push(
-          status.counts.total >= part.lines ? status : new Batch.JobStatus({
-            ...status,
-            counts: new Batch.Counts({ ...status.counts, total: part.lines })
+      // Parts are created side by side: each waits out its own convergence look, so they should not queue.
+      const outcomes = yield* Effect.forEach(
+        prepared.parts,
+        (part) =>
+          launchPart(prepared, part, own).pipe(
+            Effect.flatMap((outcome) =>
+              Effect.map(jobStatus(outcome.job), (status) => {
+                // A provider may report no count until it has validated the file (Moonshot's `validating`); the
+                // count submitted is known here, so the first status does not claim an empty batch.
+                const counted = status.counts.total >= part.lines ? status : new Batch.JobStatus({
+                  ...status,
+                  counts: new Batch.Counts({ ...status.counts, total: part.lines })
+                })
+                return { status: counted, attached: outcome.attached }
+              })
+            ),
+            Effect.either
+          ),
+        { concurrency: 4 }
+      )
+      const created = outcomes.flatMap((o) => (Either.isRight(o) ? [o.right.status] : []))
+      const failure = outcomes.find(Either.isLeft)
+      if (failure !== undefined) {
+        return yield* created.length === 0 ? Effect.fail(failure.left) : Effect.fail(
+          new Batch.PartialSubmission({
+            provider: name,
+            submittedJobIds: created.map((s) => s.jobId),
+            parts: prepared.parts.length,
+            cause: failure.left
           })
         )
       }
+      const attached = outcomes.filter((o) => Either.isRight(o) && o.right.attached).length
       const status = Batch.aggregate(name, created as unknown as Arr.NonEmptyReadonlyArray<Batch.JobStatus>)
       return new Batch.Submission({ id: status.id, status, attached, dropped: prepared.dropped })
     }).pipe(Effect.withSpan("Batch.launch", { attributes: { provider: name } }))
