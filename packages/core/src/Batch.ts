@@ -137,8 +137,8 @@ export class JobStatus extends Schema.Class<JobStatus>("@barge/core/Batch/JobSta
  * The status of a logical batch: one or more provider jobs seen as one.
  *
  * - `phase`: all parts completed → `completed`; all terminal otherwise → the worst of failed, expired, cancelled;
- *   still moving → `cancelling` if any part is, `pending` if every part is, `finalizing` if every unfinished
- *   part is, else `running`.
+ *   still moving → `cancelling` if any part is, `pending` if every part is, `finalizing` or `unknown` if every
+ *   unfinished part is, else `running`.
  * - `counts`: the sums. `createdAt` the earliest, `finishedAt` the latest (once terminal), `expiresAt` the
  *   earliest (the first deadline that can cut the batch short).
  *
@@ -654,8 +654,8 @@ export const fromProvider = <Job, Options, Filter>(
  * @since 0.1.0
  * @category layers
  */
-export const layer = <I, Job, Options, Filter>(
-  tag: Context.Tag<I, Provider.Service<Job, Options, Filter, any, any>>
+export const layer = <I, S extends Provider.Service<any, any, any, any, any>>(
+  tag: Context.Tag<I, S>
 ): Layer.Layer<Batch, never, I> => Layer.effect(Batch, Effect.flatMap(tag, fromProvider))
 
 /**

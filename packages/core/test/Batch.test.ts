@@ -518,6 +518,9 @@ describe("Batch.aggregate", () => {
     assert.strictEqual(phase("completed", "finalizing"), "finalizing")
     assert.strictEqual(phase("running", "cancelling"), "cancelling")
     assert.strictEqual(phase("failed", "running"), "running")
+    assert.strictEqual(phase("unknown"), "unknown")
+    assert.strictEqual(phase("completed", "unknown"), "unknown")
+    assert.strictEqual(phase("running", "unknown"), "running")
   })
 
   it("round-trips through its schema for --json output", () => {

@@ -97,6 +97,7 @@ export const combinePhase = (phases: Arr.NonEmptyReadonlyArray<Phase>): Phase =>
   if (moving.includes("cancelling")) return "cancelling"
   if (phases.every((p) => p === "pending")) return "pending"
   if (moving.every((p) => p === "finalizing")) return "finalizing"
+  if (moving.every((p) => p === "unknown")) return "unknown"
   return "running"
 }
 
