@@ -59,6 +59,7 @@ export interface Options {
  * @category tags
  */
 export class MockState extends Context.Tag("@barge/ark/Mock/MockState")<MockState, {
+  /** The files uploaded and the creates and uploads counted so far. */
   readonly holdings: () => CoreMock.Holdings
 }>() {}
 

@@ -154,6 +154,23 @@ describe("ArkBatch over the emulator", () => {
       assert.strictEqual(emulator.state.ark.jobs.size, 1)
     })))
 
+  it.live("a create whose answer is lost is found again by its part tag: one job, whether or not the transport resends", () =>
+    Effect.gen(function*() {
+      const emulator = yield* Emulator.Emulator
+      for (const retry of [false, undefined] as const) {
+        yield* emulator.faults.set("lost-create")
+        const ark = yield* Effect.provide(ArkBatch.ArkBatch, arkLayer({ retry }))
+        const submitted = yield* ark.submit(requests(retry === false ? 2 : 3))
+        const counts = yield* emulator.faults.counts
+        assert.strictEqual(counts.lostResponse, 1, "the create was done and its answer lost")
+        assert.strictEqual(submitted.status.parts.length, 1)
+      }
+      assert.strictEqual(emulator.state.ark.jobs.size, 2, "one job per submission")
+    }).pipe(
+      Effect.provide(Emulator.layer({ processing })),
+      Effect.provide(NodeHttpClient.layerUndici)
+    ))
+
   it.live("Ark's duplicate rule: its own create fails with DuplicateActiveJob, the contract's create attaches", () =>
     run()(Effect.gen(function*() {
       const ark = yield* ArkBatch.ArkBatch
