@@ -294,7 +294,7 @@ export const make = (options: Options = {}): Effect.Effect<Mock> =>
           const lines = files.get(part.input)
           if (lines === undefined) return yield* notFound("CreateBatch", part.input)
           const requests = lines.map((line, i) => {
-            const parsed = ChatRequest.fromJsonLine(line, i + 1)
+            const parsed = ChatRequest.fromJsonLine(line, i + 1, part.model)
             return Either.isRight(parsed) ? parsed.right : ({ customId: `line-${i + 1}` } as ChatRequest.ChatRequest)
           })
           const now = yield* Clock.currentTimeMillis

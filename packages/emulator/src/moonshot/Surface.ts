@@ -2,7 +2,6 @@
  * The emulated Moonshot (Kimi) API: Files and Batches under `/v1`, OpenAI-shaped, with Bearer authentication and
  * Moonshot's `{"error":{"type","message"}}` envelope. Faithful enough that the `openai` npm client works unmodified.
  */
-import * as Verifier from "../Verifier.js"
 import * as HttpRouter from "@effect/platform/HttpRouter"
 import * as HttpServerRequest from "@effect/platform/HttpServerRequest"
 import * as HttpServerResponse from "@effect/platform/HttpServerResponse"
@@ -13,6 +12,7 @@ import * as Either from "effect/Either"
 import * as Redacted from "effect/Redacted"
 import * as Stream from "effect/Stream"
 import type { EmulatorContext, Surface } from "../internal/Context.js"
+import * as Verifier from "../Verifier.js"
 import { ApiError, invalidRequest, notFound, serverError, toResponse, unauthenticated } from "./Errors.js"
 import * as Lifecycle from "./Lifecycle.js"
 import * as Store from "./Store.js"
