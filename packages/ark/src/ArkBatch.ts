@@ -274,11 +274,7 @@ export const layerEmulated: Layer.Layer<ArkBatch, never, HttpClient.HttpClient |
  * @since 0.1.0
  * @category layers
  */
-// `Batch.layer(ArkBatch)` does not type-check: a Tag is invariant in its service, and Ark's has extras.
-export const layerBatch: Layer.Layer<Batch.Batch, never, ArkBatch> = Layer.effect(
-  Batch.Batch,
-  Effect.flatMap(ArkBatch, Batch.fromProvider)
-)
+export const layerBatch: Layer.Layer<Batch.Batch, never, ArkBatch> = Batch.layer(ArkBatch)
 
 /**
  * Ark as the CLI and tools see it.
