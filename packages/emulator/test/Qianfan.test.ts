@@ -176,7 +176,10 @@ describe("Qianfan surface", () => {
         assert.deepStrictEqual([refused.status, refused.body.code], [400, "InvalidParameter"], window)
         assert.include(refused.body.message, `can only be "24h"`)
       }
-      assert.strictEqual((yield* call("CreateBatchInferenceTask", createBody({ completion_window: "24h" }))).status, 200)
+      assert.strictEqual(
+        (yield* call("CreateBatchInferenceTask", createBody({ completion_window: "24h" }))).status,
+        200
+      )
       assert.strictEqual((yield* call("CreateBatchInferenceTask", createBody())).status, 200)
     })))
 
