@@ -94,6 +94,8 @@ export interface Upload<E> {
   readonly index: number
   readonly count: number
   readonly model: string
+  /** What the provider's `partKey` gave every request of the part (the model when it has none). */
+  readonly group: string
   readonly lines: number
   readonly bytes: number
   readonly files: Arr.NonEmptyReadonlyArray<UploadFile<E>>
@@ -112,6 +114,8 @@ export interface Part<Options> {
   readonly index: number
   readonly count: number
   readonly model: string
+  /** What the provider's `partKey` gave every request of the part (the model when it has none). */
+  readonly group: string
   readonly lines: number
   readonly bytes: number
   /** What {@link Provider.upload} returned. */

@@ -127,6 +127,7 @@ export const make = <Job, Options, Filter>(
             index: part.index,
             key: part.key,
             model: part.model,
+            group: part.partKey,
             lines: part.lines,
             bytes: part.bytes,
             parameters: part.parameters
@@ -146,6 +147,7 @@ export const make = <Job, Options, Filter>(
             index: part.index,
             count: plan.parts.length,
             model: part.model,
+            group: part.partKey,
             lines: part.lines,
             bytes: part.bytes,
             files: files as unknown as Arr.NonEmptyReadonlyArray<(typeof files)[number]>
@@ -189,6 +191,7 @@ export const make = <Job, Options, Filter>(
           index: part.index,
           count: prepared.parts.length,
           model: part.model,
+          group: part.group ?? part.model,
           lines: part.lines,
           bytes: part.bytes,
           input: part.input,
