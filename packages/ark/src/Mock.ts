@@ -201,6 +201,7 @@ export const make = (
           index: 0,
           count: 1,
           model: Job.modelName(request.model),
+          group: Job.modelName(request.model),
           lines: 0,
           bytes: 0,
           input: request.input.key,

@@ -196,6 +196,7 @@ describe("ArkBatch over the emulator", () => {
         index: 0,
         count: 1,
         model: part.model,
+        group: part.group,
         lines: part.lines,
         bytes: part.bytes,
         input: `tos://${stored.input.BucketName}/${stored.input.ObjectKey}`,

@@ -440,8 +440,8 @@ export class PreparedPart extends Schema.Class<PreparedPart>("@barge/core/Batch/
   /** The part's idempotency key, stored on its job. */
   key: Schema.String,
   model: Schema.String,
-  /** What the provider's `partKey` gave every request of the part (absent in a `Prepared` from before it was kept). */
-  group: Schema.optional(Schema.String),
+  /** What the provider's `partKey` gave every request of the part (the model when it has none). */
+  group: Schema.String,
   lines: Schema.Number,
   bytes: Schema.Number,
   /** The parameters every request of the part shares, for providers that take them per job. */

@@ -278,11 +278,7 @@ export const layerEmulated: Layer.Layer<QianfanBatch, never, HttpClient.HttpClie
  * @since 0.1.0
  * @category layers
  */
-export const layerBatch: Layer.Layer<Batch.Batch, never, QianfanBatch> = Layer.effect(
-  Batch.Batch,
-  // Not `Batch.layer(QianfanBatch)`: a tag is invariant in its service, and this one has `delete` besides the contract.
-  Effect.flatMap(QianfanBatch, Batch.fromProvider)
-)
+export const layerBatch: Layer.Layer<Batch.Batch, never, QianfanBatch> = Batch.layer(QianfanBatch)
 
 /**
  * Qianfan as the tools (the `barge` CLI, the demo) see it.

@@ -191,7 +191,7 @@ export const make = <Job, Options, Filter>(
           index: part.index,
           count: prepared.parts.length,
           model: part.model,
-          group: part.group ?? part.model,
+          group: part.group,
           lines: part.lines,
           bytes: part.bytes,
           input: part.input,
