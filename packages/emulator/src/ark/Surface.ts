@@ -4,7 +4,6 @@
  * `ResponseMetadata` envelope. Job progress is computed from emulated time on each request; a job's output files
  * are written to the TOS store when a request first observes it Completed or Terminated.
  */
-import * as Verifier from "../Verifier.js"
 import * as HttpServerRequest from "@effect/platform/HttpServerRequest"
 import type * as HttpServerResponse from "@effect/platform/HttpServerResponse"
 import * as Clock from "effect/Clock"
@@ -14,6 +13,7 @@ import type { EmulatorContext, Surface } from "../internal/Context.js"
 import * as Credentials from "../internal/Credentials.js"
 import * as Http from "../internal/Http.js"
 import * as Models from "../internal/Models.js"
+import * as Verifier from "../Verifier.js"
 import type { ArkError, Meta } from "./Envelope.js"
 import { errors, failure, success } from "./Envelope.js"
 import type { OutputLayout } from "./Files.js"

@@ -8,7 +8,6 @@
  * buckets in); reading or listing a bucket nobody has written to is `NoSuchBucket`. `PUT /<bucket>` also creates one.
  */
 import * as Bytes from "@barge/core/Bytes"
-import * as Verifier from "../Verifier.js"
 import * as HttpServerRequest from "@effect/platform/HttpServerRequest"
 import * as HttpServerResponse from "@effect/platform/HttpServerResponse"
 import * as Chunk from "effect/Chunk"
@@ -19,6 +18,7 @@ import * as Stream from "effect/Stream"
 import type { EmulatorContext, ObjectStore, StoredObject, Surface } from "../internal/Context.js"
 import * as Credentials from "../internal/Credentials.js"
 import * as Http from "../internal/Http.js"
+import * as Verifier from "../Verifier.js"
 import type { TosError } from "./Errors.js"
 import { errors } from "./Errors.js"
 
