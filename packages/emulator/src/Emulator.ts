@@ -41,6 +41,7 @@ import * as TosSurface from "./tos/Surface.js"
  */
 export interface SurfaceEntry<Name extends string, S> {
   readonly name: Name
+  /** Builds the surface (its HTTP app and inspectable state) on the emulator's shared context. */
   readonly make: (ctx: Ctx.EmulatorContext) => Effect.Effect<Ctx.Surface<S>>
 }
 

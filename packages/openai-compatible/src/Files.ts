@@ -31,7 +31,9 @@ export interface Files {
   readonly upload: <E>(input: UploadInput<E>) => Effect.Effect<Wire.FileObject, Provider.Failure | E>
   /** Every file (output and error files included), page by page. */
   readonly list: Stream.Stream<Wire.FileObject, Provider.Failure>
+  /** One file's metadata. */
   readonly retrieve: (fileId: string) => Effect.Effect<Wire.FileObject, Provider.Failure>
+  /** Deletes a file. */
   readonly delete: (fileId: string) => Effect.Effect<Wire.FileDeleted, Provider.Failure>
   /** The file's bytes from `offset` (default 0). */
   readonly content: (

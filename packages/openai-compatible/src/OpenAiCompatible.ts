@@ -142,11 +142,17 @@ export interface Definition<O> {
  * @category models
  */
 export interface Defined<I, O> {
+  /** The service, on the ambient `HttpClient`. */
   readonly make: (options: O) => Effect.Effect<Service, never, HttpClient.HttpClient>
+  /** The service under the platform's tag. */
   readonly layer: (options: O) => Layer.Layer<I, never, HttpClient.HttpClient>
+  /** The service from the environment; the overrides given win over it. */
   readonly layerConfig: (overrides?: Partial<O>) => Layer.Layer<I, ConfigError.ConfigError, HttpClient.HttpClient>
+  /** The service pointed at an emulator (`Registry.Emulated`). */
   readonly layerEmulated: Layer.Layer<I, never, HttpClient.HttpClient | Registry.Emulated>
+  /** The unified `Batch` service over the platform's tag. */
   readonly layerBatch: Layer.Layer<Batch.Batch, never, I>
+  /** The platform as the tools list it. */
   readonly registry: Registry.Entry
 }
 
