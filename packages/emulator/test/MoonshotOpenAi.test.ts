@@ -88,7 +88,9 @@ for (const platform of platforms) {
       })
     )
   const upload = (openai: OpenAI, content: string, name = "input.jsonl") =>
-    Effect.promise(async () => openai.files.create({ file: await toFile(Buffer.from(content), name), purpose: "batch" }))
+    Effect.promise(async () =>
+      openai.files.create({ file: await toFile(Buffer.from(content), name), purpose: "batch" })
+    )
 
   describe(`${platform.service} surface with the openai client`, () => {
     layer(Emulator.layer())((it) => {
@@ -142,7 +144,9 @@ for (const platform of platforms) {
           yield* emulator.advance("1 minute")
           const cancelled = yield* Effect.promise(() => openai.batches.retrieve(created.id))
           assert.strictEqual(cancelled.status, platform.words.cancelled)
-          const errors = yield* Effect.promise(async () => (await openai.files.content(cancelled.error_file_id!)).text())
+          const errors = yield* Effect.promise(async () =>
+            (await openai.files.content(cancelled.error_file_id!)).text()
+          )
           const codes = errors.trim().split("\n").map((l) => [JSON.parse(l).custom_id, JSON.parse(l).error.code])
           assert.deepStrictEqual(codes, [["x", "batch_cancelled"], ["y", "batch_cancelled"]])
           const deleted = yield* Effect.promise(() => openai.files.delete(file.id))
