@@ -87,7 +87,9 @@ export const profile: Profile.Profile = {
   fixedParameters: ["temperature", "top_p", "n", "presence_penalty", "frequency_penalty"],
   metadata: Profile.openAiMetadata,
   requestIdHeaders: ["x-request-id", "msh-request-id", "request-id"],
-  reportsUnprocessed: true
+  // UNCONFIRMED whether Kimi's error file lists what a cancelled or expired batch never ran: Barge lists it from
+  // the input file (kept until then), so no request goes missing either way.
+  reportsUnprocessed: false
 }
 
 /**

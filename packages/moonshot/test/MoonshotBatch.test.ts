@@ -46,6 +46,32 @@ describe("MoonshotBatch lifecycle", () => {
       }
     }).pipe(Effect.provide(makeLayer())))
 
+  it.effect("cancel: every request exactly once; the input file stays, since Kimi may not list what never ran", () =>
+    Effect.gen(function*() {
+      const kimi = yield* MoonshotBatch.MoonshotBatch
+      const emulator = yield* Emulator.Emulator
+      const submitted = yield* kimi.submit(requests(8))
+      yield* driven(
+        Stream.runDrain(kimi.watch(submitted.id, fast).pipe(Stream.takeUntil((p) => p.status.counts.completed >= 2)))
+      )
+      yield* kimi.cancelBatch(submitted.id)
+      const ended = yield* driven(Effect.flip(kimi.await(submitted.id, fast)))
+      assert.strictEqual(ended._tag === "BatchFailed" && ended.status.phase, "cancelled")
+      const results = yield* collect(kimi.results(submitted.id))
+      assert.deepStrictEqual(results.map((r) => r.customId).sort(), requests(8).map((r) => r.customId).sort())
+      assert.isTrue(results.every((r) => r._tag === "Succeeded" || r.error.code === "batch_cancelled"))
+      const job = emulator.state.moonshot.batches.get(submitted.status.parts[0].jobId)!
+      assert.isTrue(emulator.state.moonshot.files.has(job.inputFileId))
+      // Were Kimi to write no error file, the requests that never ran still come from the input file.
+      emulator.state.moonshot.quirks.batchObject = (batch) => ({ ...batch, error_file_id: null })
+      const fromInput = yield* collect(kimi.results(submitted.id))
+      assert.deepStrictEqual(fromInput.map((r) => r.customId).sort(), results.map((r) => r.customId).sort())
+      assert.deepStrictEqual(
+        fromInput.filter((r) => r._tag === "Failed").map((r) => r._tag === "Failed" && r.error.code),
+        results.filter((r) => r._tag === "Failed").map(() => "batch_cancelled")
+      )
+    }).pipe(Effect.provide(makeLayer({ emulator: { processing: { perRequest: "1 second" } } }))))
+
   it.effect("refuses a window beyond Moonshot's 7 days before anything is sent", () =>
     Effect.gen(function*() {
       const kimi = yield* MoonshotBatch.MoonshotBatch
