@@ -209,6 +209,3 @@ export const qianfanV2: Profile = {
     unknownRoute: (method, url) => `no route for ${method} ${url}`
   }
 }
-
-/** The three platforms the emulator serves. */
-export const profiles: ReadonlyArray<Profile> = [moonshot, openai, qianfanV2]
