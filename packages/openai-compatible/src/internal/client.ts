@@ -12,27 +12,22 @@ import * as TransportError from "@barge/core/TransportError"
 import type * as HttpClient from "@effect/platform/HttpClient"
 import * as HttpClientRequest from "@effect/platform/HttpClientRequest"
 import * as Chunk from "effect/Chunk"
-import type * as Duration from "effect/Duration"
 import * as Effect from "effect/Effect"
 import * as Option from "effect/Option"
-import type * as Redacted from "effect/Redacted"
 import * as Schedule from "effect/Schedule"
 import type * as Schema from "effect/Schema"
 import * as Stream from "effect/Stream"
 import * as Errors from "../Errors.js"
+import type * as OpenAiCompatible from "../OpenAiCompatible.js"
 import type * as Profile from "../Profile.js"
 import * as Wire from "../Wire.js"
 import * as Multipart from "./multipart.js"
 
-/** What the client is built with. */
-export interface ClientOptions {
-  readonly apiKey: Redacted.Redacted<string>
-  readonly baseUrl?: string | undefined
-  readonly retry?: Transport.RetryOptions | false | undefined
-  readonly timeout?: Duration.DurationInput | undefined
-  readonly allowInsecureHttp?: boolean | undefined
-  readonly downloadSchedule?: Schedule.Schedule<unknown, unknown> | undefined
-}
+/** What the client is built with: the service's options that concern the wire. */
+export type ClientOptions = Pick<
+  OpenAiCompatible.Options,
+  "apiKey" | "baseUrl" | "retry" | "timeout" | "allowInsecureHttp" | "downloadSchedule"
+>
 
 /** A file to upload: its bytes as a re-runnable stream of known length. */
 export interface UploadInput<E> {
