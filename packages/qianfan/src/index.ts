@@ -33,6 +33,13 @@ export * as Storage from "./Storage.js"
 export * as QianfanBatch from "./QianfanBatch.js"
 
 /**
+ * The `QianfanV2Batch` service: Qianfan's OpenAI-style `/v2/batches` API on the OpenAI-compatible service.
+ *
+ * @since 0.1.0
+ */
+export * as QianfanV2Batch from "./QianfanV2Batch.js"
+
+/**
  * An in-memory `QianfanBatch` layer for users' tests, driven by the `Clock`.
  *
  * @since 0.1.0

@@ -1,9 +1,10 @@
 /**
- * The JSON the emulated Moonshot API sends, exactly as Moonshot documents it (spec A1/A2), plus the OpenAI
- * `errors` list on failed batches (UNCONFIRMED for Moonshot; clients must tolerate it either way).
+ * The JSON the emulated OpenAI-compatible platforms send: Moonshot's documented objects (spec A1/A2), plus OpenAI's
+ * `errors` list on failed batches (UNCONFIRMED for Moonshot; clients must tolerate it either way) and, where the
+ * profile says so, OpenAI's `expired_at` and `model`.
  */
 
-/** A file as `GET /v1/files/{id}` returns it. */
+/** A file as `GET /files/{id}` returns it. */
 export interface FileObject {
   readonly id: string
   readonly object: "file"
@@ -11,7 +12,7 @@ export interface FileObject {
   readonly created_at: number
   readonly filename: string
   readonly purpose: string
-  // UNCONFIRMED: the status enum is undocumented; Moonshot's OpenAPI example shows "ready".
+  // UNCONFIRMED on Moonshot: the status enum is undocumented; its OpenAPI example shows "ready".
   readonly status: string
   readonly status_details: string | null
 }
@@ -24,25 +25,15 @@ export interface BatchErrorItem {
   readonly param: string | null
 }
 
-/** The statuses of a batch. */
-export type BatchStatus =
-  | "validating"
-  | "failed"
-  | "in_progress"
-  | "finalizing"
-  | "completed"
-  | "expired"
-  | "cancelling"
-  | "cancelled"
-
-/** A batch as `GET /v1/batches/{id}` returns it. */
+/** A batch as `GET /batches/{id}` returns it; `status` is the profile's word. */
 export interface BatchObject {
   readonly id: string
   readonly object: "batch"
   readonly endpoint: string
   readonly input_file_id: string
   readonly completion_window: string
-  readonly status: BatchStatus
+  readonly status: string
+  readonly model?: string | null
   readonly created_at: number
   readonly request_counts: { readonly completed: number; readonly failed: number; readonly total: number }
   readonly output_file_id: string | null
@@ -52,13 +43,14 @@ export interface BatchObject {
   readonly finalizing_at: number | null
   readonly completed_at: number | null
   readonly failed_at: number | null
+  readonly expired_at?: number | null
   readonly cancelling_at: number | null
   readonly cancelled_at: number | null
   readonly metadata: Record<string, string> | null
   readonly errors?: { readonly object: "list"; readonly data: ReadonlyArray<BatchErrorItem> }
 }
 
-/** One line of a batch output or error file (the OpenAI convention; UNCONFIRMED for Moonshot, spec A3). */
+/** One line of a batch output or error file (the OpenAI convention; UNCONFIRMED for Moonshot and Qianfan). */
 export interface ResultLine {
   readonly id: string
   readonly custom_id: string
@@ -66,5 +58,5 @@ export interface ResultLine {
   readonly error: { readonly code: string; readonly message: string } | null
 }
 
-/** Seconds since the epoch, the unit of every Moonshot timestamp. */
+/** Seconds since the epoch, the unit of every timestamp. */
 export const toSeconds = (millis: number): number => Math.floor(millis / 1000)

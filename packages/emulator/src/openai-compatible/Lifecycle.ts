@@ -1,16 +1,27 @@
 /**
- * Where a Moonshot batch stands at a given emulated instant. Pure: progress is computed from the clock on every
+ * Where an OpenAI-compatible batch stands at a given emulated instant, in OpenAI's status words (a profile renames
+ * them on the wire). Pure: progress is computed from the clock on every
  * request (no background fibers), so `TestClock` and `Emulator.advance` drive it.
  *
  * Timeline: `validating` for `queuedFor`; then `failed` if validation found problems, else `in_progress` at
  * `perRequest` per line; `finalizing` for `finalizingFor`; `completed`. Past `expires_at` an unfinished batch is
- * `expired` with what it finished. A cancel makes it `cancelling` for `finalizingFor` (UNCONFIRMED: Moonshot does not
- * say how long), then `cancelled`, keeping the requests finished before the cancel.
+ * `expired` with what it finished. A cancel makes it `cancelling` for `finalizingFor` (UNCONFIRMED: the platforms do
+ * not say how long), then `cancelled`, keeping the requests finished before the cancel.
  */
 import * as Duration from "effect/Duration"
 import type { ProcessingModel } from "../internal/Context.js"
 import * as Processing from "../internal/Processing.js"
-import type { BatchStatus } from "./Wire.js"
+
+/** The statuses of a batch (OpenAI's words). */
+export type Status =
+  | "validating"
+  | "failed"
+  | "in_progress"
+  | "finalizing"
+  | "completed"
+  | "expired"
+  | "cancelling"
+  | "cancelled"
 
 /** The fixed facts of a batch, decided when it is created. */
 export interface BatchPlan {
@@ -23,7 +34,7 @@ export interface BatchPlan {
 
 /** A batch's state at one instant. Times are epoch milliseconds. */
 export interface Phase {
-  readonly status: BatchStatus
+  readonly status: Status
   /** Requests processed so far (successes and failures). */
   readonly processed: number
   readonly inProgressAt: number | undefined
@@ -46,11 +57,11 @@ const none: Omit<Phase, "status" | "processed"> = {
 }
 
 /** The terminal statuses. */
-export const isTerminal = (status: BatchStatus): boolean =>
+export const isTerminal = (status: Status): boolean =>
   status === "completed" || status === "failed" || status === "expired" || status === "cancelled"
 
 /** Statuses a cancel is accepted in (spec A2). */
-export const isCancellable = (status: BatchStatus): boolean =>
+export const isCancellable = (status: Status): boolean =>
   status === "validating" || status === "in_progress" || status === "finalizing"
 
 /** The batch's phase at `now`, ignoring any cancel. */

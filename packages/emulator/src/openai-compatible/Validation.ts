@@ -1,42 +1,23 @@
 /**
- * What Moonshot checks when a batch is created (spec A2 "Limits"). Which checks answer synchronously with a 400/404
- * and which make the batch end `failed` is UNCONFIRMED; this emulator chooses:
- * - at upload (`POST /v1/files`): empty, over 100 MB, over 1000 batch files — the documented upload messages;
- * - at create (`POST /v1/batches`), synchronously: unknown input file, wrong purpose, endpoint, completion window,
+ * What an OpenAI-compatible platform checks when a batch is created (Moonshot: spec A2 "Limits"). Which checks
+ * answer synchronously with a 400/404 and which make the batch end `failed` is UNCONFIRMED; this emulator chooses:
+ * - at upload (`POST /files`): empty, over the profile's size, over its count of batch files — the documented
+ *   upload messages;
+ * - at create (`POST /batches`), synchronously: unknown input file, wrong purpose, endpoint, completion window,
  *   metadata, and a model that does not exist (as the chat endpoint would answer);
  * - asynchronously, `validating` → `failed` with an `errors` list: not `.jsonl`, a malformed line, a missing field,
- *   a duplicated `custom_id`, more than one model.
+ *   a line calling another endpoint, a duplicated `custom_id`, more than one model, more requests than a file may
+ *   hold, and a parameter the platform fixes for batches (Kimi's sampling parameters; UNCONFIRMED whether Kimi
+ *   refuses the batch or each request — either way nothing runs as asked).
  */
 import * as Either from "effect/Either"
 import { type ApiError, invalidRequest, notFound } from "./Errors.js"
+import type { Profile } from "./Profile.js"
 import type { BatchErrorItem } from "./Wire.js"
 
-/** The only endpoint Moonshot batches accept. */
-export const chatCompletionsEndpoint = "/v1/chat/completions"
-
-const hourMillis = 3_600_000
-
-/**
- * Parses a semantic completion window such as `12h`, `24h`, `1d`, `3d`. Moonshot documents "minimum 12h, maximum 7d";
- * the grammar (hours or days, integer count) is UNCONFIRMED.
- */
-export const parseCompletionWindow = (window: string): Either.Either<number, ApiError> => {
-  const match = /^(\d{1,4})([hd])$/.exec(window)
-  if (match === null) {
-    return Either.left(
-      invalidRequest(
-        `Invalid completion_window '${window}': use a duration such as 12h, 24h, 1d or 3d (minimum 12h, maximum 7d)`
-      )
-    )
-  }
-  const millis = Number(match[1]) * (match[2] === "d" ? 24 : 1) * hourMillis
-  if (millis < 12 * hourMillis || millis > 7 * 24 * hourMillis) {
-    return Either.left(
-      invalidRequest(`Invalid completion_window '${window}': it must be between 12h and 7d`)
-    )
-  }
-  return Either.right(millis)
-}
+/** A completion window in milliseconds, or the platform's refusal. */
+export const parseCompletionWindow = (profile: Profile, window: string): Either.Either<number, ApiError> =>
+  Either.mapLeft(profile.window(window), (message) => invalidRequest(message, "completion_window"))
 
 /** Checks `metadata`: at most 16 string pairs, keys ≤ 64 characters, values ≤ 512. */
 export const validateMetadata = (metadata: unknown): Either.Either<Record<string, string> | null, ApiError> => {
@@ -118,7 +99,12 @@ export function* linesOf(chunks: ReadonlyArray<Uint8Array>): Generator<string> {
 }
 
 /** Reads every line of an input file, collecting all problems rather than stopping at the first. */
-export const checkInput = (filename: string, content: ReadonlyArray<Uint8Array>): InputCheck => {
+export const checkInput = (
+  profile: Profile,
+  endpoint: string,
+  filename: string,
+  content: ReadonlyArray<Uint8Array>
+): InputCheck => {
   const errors: Array<BatchErrorItem> = []
   if (!filename.toLowerCase().endsWith(".jsonl")) {
     errors.push(lineError("invalid_file_format", null, `The input file '${filename}' must have the .jsonl extension`))
@@ -154,10 +140,8 @@ export const checkInput = (filename: string, content: ReadonlyArray<Uint8Array>)
     if (method !== "POST") {
       errors.push(lineError("invalid_method", lineNumber, `Line ${lineNumber}: method must be POST`, "method"))
     }
-    if (url !== chatCompletionsEndpoint) {
-      errors.push(
-        lineError("invalid_url", lineNumber, `Line ${lineNumber}: url must be ${chatCompletionsEndpoint}`, "url")
-      )
+    if (url !== endpoint) {
+      errors.push(lineError("invalid_url", lineNumber, `Line ${lineNumber}: url must be ${endpoint}`, "url"))
     }
     if (!isRecord(body) || typeof body.model !== "string") {
       errors.push(
@@ -176,6 +160,19 @@ export const checkInput = (filename: string, content: ReadonlyArray<Uint8Array>)
       )
       return
     }
+    const fixed = profile.fixedParameters.filter((name) => name in body)
+    if (fixed.length > 0) {
+      errors.push(
+        lineError(
+          "invalid_parameter",
+          lineNumber,
+          `Line ${lineNumber}: ${fixed.join(", ")} cannot be modified in batch mode; remove ${
+            fixed.length === 1 ? "it" : "them"
+          } from the request body`,
+          `body.${fixed[0]}`
+        )
+      )
+    }
     seen.add(custom_id)
     models.add(body.model)
     requests.push({ customId: custom_id, model: body.model, body })
@@ -187,6 +184,16 @@ export const checkInput = (filename: string, content: ReadonlyArray<Uint8Array>)
         null,
         `All requests in a batch must use the same model; found ${[...models].sort().join(", ")}`,
         "body.model"
+      )
+    )
+  }
+  const maxRequests = profile.limits.maxRequestsPerFile
+  if (maxRequests !== undefined && requests.length > maxRequests) {
+    errors.push(
+      lineError(
+        "too_many_requests",
+        null,
+        `The input file has ${requests.length} requests; a batch takes at most ${maxRequests}`
       )
     )
   }

@@ -1,6 +1,7 @@
 /**
- * The emulated Moonshot (Kimi) API: Files and Batches under `/v1`, OpenAI-shaped, with Bearer authentication and
- * Moonshot's `{"error":{"type","message"}}` envelope. Faithful enough that the `openai` npm client works unmodified.
+ * An emulated OpenAI-compatible platform: Files and Batches under the profile's version path, with Bearer
+ * authentication and the profile's status words, windows, limits and error envelope. Faithful enough that the
+ * `openai` npm client works unmodified on all three profiles (Moonshot, OpenAI, Qianfan's `/v2`).
  */
 import * as HttpRouter from "@effect/platform/HttpRouter"
 import * as HttpServerRequest from "@effect/platform/HttpServerRequest"
@@ -15,21 +16,14 @@ import type { EmulatorContext, Surface } from "../internal/Context.js"
 import * as Verifier from "../Verifier.js"
 import { ApiError, invalidRequest, notFound, serverError, toResponse, unauthenticated } from "./Errors.js"
 import * as Lifecycle from "./Lifecycle.js"
+import type { Profile } from "./Profile.js"
 import * as Store from "./Store.js"
 import * as Validation from "./Validation.js"
 
-/** Inspectable state of this surface: every file and batch. */
-export type State = Store.MoonshotState
+/** Inspectable state of this surface: every file and batch, and the quirks a test sets. */
+export type State = Store.State
 
-/** Moonshot's documented limits (spec A1). */
-export const limits = {
-  maxFileBytes: 100 * 1024 * 1024,
-  maxBatchFiles: 1000
-} as const
-
-const purposes = new Set(["batch", "file-extract", "image", "video"])
-
-const authenticate = (ctx: EmulatorContext, request: HttpServerRequest.HttpServerRequest) => {
+const authenticate = (profile: Profile, ctx: EmulatorContext, request: HttpServerRequest.HttpServerRequest) => {
   const verified = Verifier.verifyBearer(
     {
       method: request.method,
@@ -39,7 +33,7 @@ const authenticate = (ctx: EmulatorContext, request: HttpServerRequest.HttpServe
       // Bearer auth never reads the body; not buffering it keeps 100 MB uploads streaming.
       body: new Uint8Array(0)
     },
-    [{ accessKeyId: "moonshot", token: Redacted.make(ctx.credentials.moonshot.apiKey) }]
+    [{ accessKeyId: profile.service, token: Redacted.make(profile.apiKey(ctx)) }]
   )
   return Either.isRight(verified)
     ? Effect.void
@@ -61,40 +55,39 @@ const searchParam = (name: string) =>
   })
 
 /** Reads the multipart upload part by part, keeping the file's chunks as they arrive (never one big copy). */
-const readUpload = Effect.gen(function*() {
-  const request = yield* HttpServerRequest.HttpServerRequest
-  const fields: Record<string, string> = {}
-  let file: { name: string; chunks: Array<Uint8Array>; bytes: number } | undefined
-  yield* request.multipartStream.pipe(
-    // Every part that carries a filename is a file, whatever its content type (the default treats JSON as a field).
-    Multipart.withLimitsStream({ fieldMimeTypes: [] }),
-    Stream.mapError((error) => invalidRequest(`Invalid multipart body: ${error.message}`)),
-    Stream.runForEach((part) => {
-      if (part._tag === "Field") {
-        fields[part.key] = part.value
-        return Effect.void
-      }
-      if (part._tag !== "File" || part.key !== "file") return Effect.void
-      const current = { name: part.name, chunks: [] as Array<Uint8Array>, bytes: 0 }
-      file = current
-      return part.content.pipe(
-        Stream.mapError((error) => invalidRequest(`Invalid multipart body: ${error.message}`)),
-        Stream.runForEachChunk((chunk) => {
-          for (const bytes of chunk) {
-            current.chunks.push(bytes)
-            current.bytes += bytes.length
-          }
-          return current.bytes > limits.maxFileBytes
-            ? Effect.fail(
-              invalidRequest("File size is too large, max file size is 100MB, please confirm and re-upload the file")
-            )
-            : Effect.void
-        })
-      )
-    })
-  )
-  return { fields, file }
-})
+const readUpload = (profile: Profile) =>
+  Effect.gen(function*() {
+    const request = yield* HttpServerRequest.HttpServerRequest
+    const fields: Record<string, string> = {}
+    let file: { name: string; chunks: Array<Uint8Array>; bytes: number } | undefined
+    yield* request.multipartStream.pipe(
+      // Every part that carries a filename is a file, whatever its content type (the default treats JSON as a field).
+      Multipart.withLimitsStream({ fieldMimeTypes: [] }),
+      Stream.mapError((error) => invalidRequest(`Invalid multipart body: ${error.message}`)),
+      Stream.runForEach((part) => {
+        if (part._tag === "Field") {
+          fields[part.key] = part.value
+          return Effect.void
+        }
+        if (part._tag !== "File" || part.key !== "file") return Effect.void
+        const current = { name: part.name, chunks: [] as Array<Uint8Array>, bytes: 0 }
+        file = current
+        return part.content.pipe(
+          Stream.mapError((error) => invalidRequest(`Invalid multipart body: ${error.message}`)),
+          Stream.runForEachChunk((chunk) => {
+            for (const bytes of chunk) {
+              current.chunks.push(bytes)
+              current.bytes += bytes.length
+            }
+            return current.bytes > profile.limits.maxFileBytes
+              ? Effect.fail(invalidRequest(profile.messages.fileTooLarge))
+              : Effect.void
+          })
+        )
+      })
+    )
+    return { fields, file }
+  })
 
 /** A single `Range: bytes=start-[end]`, or undefined when absent or in a form this emulator ignores. */
 const parseRange = (header: string | undefined, size: number) => {
@@ -121,11 +114,12 @@ const sliceChunks = (chunks: ReadonlyArray<Uint8Array>, start: number, end: numb
   return views
 }
 
-/** Builds the surface. */
-export const make = (ctx: EmulatorContext): Effect.Effect<Surface<State>> =>
+/** Builds the surface for a profile. */
+export const make = (profile: Profile) => (ctx: EmulatorContext): Effect.Effect<Surface<State>> =>
   Effect.gen(function*() {
-    const state = Store.makeState()
+    const state = Store.makeState(profile)
     const now = ctx.time.now
+    const purposes = new Set(profile.purposes)
 
     const findFile = (id: string) => {
       const file = state.files.get(id)
@@ -137,24 +131,22 @@ export const make = (ctx: EmulatorContext): Effect.Effect<Surface<State>> =>
     }
 
     const uploadFile = Effect.gen(function*() {
-      const { fields, file } = yield* readUpload
+      const { fields, file } = yield* readUpload(profile)
       const purpose = fields.purpose
-      if (purpose === undefined) return yield* invalidRequest("Missing required parameter: 'purpose'")
+      if (purpose === undefined) return yield* invalidRequest("Missing required parameter: 'purpose'", "purpose")
       if (!purposes.has(purpose)) {
         return yield* invalidRequest(
-          `Invalid purpose '${purpose}': only 'file-extract', 'image', 'video' and 'batch' are accepted`
+          `Invalid purpose '${purpose}': only ${profile.purposes.map((p) => `'${p}'`).join(", ")} are accepted`,
+          "purpose"
         )
       }
-      if (file === undefined) return yield* invalidRequest("Missing required parameter: 'file'")
-      if (file.bytes === 0) {
-        return yield* invalidRequest("File size is zero, please confirm and re-upload the file")
-      }
+      if (file === undefined) return yield* invalidRequest("Missing required parameter: 'file'", "file")
+      if (file.bytes === 0) return yield* invalidRequest(profile.messages.fileEmpty)
       // Checked and stored in one synchronous step, so concurrent uploads cannot both take the last slot.
-      // UNCONFIRMED: only `batch` files count toward the 1000 cap (result files are `batch_output`).
-      if (purpose === "batch" && Store.countFiles(state, "batch") >= limits.maxBatchFiles) {
-        return yield* invalidRequest(
-          `The number of files you have uploaded exceeded the max file count ${limits.maxBatchFiles}, please delete previous uploaded files`
-        )
+      // UNCONFIRMED: only `batch` files count toward the cap (result files are `batch_output`).
+      const cap = profile.limits.maxBatchFiles
+      if (purpose === "batch" && cap !== undefined && Store.countFiles(state, "batch") >= cap) {
+        return yield* invalidRequest(profile.messages.fileCap(cap))
       }
       const stored = Store.putFile(state, ctx, {
         filename: file.name,
@@ -163,23 +155,47 @@ export const make = (ctx: EmulatorContext): Effect.Effect<Surface<State>> =>
         createdAt: yield* now,
         chunks: file.chunks
       })
-      return json(Store.fileObject(stored))
+      return json(Store.fileObject(state, stored))
     })
+
+    /** Newest first, after the item `after`, at most `limit` (within `[1, max]`, `fallback` when absent). */
+    const page = <A extends { readonly id: string }>(all: ReadonlyArray<A>, fallback: number, max: number) =>
+      Effect.gen(function*() {
+        const after = yield* searchParam("after")
+        const limitParam = yield* searchParam("limit")
+        const limit = limitParam === undefined ? fallback : Number(limitParam)
+        if (!Number.isInteger(limit) || limit < 1 || limit > max) {
+          return yield* invalidRequest(`Invalid limit '${limitParam}': it must be an integer from 1 to ${max}`, "limit")
+        }
+        let start = 0
+        if (after !== undefined) {
+          const index = all.findIndex((item) => item.id === after)
+          if (index === -1) return yield* invalidRequest(`Invalid after '${after}': no such object`, "after")
+          start = index + 1
+        }
+        return { items: all.slice(start, start + limit), hasMore: start + limit < all.length }
+      })
 
     const listFiles = Effect.gen(function*() {
       Store.observeAll(state, ctx, yield* now)
       const purpose = yield* searchParam("purpose")
-      // UNCONFIRMED: Moonshot documents no paging for this list; newest first, like OpenAI.
-      const data = [...state.files.values()]
-        .filter((file) => purpose === undefined || file.purpose === purpose)
+      const all = [...state.files.values()].filter((file) => purpose === undefined || file.purpose === purpose)
         .reverse()
-        .map(Store.fileObject)
-      return json({ object: "list", data, has_more: false })
+      // UNCONFIRMED: Moonshot documents no paging for this list (one page, every file); OpenAI pages by `after`.
+      const { hasMore, items } = profile.filePaging
+        ? yield* page(all, 10_000, 10_000)
+        : { items: all, hasMore: false }
+      return json({
+        object: "list",
+        data: items.map((file) => Store.fileObject(state, file)),
+        has_more: hasMore,
+        ...(profile.filePaging ? { first_id: items[0]?.id ?? null, last_id: items.at(-1)?.id ?? null } : {})
+      })
     })
 
     const retrieveFile = Effect.gen(function*() {
       Store.observeAll(state, ctx, yield* now)
-      return json(Store.fileObject(yield* findFile(yield* pathParam("id"))))
+      return json(Store.fileObject(state, yield* findFile(yield* pathParam("id"))))
     })
 
     const deleteFile = Effect.gen(function*() {
@@ -221,26 +237,27 @@ export const make = (ctx: EmulatorContext): Effect.Effect<Surface<State>> =>
       }
       const { completion_window, endpoint, input_file_id, metadata } = body as Record<string, unknown>
       if (typeof input_file_id !== "string") {
-        return yield* invalidRequest("Missing required parameter: 'input_file_id'")
+        return yield* invalidRequest("Missing required parameter: 'input_file_id'", "input_file_id")
       }
       if (typeof completion_window !== "string") {
-        return yield* invalidRequest("Missing required parameter: 'completion_window'")
+        return yield* invalidRequest("Missing required parameter: 'completion_window'", "completion_window")
       }
-      // Moonshot's own curl sample omits `endpoint`; its only allowed value is then assumed.
-      const endpointValue = endpoint === undefined ? Validation.chatCompletionsEndpoint : endpoint
-      if (endpointValue !== Validation.chatCompletionsEndpoint) {
+      // Moonshot's own curl sample omits `endpoint`; its first allowed value is then assumed.
+      const endpointValue = endpoint === undefined && profile.endpointOptional ? profile.endpoints[0] : endpoint
+      if (typeof endpointValue !== "string" || !profile.endpoints.includes(endpointValue)) {
         return yield* invalidRequest(
-          `Invalid endpoint '${String(endpointValue)}': only '${Validation.chatCompletionsEndpoint}' is supported`
+          `Invalid endpoint '${String(endpointValue)}': supported are ${profile.endpoints.join(", ")}`,
+          "endpoint"
         )
       }
-      const windowMillis = yield* Validation.parseCompletionWindow(completion_window)
+      const windowMillis = yield* Validation.parseCompletionWindow(profile, completion_window)
       const checkedMetadata = yield* Validation.validateMetadata(metadata)
       const file = yield* findFile(input_file_id)
       if (file.purpose !== "batch") {
         return yield* invalidRequest(`File ${file.id} has purpose '${file.purpose}'; a batch needs purpose 'batch'`)
       }
-      const input = Validation.checkInput(file.filename, file.chunks)
-      yield* Validation.checkModel(input.model, ctx.models.moonshot)
+      const input = Validation.checkInput(profile, endpointValue, file.filename, file.chunks)
+      yield* Validation.checkModel(input.model, profile.models(ctx))
       const createdAt = yield* now
       const invalid = input.errors.length > 0
       const startedSeconds = Math.floor((createdAt + Duration.toMillis(ctx.processing.queuedFor)) / 1000)
@@ -250,7 +267,7 @@ export const make = (ctx: EmulatorContext): Effect.Effect<Surface<State>> =>
           ctx.completions.complete({ customId: r.customId, model: r.model, body: r.body }, startedSeconds)
         )
       const batch: Store.StoredBatch = {
-        id: ctx.nextId("batch_"),
+        id: ctx.nextId(profile.idPrefixes.batch),
         endpoint: endpointValue,
         inputFileId: file.id,
         completionWindow: completion_window,
@@ -269,37 +286,24 @@ export const make = (ctx: EmulatorContext): Effect.Effect<Surface<State>> =>
         results: undefined
       }
       state.batches.set(batch.id, batch)
-      return json(Store.batchObject(state, ctx, batch, createdAt))
+      return json(Store.batchJson(state, ctx, batch, createdAt))
     })
 
     const retrieveBatch = Effect.gen(function*() {
       const batch = yield* findBatch(yield* pathParam("id"))
-      return json(Store.batchObject(state, ctx, batch, yield* now))
+      return json(Store.batchJson(state, ctx, batch, yield* now))
     })
 
     const listBatches = Effect.gen(function*() {
       const at = yield* now
-      const after = yield* searchParam("after")
-      const limitParam = yield* searchParam("limit")
-      // UNCONFIRMED: the maximum `limit`; 100 like OpenAI. Newest first.
-      const limit = limitParam === undefined ? 20 : Number(limitParam)
-      if (!Number.isInteger(limit) || limit < 1 || limit > 100) {
-        return yield* invalidRequest(`Invalid limit '${limitParam}': it must be an integer from 1 to 100`)
-      }
-      const all = [...state.batches.values()].reverse()
-      let start = 0
-      if (after !== undefined) {
-        const index = all.findIndex((batch) => batch.id === after)
-        if (index === -1) return yield* invalidRequest(`Invalid after '${after}': no such batch`)
-        start = index + 1
-      }
-      const page = all.slice(start, start + limit)
+      // UNCONFIRMED on Moonshot and Qianfan: the maximum `limit`; 100 like OpenAI. Newest first.
+      const { hasMore, items } = yield* page([...state.batches.values()].reverse(), 20, 100)
       return json({
         object: "list",
-        data: page.map((batch) => Store.batchObject(state, ctx, batch, at)),
-        first_id: page[0]?.id ?? null,
-        last_id: page.at(-1)?.id ?? null,
-        has_more: start + limit < all.length
+        data: items.map((batch) => Store.batchJson(state, ctx, batch, at)),
+        first_id: items[0]?.id ?? null,
+        last_id: items.at(-1)?.id ?? null,
+        has_more: hasMore
       })
     })
 
@@ -308,41 +312,47 @@ export const make = (ctx: EmulatorContext): Effect.Effect<Surface<State>> =>
       const at = yield* now
       const phase = Store.observe(state, ctx, batch, at)
       if (!Lifecycle.isCancellable(phase.status)) {
-        return yield* invalidRequest(`Batch ${batch.id} is ${phase.status} and can no longer be cancelled`)
+        return yield* invalidRequest(
+          `Batch ${batch.id} is ${profile.statuses[phase.status]} and can no longer be cancelled`
+        )
       }
       batch.plan = { ...batch.plan, cancelRequestedAt: at }
-      return json(Store.batchObject(state, ctx, batch, at))
+      return json(Store.batchJson(state, ctx, batch, at))
     })
 
     const router = HttpRouter.empty.pipe(
-      HttpRouter.post("/v1/files", uploadFile),
-      HttpRouter.get("/v1/files", listFiles),
-      HttpRouter.get("/v1/files/:id", retrieveFile),
-      HttpRouter.del("/v1/files/:id", deleteFile),
-      HttpRouter.get("/v1/files/:id/content", fileContent),
-      HttpRouter.post("/v1/batches", createBatch),
-      HttpRouter.get("/v1/batches", listBatches),
-      HttpRouter.get("/v1/batches/:id", retrieveBatch),
-      HttpRouter.post("/v1/batches/:id/cancel", cancelBatch)
+      HttpRouter.post("/files", uploadFile),
+      HttpRouter.get("/files", listFiles),
+      HttpRouter.get("/files/:id", retrieveFile),
+      HttpRouter.del("/files/:id", deleteFile),
+      HttpRouter.get("/files/:id/content", fileContent),
+      HttpRouter.post("/batches", createBatch),
+      HttpRouter.get("/batches", listBatches),
+      HttpRouter.get("/batches/:id", retrieveBatch),
+      HttpRouter.post("/batches/:id/cancel", cancelBatch),
+      HttpRouter.prefixAll(profile.prefix)
     )
     const routes = yield* HttpRouter.toHttpApp(router)
 
     const app = Effect.gen(function*() {
       const request = yield* HttpServerRequest.HttpServerRequest
-      yield* authenticate(ctx, request)
+      yield* authenticate(profile, ctx, request)
       return yield* routes
     }).pipe(
       Effect.scoped,
       Effect.catchAll((error) =>
         Effect.succeed(toResponse(
+          profile,
           error instanceof ApiError
             ? error
             : error._tag === "RouteNotFound"
-            ? notFound(`Unknown route: ${error.request.method} ${error.request.url}`)
+            ? notFound(profile.messages.unknownRoute(error.request.method, error.request.url))
             : invalidRequest(`Invalid request: ${String(error)}`)
         ))
       ),
-      Effect.catchAllDefect((defect) => Effect.succeed(toResponse(serverError(`Internal error: ${String(defect)}`))))
+      Effect.catchAllDefect((defect) =>
+        Effect.succeed(toResponse(profile, serverError(`Internal error: ${String(defect)}`)))
+      )
     )
     return { app, state }
   })

@@ -1,10 +1,11 @@
 /**
- * The Moonshot surface's state: files and batches, held in maps that are only touched synchronously, so concurrent
+ * An OpenAI-compatible surface's state: files and batches, held in maps that are only touched synchronously, so concurrent
  * requests never interleave inside an update. Batches advance lazily: every read computes the phase at the emulated
  * `now` and, the first time a batch is seen terminal, writes its output and error files.
  */
 import type { CompletionOutcome, EmulatorContext } from "../internal/Context.js"
 import * as Lifecycle from "./Lifecycle.js"
+import type { Profile } from "./Profile.js"
 import type { BatchRequest } from "./Validation.js"
 import { type BatchErrorItem, type BatchObject, type FileObject, type ResultLine, toSeconds } from "./Wire.js"
 
@@ -34,40 +35,55 @@ export interface StoredBatch {
   results: { readonly outputFileId: string | null; readonly errorFileId: string | null } | undefined
 }
 
-/** The inspectable state of the Moonshot surface. */
-export interface MoonshotState {
+/**
+ * Ways a test makes the surface answer like a platform that changed: each batch object is passed through
+ * `batchObject` before it is sent (a new status word, a field of another type, an item without an id).
+ */
+export interface Quirks {
+  batchObject: ((batch: BatchObject) => unknown) | undefined
+}
+
+/** The inspectable state of an OpenAI-compatible surface. */
+export interface State {
+  readonly profile: Profile
   readonly files: Map<string, StoredFile>
   readonly batches: Map<string, StoredBatch>
+  readonly quirks: Quirks
 }
 
 /** Creates empty state. */
-export const makeState = (): MoonshotState => ({ files: new Map(), batches: new Map() })
+export const makeState = (profile: Profile): State => ({
+  profile,
+  files: new Map(),
+  batches: new Map(),
+  quirks: { batchObject: undefined }
+})
 
 /** The JSON of a stored file. */
-export const fileObject = (file: StoredFile): FileObject => ({
+export const fileObject = (state: State, file: StoredFile): FileObject => ({
   id: file.id,
   object: "file",
   bytes: file.bytes,
   created_at: toSeconds(file.createdAt),
   filename: file.filename,
   purpose: file.purpose,
-  status: "ready",
+  status: state.profile.fileStatus,
   status_details: null
 })
 
 /** Stores a file and returns it. */
 export const putFile = (
-  state: MoonshotState,
+  state: State,
   ctx: EmulatorContext,
   file: Omit<StoredFile, "id" | "createdAt"> & { readonly createdAt: number }
 ): StoredFile => {
-  const stored: StoredFile = { ...file, id: ctx.nextId("file-") }
+  const stored: StoredFile = { ...file, id: ctx.nextId(state.profile.idPrefixes.file) }
   state.files.set(stored.id, stored)
   return stored
 }
 
 /** How many files with `purpose` exist. */
-export const countFiles = (state: MoonshotState, purpose: string): number => {
+export const countFiles = (state: State, purpose: string): number => {
   let count = 0
   for (const file of state.files.values()) if (file.purpose === purpose) count++
   return count
@@ -80,7 +96,7 @@ const lineOf = (line: ResultLine): Uint8Array => encoder.encode(JSON.stringify(l
 const requestIdOf = (outcome: CompletionOutcome, batchId: string, index: number): string =>
   outcome._tag === "Success" ? outcome.body.id : `${batchId}-req-${index + 1}`
 
-/** The per-line record of a finished request (spec A3: OpenAI-compatible, UNCONFIRMED for Moonshot). */
+/** The per-line record of a finished request (the OpenAI format; UNCONFIRMED for Moonshot, spec A3). */
 const finishedLine = (batch: StoredBatch, index: number): ResultLine => {
   const request = batch.requests[index]!
   const outcome = batch.outcomes[index]!
@@ -110,7 +126,7 @@ const unfinishedLine = (batch: StoredBatch, index: number, status: "expired" | "
 })
 
 /** Writes the output and error files of a batch that just became terminal. */
-const writeResults = (state: MoonshotState, ctx: EmulatorContext, batch: StoredBatch, phase: Lifecycle.Phase) => {
+const writeResults = (state: State, ctx: EmulatorContext, batch: StoredBatch, phase: Lifecycle.Phase) => {
   if (phase.status === "failed") {
     batch.results = { outputFileId: null, errorFileId: null }
     return
@@ -138,7 +154,7 @@ const writeResults = (state: MoonshotState, ctx: EmulatorContext, batch: StoredB
 
 /** The batch's phase at `now`, writing its result files the first time it is seen terminal. */
 export const observe = (
-  state: MoonshotState,
+  state: State,
   ctx: EmulatorContext,
   batch: StoredBatch,
   now: number
@@ -149,19 +165,26 @@ export const observe = (
 }
 
 /** Brings every batch up to `now`, so result files appear in file listings as soon as they exist. */
-export const observeAll = (state: MoonshotState, ctx: EmulatorContext, now: number): void => {
+export const observeAll = (state: State, ctx: EmulatorContext, now: number): void => {
   for (const batch of state.batches.values()) observe(state, ctx, batch, now)
 }
 
 const secondsOrNull = (millis: number | undefined): number | null => millis === undefined ? null : toSeconds(millis)
 
+/** The JSON of a batch at `now`, as a test's quirks may have rewritten it. */
+export const batchJson = (state: State, ctx: EmulatorContext, batch: StoredBatch, now: number): unknown => {
+  const object = batchObject(state, ctx, batch, now)
+  return state.quirks.batchObject === undefined ? object : state.quirks.batchObject(object)
+}
+
 /** The JSON of a batch at `now`. */
 export const batchObject = (
-  state: MoonshotState,
+  state: State,
   ctx: EmulatorContext,
   batch: StoredBatch,
   now: number
 ): BatchObject => {
+  const profile = state.profile
   const phase = observe(state, ctx, batch, now)
   const validated = phase.status !== "validating" && phase.status !== "failed" &&
     !(phase.status.startsWith("cancel") && phase.inProgressAt === undefined)
@@ -172,7 +195,8 @@ export const batchObject = (
     endpoint: batch.endpoint,
     input_file_id: batch.inputFileId,
     completion_window: batch.completionWindow,
-    status: phase.status,
+    status: profile.statuses[phase.status],
+    ...(profile.openAiFields ? { model: batch.requests[0]?.model ?? null } : {}),
     created_at: toSeconds(batch.plan.createdAt),
     // UNCONFIRMED: like OpenAI, the total is only known once validation passed.
     request_counts: {
@@ -187,6 +211,7 @@ export const batchObject = (
     finalizing_at: secondsOrNull(phase.finalizingAt),
     completed_at: secondsOrNull(phase.completedAt),
     failed_at: secondsOrNull(phase.failedAt),
+    ...(profile.openAiFields ? { expired_at: secondsOrNull(phase.expiredAt) } : {}),
     cancelling_at: secondsOrNull(phase.cancellingAt),
     cancelled_at: secondsOrNull(phase.cancelledAt),
     metadata: batch.metadata,
