@@ -156,6 +156,11 @@ export interface Provider<Job, Options = {}, Filter = void> {
   readonly fixedParameters?: ReadonlyArray<string> | undefined
   /** What must be equal inside one job; default the model. Qianfan's console adds the parameters. */
   readonly partKey?: ((request: ChatRequest.ChatRequest) => string) | undefined
+  /**
+   * Provider rules for a submission's options (metadata limits, …), as messages reported with the input's issues
+   * before anything is sent; none when they are fine.
+   */
+  readonly checkSubmission?: ((options: Batch.SubmitOptions & Partial<Options>) => ReadonlyArray<string>) | undefined
   /** Provider rules for one request beyond core's (the model's form, …), as messages; none when it is fine. */
   readonly check?: ((request: ChatRequest.ChatRequest) => ReadonlyArray<string>) | undefined
   /** The request as one line of the provider's input file, without the newline. */

@@ -473,6 +473,28 @@ describe("Provider rules applied by the lifecycle", () => {
       assert.strictEqual(mock.state().creates, 0)
     }))
 
+  it.effect("a provider's submission rules are reported with the input's issues, before anything is sent", () =>
+    Effect.gen(function*() {
+      const mock = yield* Mock.make()
+      const strict: Provider.Provider<Mock.MockJob> = {
+        ...mock.provider,
+        checkSubmission: (options) =>
+          Object.keys(options.metadata ?? {}).length > 1 ? ["metadata takes one pair on this platform"] : []
+      }
+      const batch = yield* Batch.fromProvider(Provider.make(strict, { settle: 0 }))
+      const error = yield* Effect.flip(
+        batch.submit([...requests(1), { ...requests(2)[1]!, customId: "r-1" }], { metadata: { a: "1", b: "2" } })
+      )
+      assert.strictEqual(error._tag, "InputValidationError")
+      if (error._tag === "InputValidationError") {
+        assert.deepStrictEqual(error.issues.map((i) => [i.lineNumber, i.rule]), [[0, "InvalidParameter"], [
+          2,
+          "DuplicateId"
+        ]])
+      }
+      assert.strictEqual(mock.state().uploads, 0)
+    }))
+
   it.effect("a provider that takes parameters per job gets one job per parameter set, none dropped", () =>
     Effect.gen(function*() {
       const mock = yield* Mock.make()

@@ -118,6 +118,7 @@ export const make = (profile: Profile.Profile, options: Options = {}): Effect.Ef
       window: profile.window,
       endpoint: profile.endpoint,
       fixedParameters: profile.fixedParameters,
+      checkSubmission: (options) => internal.metadataIssues(profile, options.metadata),
       encodeLine: internal.encodeLine(profile),
       upload: (upload, own) =>
         Effect.tap(

@@ -153,6 +153,7 @@ export const plan = <E, R>(
     const window = CompletionWindow.resolve(provider.window, provider.name, options.submit.completionWindow)
     if (Either.isLeft(window)) report(0, "InvalidParameter", window.left)
     const metadata = { ...options.submit.metadata }
+    for (const message of provider.checkSubmission?.(options.submit) ?? []) report(0, "InvalidParameter", message)
 
     const hash = createHash("sha256")
     hash.update(JSON.stringify([provider.name, Either.getOrUndefined(window) ?? null, sortedEntries(metadata)]))

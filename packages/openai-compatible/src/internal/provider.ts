@@ -39,6 +39,34 @@ export interface ListFilter {
   readonly pageSize?: number | undefined
 }
 
+/** Metadata the platform would refuse: Barge's own keys, too many pairs, keys or values too long. */
+export const metadataIssues = (
+  profile: Profile.Profile,
+  metadata: Readonly<Record<string, string>> | undefined
+): ReadonlyArray<string> => {
+  const entries = Object.entries(metadata ?? {})
+  const limits = profile.metadata
+  const issues: Array<string> = []
+  const taken = entries.filter(([key]) => reserved.includes(key)).map(([key]) => key)
+  if (taken.length > 0) issues.push(`metadata key ${taken.join(", ")} is Barge's own; use another name`)
+  const room = limits.maxPairs - reserved.length
+  if (entries.length > room) {
+    issues.push(
+      `metadata has ${entries.length} pairs; ${profile.title} takes ${limits.maxPairs}, ` +
+        `of which Barge uses ${reserved.length}: at most ${room}`
+    )
+  }
+  for (const [key, value] of entries) {
+    if (key.length > limits.maxKeyLength || value.length > limits.maxValueLength) {
+      issues.push(
+        `metadata "${key.slice(0, 80)}" is longer than ${profile.title} takes ` +
+          `(keys ${limits.maxKeyLength}, values ${limits.maxValueLength} characters)`
+      )
+    }
+  }
+  return issues
+}
+
 /** The request as one line of a batch input file: the OpenAI batch line with the profile's endpoint. */
 export const encodeLine = (profile: Profile.Profile) => (request: ChatRequest.ChatRequest): string =>
   ChatRequest.toOpenAiLine(request, profile.endpoint)
@@ -134,6 +162,7 @@ export const make = (
     window: profile.window,
     endpoint: profile.endpoint,
     fixedParameters: profile.fixedParameters,
+    checkSubmission: (options) => metadataIssues(profile, options.metadata),
     encodeLine: encodeLine(profile),
     upload: (upload) =>
       // One file per job (the profile's limits leave `maxFilesPerJob` at 1): a batch takes one input file.
