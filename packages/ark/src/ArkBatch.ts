@@ -285,6 +285,7 @@ export const layerBatch: Layer.Layer<Batch.Batch, never, ArkBatch> = Batch.layer
 export const registry: Registry.Entry = {
   name: "ark",
   title: "Volcengine Ark",
+  model: "doubao-pro-32k",
   credentials: ["VOLC_ACCESSKEY", "VOLC_SECRETKEY", "ARK_TOS_BUCKET"],
   layerConfig: Layer.provide(layerBatch, layerConfig()),
   layerEmulated: Layer.provide(layerBatch, layerEmulated)

@@ -2,7 +2,7 @@
  * The `barge` command: submit, watch and fetch batch jobs on any provider through the unified `Batch` service.
  *
  * ```
- * barge submit --provider ark|moonshot|qianfan FILE.jsonl [--model M] [--window 24h] [--watch] [-o results.jsonl]
+ * barge submit --provider ark|moonshot|openai|qianfan|qianfan-v2 FILE.jsonl [--model M] [--window 24h] [--watch]
  * barge status ID · barge watch ID · barge results ID [-o FILE] · barge cancel ID · barge list --provider P
  * ```
  *
@@ -14,6 +14,7 @@
  */
 import * as Batch from "@barge/core/Batch"
 import * as InputValidation from "@barge/core/InputValidation"
+import type * as Registry from "@barge/core/Registry"
 import * as Emulator from "@barge/emulator/Emulator"
 import * as Args from "@effect/cli/Args"
 import * as Command from "@effect/cli/Command"
@@ -116,7 +117,9 @@ export class BadEmulatorUrls extends Schema.TaggedError<BadEmulatorUrls>("@barge
    */
   override get message(): string {
     return `--emulator-urls must be the JSON line the emulator prints ({"ark":…,"bos":…}) or the base URL of its ` +
-      `first port (http://127.0.0.1:PORT with the five services on PORT…PORT+4); got "${this.value}"`
+      `first port (http://127.0.0.1:PORT with its ${Emulator.services.length} services on PORT…PORT+${
+        Emulator.services.length - 1
+      }); got "${this.value}"`
   }
 }
 
@@ -293,7 +296,7 @@ const encodeResult = Schema.encodeSync(Batch.BatchResult)
 export type Environment = HttpClient.HttpClient | FileSystem.FileSystem
 
 const withBatch = <A, E, R>(
-  provider: Providers.ProviderName,
+  entry: Registry.Entry,
   options: Common,
   use: (batch: Batch.Service) => Effect.Effect<A, E, R>
 ) =>
@@ -308,29 +311,25 @@ const withBatch = <A, E, R>(
       )
       : Option.none()
     const batchLayer = Option.isSome(urls)
-      ? Providers.layer(provider, {
+      ? Providers.layer(entry, {
         _tag: "Emulator",
-        urls: urls.value,
-        credentials: Emulator.defaultCredentials
+        endpoints: Emulator.endpoints({ urls: urls.value, credentials: Emulator.defaultCredentials })
       })
       : options.emulator
       ? Layer.unwrapEffect(Effect.map(
         Emulator.Emulator,
-        (emulator) =>
-          Providers.layer(provider, {
-            _tag: "Emulator",
-            urls: emulator.urls,
-            credentials: emulator.credentials
-          })
+        (emulator) => Providers.layer(entry, { _tag: "Emulator", endpoints: Emulator.endpoints(emulator) })
       )).pipe(Layer.provide(Emulator.layer({ timeScale: options.timeScale })))
-      : Providers.layer(provider, { _tag: "Provider" })
+      : Providers.layer(entry, { _tag: "Provider" })
     return yield* Effect.flatMap(Batch.Batch, use).pipe(Effect.provide(batchLayer))
   })
 
-const providerOfId = (id: string): Effect.Effect<Providers.ProviderName, UnknownProvider> => {
-  const prefix = id.slice(0, Math.max(0, id.indexOf(":")))
-  return Schema.is(Providers.ProviderName)(prefix) ? Effect.succeed(prefix) : Effect.fail(new UnknownProvider({ id }))
+const providerOfId = (id: string): Effect.Effect<Registry.Entry, UnknownProvider> => {
+  const entry = Providers.entryOf(id.slice(0, Math.max(0, id.indexOf(":"))))
+  return entry === undefined ? Effect.fail(new UnknownProvider({ id })) : Effect.succeed(entry)
 }
+
+const providerNamed = (name: string): Registry.Entry => Providers.entryOf(name)!
 
 const pollOptions = (options: Common): Effect.Effect<Batch.PollOptions, BadDuration> =>
   Option.match(options.poll, {
@@ -437,7 +436,7 @@ const submit = Command.make(
     output
   },
   (options) =>
-    withBatch(options.provider, options, (batch) =>
+    withBatch(providerNamed(options.provider), options, (batch) =>
       Effect.gen(function*() {
         const window = Option.isSome(options.window)
           ? Option.some(yield* durationOption("window")(options.window.value))
@@ -446,12 +445,22 @@ const submit = Command.make(
           ...Option.match(options.model, { onNone: () => ({}), onSome: (model) => ({ model }) }),
           ...Option.match(window, { onNone: () => ({}), onSome: (completionWindow) => ({ completionWindow }) })
         })
-        if (options.json) yield* printStatus(submitted, options)
+        const status = submitted.status
+        if (options.json) yield* printStatus(status, options)
         else {
           yield* write(`${submitted.id}\n`)
           yield* writeErr(
-            `submitted ${submitted.counts.total} requests to ${submitted.provider} as ${submitted.parts.length} job(s)\n`
+            `submitted ${status.counts.total} requests to ${status.provider} as ${status.parts.length} job(s)${
+              submitted.attached > 0 ? ` (${submitted.attached} already existed: attached)` : ""
+            }\n`
           )
+          for (const dropped of submitted.dropped) {
+            yield* writeErr(
+              `line ${dropped.lineNumber} (${dropped.customId}): dropped ${dropped.parameter}=${
+                JSON.stringify(dropped.value)
+              } (fixed by ${status.provider} for batches)\n`
+            )
+          }
         }
         if (options.watch || Option.isSome(options.output)) {
           yield* follow(batch, submitted.id, options)
@@ -510,7 +519,7 @@ const list = Command.make(
     limit: Options.integer("limit").pipe(Options.withDescription("show at most this many"), Options.withDefault(20))
   },
   (options) =>
-    withBatch(options.provider, options, (batch) =>
+    withBatch(providerNamed(options.provider), options, (batch) =>
       batch.list.pipe(
         Stream.take(options.limit),
         Stream.runForEach((s) => write((options.json ? JSON.stringify(encodeStatus(s)) : Render.listRow(s)) + "\n"))
@@ -524,7 +533,7 @@ const list = Command.make(
  * @category commands
  */
 export const command = Command.make("barge").pipe(
-  Command.withDescription("Run LLM batch jobs on Volcengine Ark, Moonshot/Kimi and Baidu Qianfan"),
+  Command.withDescription(`Run LLM batch jobs on ${Providers.entries.map((entry) => entry.title).join(", ")}`),
   Command.withSubcommands([submit, status, watch, results, cancel, list])
 )
 
@@ -557,7 +566,12 @@ export const exitCodeOf = (error: unknown): number => {
     case "BatchFailed":
     case "BatchTimeout":
       return ExitCode.BatchUnsuccessful
-    case "ProviderError":
+    case "ApiError":
+    case "RequestFailed":
+    case "RequestTimeout":
+    case "ResponseDecodeError":
+    case "DownloadTruncated":
+    case "JsonlError":
     case "PartialSubmission":
       return ExitCode.ProviderFailure
     case "InvalidBatchId":

@@ -210,7 +210,7 @@ describe("barge against a slow emulator", () => {
         assert.include(unknown.stderr, "not a barge batch id")
         const missing = yield* barge(["status", "moonshot:batch_nope", ...urls])
         assert.strictEqual(missing.code, Cli.ExitCode.ProviderFailure)
-        assert.include(missing.stderr, "moonshot get (job batch_nope) failed")
+        assert.include(missing.stderr, "moonshot RetrieveBatch: not found")
         const badUrls = yield* barge(["list", "-p", "ark", "--emulator-urls", "nonsense"])
         assert.strictEqual(badUrls.code, Cli.ExitCode.Usage)
         assert.include(badUrls.stderr, "--emulator-urls")
@@ -232,7 +232,7 @@ describe("Cli helpers", () => {
     it("parseEmulatorUrls takes the JSON line or a first-port base URL", () => {
       const fromBase = Cli.parseEmulatorUrls("http://127.0.0.1:9100")
       assert.deepStrictEqual(fromBase._tag === "Some" && fromBase.value.bos, "http://127.0.0.1:9104")
-      const line = `{"ark":"a","tos":"t","moonshot":"m","qianfan":"q","bos":"b"}`
+      const line = JSON.stringify(Object.fromEntries(Emulator.services.map((name) => [name, `http://${name}`])))
       assert.deepStrictEqual(Cli.parseEmulatorUrls(line)._tag, "Some")
       assert.deepStrictEqual(Cli.parseEmulatorUrls(`{"ark":"a"}`)._tag, "None")
     })

@@ -53,6 +53,8 @@ export interface Entry {
   readonly name: string
   /** Its name for people (`Volcengine Ark`). */
   readonly title: string
+  /** A model the provider documents for batch jobs (what examples and the demo send; the emulator knows it). */
+  readonly model: string
   /** The environment variables it needs to run for real (credentials, a bucket). */
   readonly credentials: ReadonlyArray<string>
   /** The unified `Batch` service configured from the environment. */

@@ -366,7 +366,9 @@ export const bucket = "barge"
  * @since 0.1.0
  * @category accessors
  */
-export const endpoints = (emulator: Service): Registry.Endpoints => ({
+export const endpoints = (
+  emulator: { readonly urls: Urls; readonly credentials: AcceptedCredentials }
+): Registry.Endpoints => ({
   url: (service) => {
     const url = (emulator.urls as Record<string, string | undefined>)[service]
     if (url === undefined) {

@@ -118,6 +118,7 @@ export interface Options extends OpenAiCompatible.Options {
 }
 
 const defined = OpenAiCompatible.define<MoonshotBatch, Options>(MoonshotBatch, {
+  model: "kimi-k2.6",
   profile,
   env: { apiKey: "MOONSHOT_API_KEY", baseUrl: "MOONSHOT_BASE_URL" },
   emulated: { service: "moonshot", credential: "moonshot.apiKey" },

@@ -80,6 +80,7 @@ export class OpenAiBatch extends Context.Tag("@barge/openai-compatible/OpenAiBat
 export interface Options extends OpenAiCompatible.Options {}
 
 const defined = OpenAiCompatible.define<OpenAiBatch, Options>(OpenAiBatch, {
+  model: "gpt-4o-mini",
   profile,
   env: { apiKey: "OPENAI_API_KEY", baseUrl: "OPENAI_BASE_URL" },
   emulated: { service: "openai", credential: "openai.apiKey" }

@@ -127,6 +127,8 @@ export const make = (
  */
 export interface Definition<O> {
   readonly profile: Profile.Profile
+  /** A model the platform documents for batch jobs (for examples and the demo; the emulator knows it). */
+  readonly model: string
   /** Environment variables: the API key (required) and the base URL (optional, with the version path). */
   readonly env: { readonly apiKey: string; readonly baseUrl: string }
   /** The emulated service's name and credential name in `Registry.Emulated`. */
@@ -208,6 +210,7 @@ export const define = <I, O extends Options = Options>(
     registry: {
       name: profile.name,
       title: profile.title,
+      model: definition.model,
       credentials: [env.apiKey],
       layerConfig: Layer.provide(layerBatch, layerConfig()),
       layerEmulated: Layer.provide(layerBatch, layerEmulated)

@@ -26,6 +26,7 @@ import * as Batch from "@barge/core/Batch"
 import * as ChatRequest from "@barge/core/ChatRequest"
 import * as CoreMock from "@barge/core/Mock"
 import * as Provider from "@barge/core/Provider"
+import * as OpenAiMock from "@barge/openai-compatible/Mock"
 import type * as Duration from "effect/Duration"
 import * as Effect from "effect/Effect"
 import * as Layer from "effect/Layer"
@@ -33,6 +34,7 @@ import * as Stream from "effect/Stream"
 import * as Errors from "./Errors.js"
 import * as Qianfan from "./internal/provider.js"
 import * as QianfanBatch from "./QianfanBatch.js"
+import * as QianfanV2Batch from "./QianfanV2Batch.js"
 import * as Wire from "./Wire.js"
 
 /**
@@ -208,3 +210,13 @@ export const make = (options: Options = {}): Effect.Effect<QianfanBatch.Service>
  */
 export const layer = (options?: Options): Layer.Layer<QianfanBatch.QianfanBatch> =>
   Layer.effect(QianfanBatch.QianfanBatch, make(options))
+
+/**
+ * The mock as the `QianfanV2Batch` service (Qianfan's OpenAI-style `/v2/batches`): `@barge/openai-compatible`'s
+ * mock seen through the `/v2` profile.
+ *
+ * @since 0.1.0
+ * @category layers
+ */
+export const layerV2: (options?: OpenAiMock.Options) => Layer.Layer<QianfanV2Batch.QianfanV2Batch> = OpenAiMock
+  .layerFor(QianfanV2Batch.QianfanV2Batch, QianfanV2Batch.profile)

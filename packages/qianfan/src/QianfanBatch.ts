@@ -289,6 +289,7 @@ export const layerBatch: Layer.Layer<Batch.Batch, never, QianfanBatch> = Batch.l
 export const registry: Registry.Entry = {
   name: "qianfan",
   title: "Baidu Qianfan",
+  model: "ernie-4.5-turbo-32k",
   credentials: ["QIANFAN_ACCESS_KEY", "QIANFAN_SECRET_KEY", "QIANFAN_BOS_BUCKET"],
   layerConfig: Layer.provide(layerBatch, layerConfig()),
   layerEmulated: Layer.provide(layerBatch, layerEmulated)

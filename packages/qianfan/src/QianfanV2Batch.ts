@@ -103,6 +103,7 @@ export class QianfanV2Batch extends Context.Tag("@barge/qianfan/QianfanV2Batch")
 export interface Options extends OpenAiCompatible.Options {}
 
 const defined = OpenAiCompatible.define<QianfanV2Batch, Options>(QianfanV2Batch, {
+  model: "ernie-4.5-turbo-128k",
   profile,
   env: { apiKey: "QIANFAN_API_KEY", baseUrl: "QIANFAN_BASE_URL" },
   emulated: { service: "qianfan-v2", credential: "qianfan.apiKey" }
