@@ -64,9 +64,8 @@ const program = Effect.gen(function*() {
   )
   // Ark's own verbs sit beside the shared ones: the job itself, by its Ark id.
   const job = yield* ark.get(done.status.parts[0].jobId)
-  console.log(
-    `summary: ${done.status.phase}, ${succeeded} of ${questions.length} succeeded; output in tos://${job.outputDir.bucket}/${job.outputDir.key}`
-  )
+  const output = job.outputDir === undefined ? "" : `; output in tos://${job.outputDir.bucket}/${job.outputDir.key}`
+  console.log(`summary: ${done.status.phase}, ${succeeded} of ${questions.length} succeeded${output}`)
 })
 
 /** Ark when credentials are configured, else the embedded emulator (time runs 4× faster there). */
