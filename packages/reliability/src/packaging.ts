@@ -13,7 +13,7 @@
  *
  * @since 0.1.0
  */
-import { execFileSync } from "node:child_process"
+import { execFile, execFileSync } from "node:child_process"
 import * as fs from "node:fs"
 import * as os from "node:os"
 import * as path from "node:path"
@@ -246,25 +246,42 @@ export const workspace = (root: string): Workspace => ({
 })
 
 /**
+ * Runs a command to its end without blocking the event loop; fails with everything it printed unless it exits 0.
+ *
+ * @since 0.1.0
+ */
+export const exec = (
+  command: string,
+  args: ReadonlyArray<string>,
+  options: { readonly cwd: string; readonly env?: NodeJS.ProcessEnv | undefined }
+): Promise<{ readonly stdout: string; readonly stderr: string }> =>
+  new Promise((resolve, reject) => {
+    execFile(command, args, { cwd: options.cwd, env: options.env ?? process.env, maxBuffer: 64 * 1024 * 1024 }, (
+      error,
+      stdout,
+      stderr
+    ) =>
+      error === null
+        ? resolve({ stdout, stderr })
+        : reject(new Error(`${command} ${args.join(" ")} failed (${error.message})\n${stdout}\n${stderr}`)))
+  })
+
+/**
  * Builds the packages (`tsc -b`, incremental) and packs each public one into `destination`; returns the tarballs
  * by package name.
  *
  * @since 0.1.0
  */
-export const buildAndPack = (ws: Workspace, destination: string): Map<string, string> => {
-  const exec = (command: string, args: ReadonlyArray<string>) =>
-    execFileSync(command, args, { cwd: ws.root, stdio: ["ignore", "pipe", "pipe"], encoding: "utf8" })
-  exec(process.execPath, [path.join(ws.root, "node_modules/typescript/bin/tsc"), "-b", "tsconfig.build.json"])
+export const buildAndPack = async (ws: Workspace, destination: string): Promise<Map<string, string>> => {
+  const inRoot = { cwd: ws.root }
+  // `tsc -b` trusts its build info (kept outside dist/): with a dist/ deleted by hand it would build nothing.
+  const force = ws.packages.some((p) => !fs.existsSync(path.join(p.dir, "dist", "index.js"))) ? ["--force"] : []
+  const tsc = path.join(ws.root, "node_modules/typescript/bin/tsc")
+  await exec(process.execPath, [tsc, "-b", "tsconfig.build.json", ...force], inRoot)
   fs.mkdirSync(destination, { recursive: true })
   // One pnpm for all: `npx -y pnpm@10` costs a second or two to start.
-  exec("npx", [
-    "-y",
-    "pnpm@10",
-    ...ws.packages.flatMap((p) => ["--filter", p.name]),
-    "pack",
-    "--pack-destination",
-    destination
-  ])
+  const filters = ws.packages.flatMap((p) => ["--filter", p.name])
+  await exec("npx", ["-y", "pnpm@10", ...filters, "pack", "--pack-destination", destination], inRoot)
   return new Map(ws.packages.map((p) => {
     const version = (JSON.parse(fs.readFileSync(path.join(p.dir, "package.json"), "utf8")) as { version: string })
       .version
@@ -299,12 +316,12 @@ export const readTarball = (tarball: string): Packed => {
   }
 }
 
-const main = () => {
+const main = async () => {
   const ws = workspace(path.resolve(import.meta.dirname, "../../.."))
   const destination = fs.mkdtempSync(path.join(os.tmpdir(), "barge-pack-"))
   try {
     let failed = 0
-    for (const [name, tarball] of buildAndPack(ws, destination)) {
+    for (const [name, tarball] of await buildAndPack(ws, destination)) {
       const found = problems(readTarball(tarball))
       failed += found.length
       process.stdout.write(
@@ -318,5 +335,5 @@ const main = () => {
 }
 
 if (process.argv[1] !== undefined && import.meta.url === pathToFileURL(process.argv[1]).href) {
-  main()
+  await main()
 }

@@ -89,8 +89,13 @@ const refusing = async (url: string): Promise<void> => {
 
 const packed = new Map<string, string>()
 
+/** Fails on what an install must not print: ERESOLVE (Effect 4 beside Effect 3), a peer conflict, unknown config. */
+const install = async (args: ReadonlyArray<string>) => {
+  const installed = await run("npm", ["install", "--prefer-offline", "--no-audit", "--no-fund", ...args])
+  assert.notMatch(installed.stderr, /ERESOLVE|peer dep|conflicting peer|Unknown (project|env|user) config/i)
+}
+
 beforeAll(async () => {
-  for (const [name, tarball] of Packaging.buildAndPack(Packaging.workspace(root), tarballs)) packed.set(name, tarball)
   fs.mkdirSync(project)
   fs.writeFileSync(
     path.join(project, "package.json"),
@@ -98,11 +103,8 @@ beforeAll(async () => {
       name: "barge-consumer",
       private: true,
       type: "module",
-      dependencies: {
-        ...Object.fromEntries([...packed].map(([name, tarball]) => [name, `file:${tarball}`])),
-        // The peers as the README tells a user to install them.
-        ...Object.fromEntries(Object.entries(Packaging.effectPeers).map(([name, { range }]) => [name, range]))
-      },
+      // The peers as the README tells a user to install them.
+      dependencies: Object.fromEntries(Object.entries(Packaging.effectPeers).map(([name, { range }]) => [name, range])),
       // The workspace's TypeScript type-checks the program (one download fewer); the types come from here.
       devDependencies: {
         "@types/node": "^20.19.0",
@@ -111,9 +113,10 @@ beforeAll(async () => {
       }
     })
   )
-  const installed = await run("npm", ["install", "--prefer-offline", "--no-audit", "--no-fund"])
-  // ERESOLVE (Effect 4 pulled in beside Effect 3), peer conflicts, or config npm does not know: all failures here.
-  assert.notMatch(installed.stderr, /ERESOLVE|peer dep|conflicting peer|Unknown (project|env|user) config/i)
+  // The peers install while the packages build (one core each), then the tarballs join them.
+  const [tarballsByName] = await Promise.all([Packaging.buildAndPack(Packaging.workspace(root), tarballs), install([])])
+  for (const [name, tarball] of tarballsByName) packed.set(name, tarball)
+  await install([...packed.values()])
   for (const file of fs.readdirSync(fixture)) fs.copyFileSync(path.join(fixture, file), path.join(project, file))
 }, 300_000)
 
