@@ -256,14 +256,11 @@ export const exec = (
   options: { readonly cwd: string; readonly env?: NodeJS.ProcessEnv | undefined }
 ): Promise<{ readonly stdout: string; readonly stderr: string }> =>
   new Promise((resolve, reject) => {
-    execFile(command, args, { cwd: options.cwd, env: options.env ?? process.env, maxBuffer: 64 * 1024 * 1024 }, (
-      error,
-      stdout,
-      stderr
-    ) =>
-      error === null
-        ? resolve({ stdout, stderr })
-        : reject(new Error(`${command} ${args.join(" ")} failed (${error.message})\n${stdout}\n${stderr}`)))
+    const settings = { cwd: options.cwd, env: options.env ?? process.env, maxBuffer: 64 * 1024 * 1024 }
+    execFile(command, args, settings, (error, stdout, stderr) => {
+      if (error === null) resolve({ stdout, stderr })
+      else reject(new Error(`${command} ${args.join(" ")} failed (${error.message})\n${stdout}\n${stderr}`))
+    })
   })
 
 /**
