@@ -162,7 +162,10 @@ const common = {
   ),
   json: Options.boolean("json").pipe(Options.withDescription("machine-readable output (JSON / JSON lines)")),
   poll: Options.text("poll").pipe(
-    Options.withDescription("poll interval, e.g. 2s or 500ms (default: back off from 1s to 30s)"),
+    Options.withDescription(
+      "poll interval, e.g. 2s or 500ms (default: adaptive, 5s to 10m as the batch progresses, backing off from 2s " +
+        "to 60s while the provider reports no counts; 250ms against an emulator)"
+    ),
     Options.optional
   )
 }
@@ -465,6 +468,12 @@ const submit = Command.make(
         if (options.watch || Option.isSome(options.output)) {
           yield* follow(batch, submitted.id, options)
           if (Option.isSome(options.output)) yield* writeResults(batch, submitted.id, options.output)
+        } else if (options.emulator && Option.isNone(options.emulatorUrls)) {
+          yield* writeErr(
+            `barge: warning: --emulator runs the emulator inside this command, so ${submitted.id} is gone when it ` +
+              `exits. Add --watch (and -o FILE) to follow it and fetch its results in this run, or start ` +
+              `barge-emulator and pass its URLs with --emulator-urls.\n`
+          )
         }
       }))
 ).pipe(Command.withDescription("validate a JSONL file of chat requests and submit it as one batch"))

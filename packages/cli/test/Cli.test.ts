@@ -5,7 +5,7 @@
 import { Emulator } from "@barge/emulator"
 import { NodeContext, NodeHttpClient } from "@effect/platform-node"
 import { assert, describe, layer } from "@effect/vitest"
-import { Effect, Layer } from "effect"
+import { Console, Effect, Layer } from "effect"
 import * as fs from "node:fs"
 import * as os from "node:os"
 import * as path from "node:path"
@@ -165,6 +165,41 @@ describe("barge", () => {
         assert.include(ran.stderr, "line 3 [DuplicateId]")
         assert.include(ran.stderr, "line 4 [MissingField]")
         assert.strictEqual(emulator.state.moonshot.batches.size, before)
+      }))
+
+    it.effect(
+      "submit --emulator without --watch warns that the batch dies with the command; with --watch it does not",
+      () =>
+        Effect.gen(function*() {
+          const input = writeInput("embedded.jsonl", openAiLines(3, models.moonshot))
+          const alone = yield* barge(["submit", "-p", "moonshot", "--emulator", input])
+          assert.strictEqual(alone.code, Cli.ExitCode.Ok, alone.stderr)
+          const id = alone.stdout.trim()
+          assert.match(id, /^moonshot:/)
+          assert.include(alone.stderr, `warning: --emulator runs the emulator inside this command, so ${id} is gone`)
+          assert.include(alone.stderr, "--watch")
+          const watched = yield* barge(["submit", "-p", "moonshot", "--emulator", "--watch", "--poll", "50ms", input])
+          assert.strictEqual(watched.code, Cli.ExitCode.Ok, watched.stderr)
+          assert.notInclude(watched.stderr, "warning")
+          // A running emulator keeps the batch: no warning either.
+          const remote = yield* barge(["submit", "-p", "moonshot", ...(yield* withUrls), input])
+          assert.notInclude(remote.stderr, "warning")
+        }),
+      { timeout: 30_000 }
+    )
+
+    it.effect("--poll's help states the default schedule the code uses", () =>
+      Effect.gen(function*() {
+        let help = ""
+        yield* Console.consoleWith((current) =>
+          Cli.run(["watch", "--help"]).pipe(Effect.withConsole({
+            ...current,
+            log: (...args: ReadonlyArray<unknown>) => Effect.sync(() => void (help += args.join(" ") + "\n"))
+          }))
+        )
+        const text = help.replace(/\s+/g, " ")
+        assert.include(text, "adaptive, 5s to 10m")
+        assert.include(text, "backing off from 2s to 60s while the provider reports no counts")
       }))
 
     it.effect("without credentials a real provider is a configuration error (exit 6)", () =>
