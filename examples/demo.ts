@@ -3,18 +3,19 @@
  * 1,000 requests each, live progress, streamed results and a summary table.
  *
  * With no credentials it starts the Barge emulator in this process (nothing leaves the machine). A provider whose
- * credentials are in the environment (`VOLC_ACCESSKEY`/`VOLC_SECRETKEY`, `MOONSHOT_API_KEY`,
- * `QIANFAN_ACCESS_KEY`/`QIANFAN_SECRET_KEY`) runs against the real service instead; pick its model with
- * `ARK_MODEL`, `MOONSHOT_MODEL`, `QIANFAN_MODEL`.
+ * credentials are all in the environment (its registry entry names them: `VOLC_ACCESSKEY`/`VOLC_SECRETKEY`/
+ * `ARK_TOS_BUCKET`, `MOONSHOT_API_KEY`, `OPENAI_API_KEY`, …) runs against the real service instead; pick its model
+ * with `<PROVIDER>_MODEL` (`ARK_MODEL`, `QIANFAN_V2_MODEL`, …).
  *
- *   npx tsx examples/demo.ts      # BARGE_DEMO_REQUESTS=1200, BARGE_DEMO_PROVIDERS=ark,moonshot,qianfan by default
+ *   npx tsx examples/demo.ts      # BARGE_DEMO_REQUESTS=1200; BARGE_DEMO_PROVIDERS=ark,openai,… (default: every one)
  *
- * The providers run side by side, so adding one to `demoModels` adds a row, not its run time.
+ * The providers come from the CLI's registry and run side by side: a new provider adds a row, not its run time.
  */
 import * as Providers from "@barge/cli/Providers"
 import * as Render from "@barge/cli/Render"
 import * as Batch from "@barge/core/Batch"
 import * as ChatRequest from "@barge/core/ChatRequest"
+import * as Registry from "@barge/core/Registry"
 import * as Emulator from "@barge/emulator/Emulator"
 import * as NodeContext from "@effect/platform-node/NodeContext"
 import * as NodeHttpClient from "@effect/platform-node/NodeHttpClient"
@@ -35,23 +36,21 @@ const timeScale = Number(process.env.BARGE_DEMO_TIME_SCALE ?? 30)
 const linesPerJob = Number(process.env.BARGE_DEMO_LINES_PER_JOB ?? 500)
 const interactive = process.env.BARGE_FORCE_TTY === "1" || (process.env.BARGE_FORCE_TTY !== "0" && process.stdout.isTTY)
 
-/** The model each provider's requests name; a provider in this table is in the demo. */
-const demoModels: Record<Providers.ProviderName, string> = {
-  ark: process.env.ARK_MODEL ?? "doubao-pro-32k",
-  moonshot: process.env.MOONSHOT_MODEL ?? "kimi-k2.6",
-  qianfan: process.env.QIANFAN_MODEL ?? "ernie-4.5-turbo-32k"
-}
+/** The model a provider's requests name: `<PROVIDER>_MODEL`, else the one its registry entry documents. */
+const modelOf = (entry: Registry.Entry) =>
+  process.env[`${entry.name.toUpperCase().replace(/-/g, "_")}_MODEL`] ?? entry.model
 
 const chosen = (process.env.BARGE_DEMO_PROVIDERS ?? "").split(",").map((p) => p.trim()).filter((p) => p.length > 0)
-const providers = Providers.names.filter((p) => chosen.length === 0 || chosen.includes(p))
+const entries = Providers.entries.filter((entry) => chosen.length === 0 || chosen.includes(entry.name))
+const providers = entries.map((entry) => entry.name)
 
 const topics = ["tides", "prime numbers", "photosynthesis", "the Silk Road", "TCP handshakes", "sourdough"]
 
 /** The requests: every 40th asks the emulator to fail it, so the failure path shows too. */
-const requestsFor = (provider: Providers.ProviderName, emulated: boolean): Array<ChatRequest.ChatRequest> =>
+const requestsFor = (entry: Registry.Entry, emulated: boolean): Array<ChatRequest.ChatRequest> =>
   Array.from({ length: requestCount }, (_, i) => ({
-    customId: `${provider}-${String(i + 1).padStart(5, "0")}`,
-    model: demoModels[provider],
+    customId: `${entry.name}-${String(i + 1).padStart(5, "0")}`,
+    model: modelOf(entry),
     messages: [{
       role: "user",
       content: `In one sentence, explain ${topics[i % topics.length]} (#${i + 1}).` +
@@ -93,7 +92,7 @@ const board = (() => {
   }
   return {
     /** Sets a provider's line; off a terminal it is printed when `key` changed (the counts, not the clock). */
-    set: (provider: Providers.ProviderName, text: string, key: string = text) =>
+    set: (provider: string, text: string, key: string = text) =>
       Effect.sync(() => {
         const index = providers.indexOf(provider)
         lines[index] = `${label(provider)}  ${text}`
@@ -106,23 +105,21 @@ const board = (() => {
 })()
 
 /** The first few results of each provider, shown under the live view once everything is done. */
-const samples = new Map<Providers.ProviderName, Array<string>>()
+const samples = new Map<string, Array<string>>()
 
-const runOne = (provider: Providers.ProviderName, emulated: boolean) =>
+const runOne = (entry: Registry.Entry, emulated: boolean) =>
   Effect.gen(function*() {
+    const provider = entry.name
     const started = yield* Clock.currentTimeMillis
     const batch = yield* Batch.Batch
     yield* board.set(provider, `submitting ${requestCount} requests (${emulated ? "emulator" : "live"})`)
-    const submitted = yield* batch.submit(requestsFor(provider, emulated))
-    yield* board.set(
-      provider,
-      `${submitted.counts.total} requests submitted as ${submitted.parts.length} job(s)`
-    )
+    const { id, status: submitted } = yield* batch.submit(requestsFor(entry, emulated))
+    yield* board.set(provider, `${submitted.counts.total} requests submitted as ${submitted.parts.length} job(s)`)
 
     let polls = 0
     // Against the emulator, poll briskly; a real provider gets the default adaptive schedule.
     const poll = emulated ? { schedule: Schedule.spaced("100 millis") } : {}
-    yield* batch.watch(submitted.id, poll).pipe(
+    yield* batch.watch(id, poll).pipe(
       Stream.runForEach((progress) => {
         polls = progress.polls
         return interactive
@@ -134,7 +131,7 @@ const runOne = (provider: Providers.ProviderName, emulated: boolean) =>
     let succeeded = 0
     let failed = 0
     const shown: Array<string> = []
-    yield* batch.results(submitted.id).pipe(
+    yield* batch.results(id).pipe(
       Stream.runForEach((result) =>
         Effect.sync(() => {
           if (result._tag === "Succeeded") succeeded++
@@ -147,7 +144,7 @@ const runOne = (provider: Providers.ProviderName, emulated: boolean) =>
         })
       )
     )
-    samples.set(provider, [`${provider} → ${submitted.id}`, ...shown])
+    samples.set(provider, [`${provider} → ${id}`, ...shown])
     const finished = yield* Clock.currentTimeMillis
     return {
       provider,
@@ -180,8 +177,8 @@ const table = (rows: ReadonlyArray<Row>): string => {
 }
 
 const main = Effect.gen(function*() {
-  const live = (provider: Providers.ProviderName) => Providers.hasCredentials(provider, process.env)
-  const emulator = providers.some((p) => !live(p)) ? Option.some(yield* Emulator.make({ timeScale })) : Option.none()
+  const live = (entry: Registry.Entry) => Registry.hasCredentials(entry, process.env)
+  const emulator = entries.some((e) => !live(e)) ? Option.some(yield* Emulator.make({ timeScale })) : Option.none()
   yield* print(
     `Barge demo: ${requestCount} requests per provider, all providers at once` +
       (Option.isSome(emulator)
@@ -192,13 +189,14 @@ const main = Effect.gen(function*() {
   )
 
   const failures: Array<string> = []
-  const rows = yield* Effect.forEach(providers, (provider) => {
-    const target: Providers.Target = live(provider) || Option.isNone(emulator)
+  const rows = yield* Effect.forEach(entries, (entry) => {
+    const provider = entry.name
+    const target: Providers.Target = live(entry) || Option.isNone(emulator)
       ? { _tag: "Provider" }
-      : { _tag: "Emulator", urls: emulator.value.urls, credentials: emulator.value.credentials }
+      : { _tag: "Emulator", endpoints: Emulator.endpoints(emulator.value) }
     const limits = target._tag === "Emulator" ? { maxLinesPerJob: linesPerJob } : {}
-    return runOne(provider, target._tag === "Emulator").pipe(
-      Effect.provide(Providers.layer(provider, target, limits)),
+    return runOne(entry, target._tag === "Emulator").pipe(
+      Effect.provide(Providers.layer(entry, target, limits)),
       Effect.map(Option.some),
       Effect.catchAll((error) => {
         const message = "message" in error ? error.message : String(error)
