@@ -5,14 +5,17 @@
  *
  * Across processes the rule is: every job found for a key is a candidate, and the survivor is the oldest by creation
  * time, then the smallest id — the same choice in every process that sees the same jobs. A process whose own job is
- * not the survivor cancels its own job (never another's) and attaches to the survivor; a process that created the
- * survivor looks again after `settle`, so a job created at the same moment by another process is seen. What remains
- * is a window: a concurrent create that takes longer than `settle` to show up in the provider's list can leave two
- * jobs. The durable mode (`@barge/workflow`) closes it with shared storage.
+ * not the survivor cancels its own job (never another's) and attaches to the survivor; a process that created a job,
+ * or found one created within the last minute, looks again after `settle`, so a job created in the same second by
+ * another process is seen. `settle` must be at least the resolution of the provider's creation times: jobs created
+ * after that look have later creation times and lose. What remains is a window: a concurrent create that takes longer
+ * than `settle` to show up in the provider's list can leave two jobs. The durable mode (`@barge/workflow`) closes it
+ * with shared storage.
  *
  * @since 0.1.0
  */
 import * as Chunk from "effect/Chunk"
+import * as Clock from "effect/Clock"
 import type * as Duration from "effect/Duration"
 import * as Effect from "effect/Effect"
 import * as Schedule from "effect/Schedule"
@@ -97,6 +100,9 @@ const before = (a: Identity, b: Identity): boolean => {
   return at !== bt ? at < bt : a.id < b.id
 }
 
+/** A job created longer ago than this (by the local clock) is past any concurrent create of the same input. */
+const settledAfter = 60_000
+
 const locks = new Map<string, { readonly semaphore: Effect.Semaphore; holders: number }>()
 
 /**
@@ -133,6 +139,7 @@ export const withLock = (key: string) => <A, E, R>(effect: Effect.Effect<A, E, R
  */
 export const createOnce = <Job, E>(options: Options<Job, E>): Effect.Effect<Outcome<Job>, E> => {
   const findAll = Effect.map(StreamOps.runCollect(options.find), Chunk.toReadonlyArray)
+  const settle = options.settle ?? "1 second"
   const attempts = Math.max(1, options.attempts ?? 5)
   const created = options.create.pipe(
     Effect.map((job) => ({ job, own: true })),
@@ -168,11 +175,19 @@ export const createOnce = <Job, E>(options: Options<Job, E>): Effect.Effect<Outc
   return withLock(options.key)(
     Effect.gen(function*() {
       const existing = survivor(yield* findAll, options.identify)
-      if (existing !== undefined) return { job: existing, attached: true }
+      if (existing !== undefined) {
+        // A job created moments ago may be a loser its creator has not cancelled yet, and a better one may not be
+        // listed yet: look again once creates of that moment have settled. An older job is past any race.
+        const createdAt = options.identify(existing).createdAt
+        const now = yield* Clock.currentTimeMillis
+        if (createdAt !== undefined && createdAt < now - settledAfter) return { job: existing, attached: true }
+        yield* Effect.sleep(settle)
+        return { job: survivor(yield* findAll, options.identify) ?? existing, attached: true }
+      }
       const mine = yield* created
       const first = yield* converge(mine)
       if (first !== undefined) return first
-      yield* Effect.sleep(options.settle ?? "1 second")
+      yield* Effect.sleep(settle)
       return (yield* converge(mine)) ?? { job: mine.job, attached: !mine.own }
     })
   )

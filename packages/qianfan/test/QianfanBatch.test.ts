@@ -96,7 +96,7 @@ const inputIdsOf = (task: { readonly files: ReadonlyArray<{ readonly object: { r
     new TextDecoder().decode(file.object.body).trim().split("\n").map((line) => JSON.parse(line).id as string)
   )
 
-const noRequests = { ark: 0, tos: 0, moonshot: 0, qianfan: 0, bos: 0 }
+const noRequests = Object.fromEntries(Emulator.services.map((name) => [name, 0]))
 
 describe("QianfanBatch", () => {
   it.effect("submits, awaits and reads every result; the final status counts the failures", () =>
