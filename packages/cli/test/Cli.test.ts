@@ -183,9 +183,13 @@ describe("barge", () => {
 })
 
 describe("barge against a slow emulator", () => {
-  // Real-time emulated clock: the batch is still queued when the cancel arrives.
+  // Queued for an hour: the batch is still queued when `results` and the cancel arrive, however slow the machine.
   layer(
-    Layer.mergeAll(Emulator.layer({ timeScale: 1 }), NodeContext.layer, NodeHttpClient.layerUndici),
+    Layer.mergeAll(
+      Emulator.layer({ timeScale: 1, processing: { queuedFor: "1 hour" } }),
+      NodeContext.layer,
+      NodeHttpClient.layerUndici
+    ),
     { excludeTestServices: true }
   )((it) => {
     it.effect("cancel, then watch exits 4; unknown ids exit 7; unknown jobs exit 5", () =>

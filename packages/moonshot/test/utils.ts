@@ -1,6 +1,7 @@
-import { Emulator } from "@barge/emulator"
+import { Emulator, TestTime } from "@barge/emulator"
 import { NodeHttpClient } from "@effect/platform-node"
-import { Duration, Effect, Fiber, Layer, Option, Redacted, TestClock, TestServices } from "effect"
+import type { Duration } from "effect"
+import { Effect, Fiber, Layer, Redacted } from "effect"
 import { MoonshotBatch, OpenAiCompatible } from "../src/index.js"
 
 /** An emulator plus a MoonshotBatch pointed at it, over real loopback HTTP. */
@@ -39,15 +40,8 @@ export const lines = (n: number, prefix = "r") =>
   )
 
 /**
- * Moves the TestClock in steps until `fiber` ends, letting real loopback IO run between steps (the HTTP calls
- * of a poll happen in real time; only the sleeps between them are virtual).
+ * Moves the TestClock until `fiber` ends, only while it waits on the clock (by at least `step`), letting real
+ * loopback IO run in between: what the fiber observes does not depend on the machine's speed.
  */
-export const drive = <A, E>(fiber: Fiber.Fiber<A, E>, step: Duration.DurationInput, maxSteps = 2000) =>
-  Effect.gen(function*() {
-    for (let i = 0; i < maxSteps; i++) {
-      if (Option.isSome(yield* Fiber.poll(fiber))) break
-      yield* TestClock.adjust(step)
-      yield* TestServices.provideLive(Effect.sleep(Duration.millis(1)))
-    }
-    return yield* Fiber.join(fiber)
-  })
+export const drive = <A, E>(fiber: Fiber.Fiber<A, E>, step: Duration.DurationInput) =>
+  TestTime.run(Fiber.join(fiber), { step })

@@ -1,9 +1,9 @@
 import { Batch } from "@barge/core"
-import { Emulator } from "@barge/emulator"
+import { Emulator, TestTime } from "@barge/emulator"
 import { QianfanBatch } from "@barge/qianfan"
 import { NodeHttpClient } from "@effect/platform-node"
 import { assert, describe, it } from "@effect/vitest"
-import { Chunk, Effect, Fiber, Layer, Option, Redacted, Stream, TestClock } from "effect"
+import { Chunk, Effect, Layer, Redacted, Stream } from "effect"
 
 const qianfan = Layer.unwrapEffect(Effect.map(Emulator.Emulator, (emulator) =>
   QianfanBatch.layer({
@@ -15,17 +15,8 @@ const qianfan = Layer.unwrapEffect(Effect.map(Emulator.Emulator, (emulator) =>
     timeout: "1000 days"
   })))
 
-const drive = <A, E, R>(effect: Effect.Effect<A, E, R>) =>
-  Effect.gen(function*() {
-    const fiber = yield* Effect.fork(effect)
-    for (let i = 0; i < 2000; i++) {
-      const exit = yield* Fiber.poll(fiber)
-      if (Option.isSome(exit)) return yield* exit.value
-      yield* TestClock.adjust("5 seconds")
-      yield* Effect.promise(() => new Promise((resolve) => setTimeout(resolve, 2)))
-    }
-    return yield* Effect.dieMessage("drive: the effect did not finish")
-  })
+/** Runs `effect`, moving the TestClock only while it waits on it (see `TestTime.run`). */
+const drive = <A, E, R>(effect: Effect.Effect<A, E, R>) => TestTime.run(effect, { step: "5 seconds" })
 
 describe("QianfanBatch.layerBatch", () => {
   it.effect("runs the provider-agnostic Batch front on Qianfan: submit, await, results", () =>

@@ -1,10 +1,11 @@
 import { Batch } from "@barge/core"
-import { Emulator } from "@barge/emulator"
+import { Emulator, TestTime } from "@barge/emulator"
 import { Errors, QianfanBatch } from "@barge/qianfan"
 import { NodeHttpClient } from "@effect/platform-node"
 import { assert, describe, it } from "@effect/vitest"
 import {
   Chunk,
+  Clock,
   ConfigProvider,
   Effect,
   Either,
@@ -57,21 +58,9 @@ const run = <A, E>(
     Effect.scoped
   )
 
-/** Runs `effect` while moving the TestClock in steps, giving real HTTP a moment between steps. */
+/** Runs `effect`, moving the TestClock (by at least `step`) only while it waits on it (see `TestTime.run`). */
 const drive = <A, E, R>(effect: Effect.Effect<A, E, R>, step: Duration.DurationInput = "5 seconds") =>
-  Effect.gen(function*() {
-    const fiber = yield* Effect.fork(effect)
-    for (let i = 0; i < 2000; i++) {
-      const exit = yield* Fiber.poll(fiber)
-      if (Option.isSome(exit)) return yield* exit.value
-      yield* TestClock.adjust(step)
-      yield* Effect.promise(() => new Promise((resolve) => setTimeout(resolve, 2)))
-    }
-    return yield* Effect.dieMessage("drive: the effect did not finish")
-  })
-
-/** Waits real milliseconds (the TestClock does not move by itself). */
-const realSleep = (millis: number) => Effect.promise(() => new Promise((resolve) => setTimeout(resolve, millis)))
+  TestTime.run(effect, { step })
 
 const queries = (n: number, failing: ReadonlyArray<number> = []) =>
   Array.from({ length: n }, (_, i) => ({
@@ -226,13 +215,16 @@ describe("QianfanBatch", () => {
         const qianfan = yield* service
         const emulator = yield* Emulator.Emulator
         const serverErrors = Effect.map(emulator.faults.counts, (counts) => counts.serverError)
+        const start = yield* Clock.currentTimeMillis
+        // The backoff: a sleep on the clock, not a call's timeout (1000 days).
+        const backingOff = Effect.map(TestClock.sleeps(), Chunk.filter((at) => at > start && at - start < 86_400_000))
         const fiber = yield* Effect.fork(qianfan.submit(queries(2), { model }))
-        // Real time for the upload and the first (failing) create to happen.
-        for (let i = 0; i < 500 && (yield* serverErrors) === 0; i++) yield* realSleep(10)
+        // The upload and the first (failing) create happen in real time; then the client waits on the clock.
+        yield* TestTime.waitUntil(Effect.map(backingOff, Chunk.isNonEmpty))
         assert.strictEqual(yield* serverErrors, 1)
-        // Under the jittered first wait (at least 0.8 h): no second create yet.
+        // Under the jittered first wait (at least 0.8 h): no second create yet, the backoff still pending.
         yield* TestClock.adjust("45 minutes")
-        yield* realSleep(50)
+        assert.isTrue(Chunk.isNonEmpty(yield* backingOff), "still backing off")
         assert.isTrue(Option.isNone(yield* Fiber.poll(fiber)))
         assert.strictEqual(yield* serverErrors, 1)
         const submission = yield* drive(Fiber.join(fiber), "10 minutes")

@@ -29,7 +29,8 @@ const speed: Flows.Speed = {
     schedule: Schedule.spaced("5 millis").pipe(Schedule.intersect(Schedule.recurs(2))),
     maxRetryAfter: "5 millis"
   },
-  timeout: "5 seconds"
+  // Long: a loaded machine is slow, and no row is about a timeout.
+  timeout: "60 seconds"
 }
 
 const emulatorOptions: Emulator.Options = {

@@ -3,13 +3,13 @@
  * cancels it instead. The client runs with its own HTTP layer inside the interrupted fiber, as a program would, so
  * "closed" means the emulator sees its connections go away.
  */
-import { Emulator } from "@barge/emulator"
+import { Emulator, TestTime } from "@barge/emulator"
 import type { HttpClient } from "@effect/platform"
 import { NodeHttpClient } from "@effect/platform-node"
 import { assert, describe, it } from "@effect/vitest"
 import { Effect, Fiber, Schedule, type Scope, Stream } from "effect"
 import * as Flows from "../src/flows.js"
-import { totalRequests, waitUntil } from "./support.js"
+import { totalRequests } from "./support.js"
 
 const poll = Schedule.spaced("10 millis")
 
@@ -81,7 +81,7 @@ const interruptWhen = <A, E>(
 ) =>
   Effect.gen(function*() {
     const fiber = yield* Effect.fork(Effect.provide(effect, NodeHttpClient.layerUndici))
-    yield* waitUntil(working)
+    yield* TestTime.waitUntil(working)
     const exit = yield* Fiber.poll(fiber)
     assert.isTrue(exit._tag === "None", "still working when interrupted")
     yield* Fiber.interrupt(fiber)
@@ -92,7 +92,7 @@ const requestsPast = (emulator: Emulator.Service, before: number, n: number) =>
   Effect.map(emulator.requests, (counts) => totalRequests(counts) >= before + n)
 
 const socketsClosed = (emulator: Emulator.Service) =>
-  waitUntil(Effect.map(emulator.openConnections, (open) => open === 0))
+  TestTime.waitUntil(Effect.map(emulator.openConnections, (open) => open === 0))
 
 const run = <A, E>(effect: Effect.Effect<A, E, Scope.Scope>) => Effect.scoped(effect)
 

@@ -1,7 +1,6 @@
 /**
  * Test helpers: a mutating loopback proxy in front of the emulator (real payloads, bent into bad ones), running an
- * effect to an `Exit` whose failure is inspected without ever letting a defect pass, and waiting for an event
- * (never for a fixed stretch of wall-clock time).
+ * effect to an `Exit` whose failure is inspected without ever letting a defect pass, and counting requests.
  */
 import * as Cause from "effect/Cause"
 import * as Effect from "effect/Effect"
@@ -143,19 +142,6 @@ export const outcome = <A, E, R>(effect: Effect.Effect<A, E, R>): Effect.Effect<
     const error = Option.getOrThrow(Cause.failureOption(exit.cause))
     return { _tag: "Failed", tag: tagOf(error), message: messageOf(error), text: String(error), error }
   })
-
-/** Lets real time pass (a few milliseconds of the event loop), whatever `Clock` the test runs on. */
-const realPause = Effect.async<void>((resume) => {
-  const timer = setTimeout(() => resume(Effect.void), 5)
-  return Effect.sync(() => clearTimeout(timer))
-})
-
-/**
- * Waits until `condition` holds, however long that takes on this machine: the test's own timeout is the only
- * bound. Re-checks every few real milliseconds, so it works under `it.live` and `TestClock` alike.
- */
-export const waitUntil = <E, R>(condition: Effect.Effect<boolean, E, R>): Effect.Effect<void, E, R> =>
-  Effect.flatMap(condition, (holds) => holds ? Effect.void : Effect.zipRight(realPause, waitUntil(condition)))
 
 /** The emulator's request count, over every service. */
 export const totalRequests = (counts: Readonly<Record<string, number>>): number =>
