@@ -30,6 +30,7 @@
  */
 import * as Batch from "@barge/core/Batch"
 import * as Bytes from "@barge/core/Bytes"
+import * as Credential from "@barge/core/Credential"
 import type * as Download from "@barge/core/Download"
 import { InputValidationError } from "@barge/core/InputValidation"
 import type * as Jsonl from "@barge/core/Jsonl"
@@ -652,9 +653,9 @@ export interface ConfigOptions {
  */
 export const config = (overrides: ConfigOptions = {}): Config.Config<Options> =>
   Config.all({
-    accessKeyId: overrides.accessKeyId ?? Config.redacted(Config.nonEmptyString("VOLC_ACCESSKEY")),
-    secretAccessKey: overrides.secretAccessKey ?? Config.redacted(Config.nonEmptyString("VOLC_SECRETKEY")),
-    sessionToken: overrides.sessionToken ?? Config.option(Config.redacted("VOLC_SESSIONTOKEN")),
+    accessKeyId: overrides.accessKeyId ?? Credential.redacted("VOLC_ACCESSKEY"),
+    secretAccessKey: overrides.secretAccessKey ?? Credential.redacted("VOLC_SECRETKEY"),
+    sessionToken: overrides.sessionToken ?? Config.option(Credential.redacted("VOLC_SESSIONTOKEN")),
     region: overrides.region ?? Config.withDefault(Config.string("VOLC_REGION"), "cn-beijing"),
     endpoint: overrides.endpoint ?? Config.withDefault(Transport.endpointConfig("ARK_ENDPOINT"), defaultEndpoint),
     tosEndpoint: overrides.tosEndpoint ?? Config.option(Transport.endpointConfig("TOS_ENDPOINT")),

@@ -19,8 +19,10 @@ import * as Args from "@effect/cli/Args"
 import * as Command from "@effect/cli/Command"
 import * as Options from "@effect/cli/Options"
 import * as ValidationError from "@effect/cli/ValidationError"
+import type * as PlatformError from "@effect/platform/Error"
 import * as FileSystem from "@effect/platform/FileSystem"
 import type * as HttpClient from "@effect/platform/HttpClient"
+import * as Cause from "effect/Cause"
 import * as Config from "effect/Config"
 import * as ConfigError from "effect/ConfigError"
 import * as Context from "effect/Context"
@@ -32,6 +34,7 @@ import * as Predicate from "effect/Predicate"
 import * as Schedule from "effect/Schedule"
 import * as Schema from "effect/Schema"
 import * as Stream from "effect/Stream"
+import { dirname } from "node:path"
 import * as Providers from "./Providers.js"
 import * as Render from "./Render.js"
 
@@ -138,6 +141,45 @@ export class BadDuration extends Schema.TaggedError<BadDuration>("@barge/cli/Bad
   }
 }
 
+/**
+ * A file named on the command line that cannot be used as given: missing, a loop of symbolic links, a directory,
+ * unreadable, or an output that would overwrite a file the command reads.
+ *
+ * @since 0.1.0
+ * @category errors
+ */
+export class BadPath extends Schema.TaggedError<BadPath>("@barge/cli/BadPath")("BadPath", {
+  argument: Schema.String,
+  path: Schema.String,
+  problem: Schema.String
+}) {
+  /**
+   * @since 0.1.0
+   */
+  override get message(): string {
+    return `${this.argument} "${this.path}" ${this.problem}`
+  }
+}
+
+/**
+ * An option whose value is out of its range.
+ *
+ * @since 0.1.0
+ * @category errors
+ */
+export class BadOption extends Schema.TaggedError<BadOption>("@barge/cli/BadOption")("BadOption", {
+  option: Schema.String,
+  value: Schema.String,
+  expected: Schema.String
+}) {
+  /**
+   * @since 0.1.0
+   */
+  override get message(): string {
+    return `--${this.option}: "${this.value}" is not usable; ${this.expected}`
+  }
+}
+
 // ---------------------------------------------------------------------------------------------------------------
 // Shared options
 // ---------------------------------------------------------------------------------------------------------------
@@ -194,6 +236,80 @@ const durationOption = (name: string) => (value: string): Effect.Effect<Duration
   Option.match(parseDuration(value), {
     onNone: () => Effect.fail(new BadDuration({ option: name, value })),
     onSome: Effect.succeed
+  })
+
+const errnoOf = (error: PlatformError.PlatformError): string | undefined =>
+  Predicate.hasProperty(error.cause, "code") && typeof error.cause.code === "string" ? error.cause.code : undefined
+
+/** What a failed `stat` or `access` means for a path a user named, in words. */
+const pathProblem = (error: PlatformError.PlatformError): string => {
+  switch (errnoOf(error)) {
+    case "ENOENT":
+      return "does not exist"
+    case "ELOOP":
+      return "is a loop of symbolic links; point it at the real file"
+    case "EACCES":
+    case "EPERM":
+      return "cannot be read: permission denied"
+    case "ENOTDIR":
+      return "is not a path to a file: a part of it is not a directory"
+    case "ENAMETOOLONG":
+      return "is longer than a file name may be"
+    default:
+      return `cannot be used: ${error.message}`
+  }
+}
+
+/** The input file: it exists, is a regular file (after symbolic links) and can be read. */
+const inputFile = (argument: string, path: string) =>
+  Effect.gen(function*() {
+    const fs = yield* FileSystem.FileSystem
+    const fail = (problem: string) => new BadPath({ argument, path, problem })
+    const info = yield* Effect.mapError(fs.stat(path), (error) => fail(pathProblem(error)))
+    if (info.type === "Directory") return yield* fail("is a directory; name the JSONL file in it")
+    if (info.type !== "File") return yield* fail("is not a regular file; name a JSONL file")
+    yield* Effect.mapError(fs.access(path, { readable: true }), (error) => fail(pathProblem(error)))
+    return info
+  })
+
+/**
+ * The output file: absent in an existing directory, or a regular file that is none of the files the command reads
+ * (`reads`, their `stat`), which writing would destroy.
+ */
+const outputFile = (
+  argument: string,
+  path: string,
+  reads: ReadonlyArray<{ readonly path: string; readonly info: FileSystem.File.Info }>
+) =>
+  Effect.gen(function*() {
+    const fs = yield* FileSystem.FileSystem
+    const fail = (problem: string) => new BadPath({ argument, path, problem })
+    const existing = yield* fs.stat(path).pipe(
+      Effect.map(Option.some),
+      Effect.catchAll((error) =>
+        errnoOf(error) === "ENOENT" ? Effect.succeedNone : Effect.fail(fail(pathProblem(error)))
+      )
+    )
+    if (Option.isNone(existing)) {
+      const directory = dirname(path)
+      const parent = yield* Effect.mapError(
+        fs.stat(directory),
+        (error) => fail(`cannot be created: "${directory}" ${pathProblem(error)}`)
+      )
+      if (parent.type !== "Directory") return yield* fail(`cannot be created: "${directory}" is not a directory`)
+      return
+    }
+    const info = existing.value
+    if (info.type === "Directory") return yield* fail("is a directory; name a file to write the results to")
+    for (const read of reads) {
+      const same = info.dev === read.info.dev && Option.isSome(info.ino) && Option.isSome(read.info.ino) &&
+        info.ino.value === read.info.ino.value
+      if (same) {
+        return yield* fail(
+          `is the input file "${read.path}": writing results there would destroy the requests; choose another file`
+        )
+      }
+    }
   })
 
 /**
@@ -344,9 +460,8 @@ const pollOptions = (options: Common): Effect.Effect<Batch.PollOptions, BadDurat
 /**
  * Follows a batch to its end, drawing progress; fails with `BatchFailed` when it ends other than completed.
  */
-const follow = (batch: Batch.Service, id: string, options: Common) =>
+const follow = (batch: Batch.Service, id: string, options: Common, poll: Batch.PollOptions) =>
   Effect.gen(function*() {
-    const poll = yield* pollOptions(options)
     const tty = !options.json && (yield* isTty)
     let lastKey = ""
     let last: Batch.Progress | undefined
@@ -412,18 +527,29 @@ const provider = Options.choice("provider", Providers.names).pipe(
   Options.withDescription("which provider runs the batch")
 )
 const batchId = Args.text({ name: "ID" }).pipe(Args.withDescription("a batch id as printed by submit or list"))
-const output = Options.file("output").pipe(
+// Paths are text, checked by `inputFile` / `outputFile`: @effect/cli's own file check dies on a loop of symbolic links.
+const output = Options.text("output").pipe(
   Options.withAlias("o"),
   Options.withDescription("write results (JSON lines) to this file instead of stdout"),
   Options.optional
 )
+
+/** `-o`, checked: `Some(path)` when given and usable (it names none of `reads`). */
+const checkedOutput = (
+  value: Option.Option<string>,
+  reads: ReadonlyArray<{ readonly path: string; readonly info: FileSystem.File.Info }> = []
+) =>
+  Option.match(value, {
+    onNone: () => Effect.succeedNone,
+    onSome: (path) => Effect.as(outputFile("-o", path, reads), Option.some(path))
+  })
 
 const submit = Command.make(
   "submit",
   {
     ...common,
     provider,
-    file: Args.file({ name: "FILE.jsonl", exists: "yes" }),
+    file: Args.text({ name: "FILE.jsonl" }),
     model: Options.text("model").pipe(
       Options.withAlias("m"),
       Options.withDescription("model for lines that name none"),
@@ -437,28 +563,46 @@ const submit = Command.make(
     output
   },
   (options) =>
-    withBatch(options.provider, options, (batch) =>
-      Effect.gen(function*() {
-        const window = Option.isSome(options.window)
-          ? Option.some(yield* durationOption("window")(options.window.value))
-          : Option.none()
-        const submitted = yield* batch.submit(Batch.jsonlFile(options.file), {
-          ...Option.match(options.model, { onNone: () => ({}), onSome: (model) => ({ model }) }),
-          ...Option.match(window, { onNone: () => ({}), onSome: (completionWindow) => ({ completionWindow }) })
-        })
-        if (options.json) yield* printStatus(submitted, options)
-        else {
-          yield* write(`${submitted.id}\n`)
-          yield* writeErr(
-            `submitted ${submitted.counts.total} requests to ${submitted.provider} as ${submitted.parts.length} job(s)\n`
-          )
-        }
-        if (options.watch || Option.isSome(options.output)) {
-          yield* follow(batch, submitted.id, options)
-          if (Option.isSome(options.output)) yield* writeResults(batch, submitted.id, options.output)
-        }
-      }))
+    Effect.gen(function*() {
+      // Every option is checked before anything is uploaded or created.
+      const input = yield* inputFile("FILE.jsonl", options.file)
+      const out = yield* checkedOutput(options.output, [{ path: options.file, info: input }])
+      const poll = yield* pollOptions(options)
+      const window = Option.isSome(options.window)
+        ? Option.some(yield* durationOption("window")(options.window.value))
+        : Option.none()
+      return yield* withBatch(options.provider, options, (batch) => submitAndFollow(batch, options, out, poll, window))
+    })
 ).pipe(Command.withDescription("validate a JSONL file of chat requests and submit it as one batch"))
+
+const submitAndFollow = (
+  batch: Batch.Service,
+  options: Common & {
+    readonly file: string
+    readonly model: Option.Option<string>
+    readonly watch: boolean
+  },
+  output: Option.Option<string>,
+  poll: Batch.PollOptions,
+  window: Option.Option<Duration.Duration>
+) =>
+  Effect.gen(function*() {
+    const submitted = yield* batch.submit(Batch.jsonlFile(options.file), {
+      ...Option.match(options.model, { onNone: () => ({}), onSome: (model) => ({ model }) }),
+      ...Option.match(window, { onNone: () => ({}), onSome: (completionWindow) => ({ completionWindow }) })
+    })
+    if (options.json) yield* printStatus(submitted, options)
+    else {
+      yield* write(`${submitted.id}\n`)
+      yield* writeErr(
+        `submitted ${submitted.counts.total} requests to ${submitted.provider} as ${submitted.parts.length} job(s)\n`
+      )
+    }
+    if (options.watch || Option.isSome(output)) {
+      yield* follow(batch, submitted.id, options, poll)
+      if (Option.isSome(output)) yield* writeResults(batch, submitted.id, output)
+    }
+  })
 
 const id = { ...common, id: batchId }
 
@@ -476,20 +620,22 @@ const watch = Command.make(
   "watch",
   id,
   (options) =>
-    Effect.flatMap(
-      providerOfId(options.id),
-      (p) => withBatch(p, options, (batch) => Effect.asVoid(follow(batch, options.id, options)))
-    )
+    Effect.gen(function*() {
+      const p = yield* providerOfId(options.id)
+      const poll = yield* pollOptions(options)
+      return yield* withBatch(p, options, (batch) => Effect.asVoid(follow(batch, options.id, options, poll)))
+    })
 ).pipe(Command.withDescription("follow a batch to its end with live progress"))
 
 const results = Command.make(
   "results",
   { ...id, output },
   (options) =>
-    Effect.flatMap(
-      providerOfId(options.id),
-      (p) => withBatch(p, options, (batch) => writeResults(batch, options.id, options.output))
-    )
+    Effect.gen(function*() {
+      const p = yield* providerOfId(options.id)
+      const out = yield* checkedOutput(options.output)
+      return yield* withBatch(p, options, (batch) => writeResults(batch, options.id, out))
+    })
 ).pipe(Command.withDescription("stream every result of a batch as JSON lines"))
 
 const cancel = Command.make(
@@ -510,11 +656,16 @@ const list = Command.make(
     limit: Options.integer("limit").pipe(Options.withDescription("show at most this many"), Options.withDefault(20))
   },
   (options) =>
-    withBatch(options.provider, options, (batch) =>
-      batch.list.pipe(
-        Stream.take(options.limit),
-        Stream.runForEach((s) => write((options.json ? JSON.stringify(encodeStatus(s)) : Render.listRow(s)) + "\n"))
-      ))
+    Effect.gen(function*() {
+      if (options.limit < 1) {
+        return yield* new BadOption({ option: "limit", value: String(options.limit), expected: "show at least 1" })
+      }
+      return yield* withBatch(options.provider, options, (batch) =>
+        batch.list.pipe(
+          Stream.take(options.limit),
+          Stream.runForEach((s) => write((options.json ? JSON.stringify(encodeStatus(s)) : Render.listRow(s)) + "\n"))
+        ))
+    })
 ).pipe(Command.withDescription("list a provider's recent batch jobs"))
 
 /**
@@ -538,8 +689,36 @@ export const command = Command.make("barge").pipe(
 export const run = (argv: ReadonlyArray<string>) =>
   Command.run(command, { name: "barge", version: "0.1.0" })(["node", "barge", ...argv]).pipe(
     Effect.as<number>(ExitCode.Ok),
-    Effect.catchAll((error) => Effect.as(report(error), exitCodeOf(error)))
+    Effect.catchAll((error) => Effect.as(report(error), exitCodeOf(error))),
+    // What is left is a defect (or an interruption, which the executable turns into 130): never an empty exit.
+    Effect.catchAllCause((cause) =>
+      Cause.isInterruptedOnly(cause)
+        ? Effect.failCause(cause)
+        : Effect.as(writeErr(bugReport(Cause.pretty(cause))), ExitCode.Unexpected)
+    )
   )
+
+/**
+ * What the CLI prints for a defect: the cause, and that it is a bug to report.
+ *
+ * @since 0.1.0
+ * @category running
+ */
+export const bugReport = (cause: string): string =>
+  `barge: unexpected error. This is a bug in barge, not in your input or setup: please report it with the command ` +
+  `you ran and the text below.\n${cause}\n`
+
+/** A provider's answer that the job does not exist (any provider's not-found error, or an HTTP 404). */
+const isNotFound = (cause: unknown): boolean =>
+  Predicate.hasProperty(cause, "_tag") &&
+  (cause._tag === "NotFound" || cause._tag === "NotFoundError" ||
+    (Predicate.hasProperty(cause, "reason") && cause.reason === "NotFound") ||
+    (Predicate.hasProperty(cause, "status") && cause.status === 404))
+
+/** A well-formed id whose job the provider does not know. */
+const isUnknownJob = (error: unknown): error is Batch.ProviderError =>
+  error instanceof Batch.ProviderError && error.operation !== "submit" && error.operation !== "list" &&
+  isNotFound(error.cause)
 
 /**
  * The exit code for a failure.
@@ -558,6 +737,7 @@ export const exitCodeOf = (error: unknown): number => {
     case "BatchTimeout":
       return ExitCode.BatchUnsuccessful
     case "ProviderError":
+      return isUnknownJob(error) ? ExitCode.InvalidId : ExitCode.ProviderFailure
     case "PartialSubmission":
       return ExitCode.ProviderFailure
     case "InvalidBatchId":
@@ -567,6 +747,8 @@ export const exitCodeOf = (error: unknown): number => {
       return ExitCode.NotFinished
     case "BadEmulatorUrls":
     case "BadDuration":
+    case "BadOption":
+    case "BadPath":
     case "InvalidOptions": // the embedded emulator refused an option (a time scale of 0)
       return ExitCode.Usage
     default:
@@ -582,9 +764,13 @@ const report = (error: unknown) =>
 
 const describe = (error: unknown): string => {
   if (ConfigError.isConfigError(error)) {
-    // A redacted config's own message is "<redacted>"; the variable names are what a person needs.
-    return `missing or invalid configuration: ${configPaths(error).join(", ")}. ` +
+    // Per variable: not set, or what is wrong with it (never its value: Credential's messages do not repeat it).
+    return `missing or invalid configuration: ${configProblems(error).join("; ")}. ` +
       `Set it in the environment, or run against the emulator with --emulator.`
+  }
+  if (isUnknownJob(error)) {
+    return `${error.provider} has no batch job ${error.jobId ?? ""} (${error.cause.message ?? error.cause._tag}); ` +
+      `check the id: \`barge list -p ${error.provider}\` shows the batches it has`
   }
   if (error instanceof InputValidation.InputValidationError) {
     // The whole report, one line per problem: the file is fixed once, not once per run.
@@ -599,12 +785,26 @@ const describe = (error: unknown): string => {
   return Predicate.hasProperty(error, "message") ? String(error.message) : String(error)
 }
 
-const configPaths = (error: ConfigError.ConfigError): Array<string> => {
+const configProblems = (error: ConfigError.ConfigError): Array<string> => {
   switch (error._op) {
     case "And":
     case "Or":
-      return [...new Set([...configPaths(error.left), ...configPaths(error.right)])]
-    default:
-      return [error.path.join(".")]
+      return [...new Set([...configProblems(error.left), ...configProblems(error.right)])]
+    case "MissingData": {
+      const name = error.path.join(".")
+      // Effect's own words ("Expected X to exist…", or "<redacted>" inside `Config.redacted`) say less than "X is
+      // not set"; a check's own message (Credential's) says more.
+      return [error.message.startsWith(name) ? error.message : `${name} is not set`]
+    }
+    default: {
+      const name = error.path.join(".")
+      return [
+        error.message.startsWith(name)
+          ? error.message
+          : error.message === "<redacted>"
+          ? `${name} is invalid`
+          : `${name}: ${error.message}`
+      ]
+    }
   }
 }

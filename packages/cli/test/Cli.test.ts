@@ -192,7 +192,7 @@ describe("barge against a slow emulator", () => {
     ),
     { excludeTestServices: true }
   )((it) => {
-    it.effect("cancel, then watch exits 4; unknown ids exit 7; unknown jobs exit 5", () =>
+    it.effect("cancel, then watch exits 4; malformed and unknown ids exit 7", () =>
       Effect.gen(function*() {
         const urls = yield* withUrls
         const emulator = yield* Emulator.Emulator
@@ -212,9 +212,11 @@ describe("barge against a slow emulator", () => {
         const unknown = yield* barge(["status", "nobody:123", ...urls])
         assert.strictEqual(unknown.code, Cli.ExitCode.InvalidId)
         assert.include(unknown.stderr, "not a barge batch id")
+        // Well formed, but the provider knows no such job: the README's "unknown batch id".
         const missing = yield* barge(["status", "moonshot:batch_nope", ...urls])
-        assert.strictEqual(missing.code, Cli.ExitCode.ProviderFailure)
-        assert.include(missing.stderr, "moonshot get (job batch_nope) failed")
+        assert.strictEqual(missing.code, Cli.ExitCode.InvalidId)
+        assert.include(missing.stderr, "moonshot has no batch job batch_nope")
+        assert.include(missing.stderr, "barge list -p moonshot")
         const badUrls = yield* barge(["list", "-p", "ark", "--emulator-urls", "nonsense"])
         assert.strictEqual(badUrls.code, Cli.ExitCode.Usage)
         assert.include(badUrls.stderr, "--emulator-urls")

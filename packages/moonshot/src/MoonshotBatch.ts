@@ -25,6 +25,7 @@
  */
 import * as Batch from "@barge/core/Batch"
 import * as ChatRequest from "@barge/core/ChatRequest"
+import * as Credential from "@barge/core/Credential"
 import type * as Download from "@barge/core/Download"
 import type * as Jsonl from "@barge/core/Jsonl"
 import * as Transport from "@barge/core/Transport"
@@ -114,7 +115,7 @@ export const layerConfig = (
     MoonshotBatch,
     Effect.flatMap(
       Config.all({
-        apiKey: Config.redacted(Config.nonEmptyString("MOONSHOT_API_KEY")),
+        apiKey: Credential.redacted("MOONSHOT_API_KEY"),
         baseUrl: Config.option(Transport.endpointConfig("MOONSHOT_BASE_URL"))
       }),
       ({ apiKey, baseUrl }) =>

@@ -29,6 +29,7 @@
  */
 import * as Batch from "@barge/core/Batch"
 import * as ChatRequest from "@barge/core/ChatRequest"
+import * as Credential from "@barge/core/Credential"
 import type * as Download from "@barge/core/Download"
 import * as InputValidation from "@barge/core/InputValidation"
 import * as Jsonl from "@barge/core/Jsonl"
@@ -540,8 +541,8 @@ export const layerConfig = (
     QianfanBatch,
     Effect.flatMap(
       Config.all({
-        accessKeyId: pick("accessKeyId", Config.redacted(Config.nonEmptyString("QIANFAN_ACCESS_KEY"))),
-        secretAccessKey: pick("secretAccessKey", Config.redacted(Config.nonEmptyString("QIANFAN_SECRET_KEY"))),
+        accessKeyId: pick("accessKeyId", Credential.redacted("QIANFAN_ACCESS_KEY")),
+        secretAccessKey: pick("secretAccessKey", Credential.redacted("QIANFAN_SECRET_KEY")),
         bucket: pick("bucket", Config.nonEmptyString("QIANFAN_BOS_BUCKET")),
         endpoint: pick("endpoint", endpoint("QIANFAN_ENDPOINT")),
         bosEndpoint: pick("bosEndpoint", endpoint("QIANFAN_BOS_ENDPOINT")),
