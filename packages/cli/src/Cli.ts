@@ -45,11 +45,11 @@ import * as Render from "./Render.js"
  * @category constants
  */
 export const ExitCode = {
-  /** Done; for `watch`/`submit --watch`, the batch completed. */
+  /** Done; for `watch`/`submit --watch`, the batch completed. Also when the reader closed the pipe (`| head`). */
   Ok: 0,
-  /** Something unexpected (a bug, or an I/O failure such as an unreadable file). */
+  /** Something unexpected: a bug (printed as one to report), or an I/O failure while running. */
   Unexpected: 1,
-  /** The command line is wrong. */
+  /** The command line is wrong: an option, a value or a file that cannot be used (checked before any upload). */
   Usage: 2,
   /** The input file has invalid lines (all listed on stderr); nothing was uploaded. */
   InvalidInput: 3,
@@ -57,9 +57,9 @@ export const ExitCode = {
   BatchUnsuccessful: 4,
   /** The provider (or the network) refused or failed a call. */
   ProviderFailure: 5,
-  /** Credentials or other configuration are missing. */
+  /** Credentials or other configuration are missing or invalid (a key that is blank or holds whitespace). */
   Configuration: 6,
-  /** The batch id is malformed or belongs to no known provider. */
+  /** The batch id is malformed, belongs to no known provider, or names a job its provider does not know. */
   InvalidId: 7,
   /** `results` of a batch that is still running: wait with `barge watch ID` first. */
   NotFinished: 8
@@ -414,6 +414,8 @@ const withBatch = <A, E, R>(
   use: (batch: Batch.Service) => Effect.Effect<A, E, R>
 ) =>
   Effect.gen(function*() {
+    // Checked here too for the commands that do not poll: an option given is an option checked.
+    yield* pollOptions(options)
     const urls = Option.isSome(options.emulatorUrls)
       ? Option.some(
         yield* Option.match(parseEmulatorUrls(options.emulatorUrls.value), {

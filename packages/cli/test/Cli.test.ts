@@ -3,7 +3,8 @@
  * The spawned-process forms (real stdout, a pty, exit statuses) are in `Cli.e2e.test.ts`.
  */
 import { Emulator } from "@barge/emulator"
-import { NodeContext, NodeHttpClient } from "@effect/platform-node"
+import { FileSystem } from "@effect/platform"
+import { NodeContext, NodeHttpClient, NodePath, NodeTerminal } from "@effect/platform-node"
 import { assert, describe, layer } from "@effect/vitest"
 import { Effect, Layer } from "effect"
 import * as fs from "node:fs"
@@ -221,6 +222,28 @@ describe("barge against a slow emulator", () => {
         assert.strictEqual(badUrls.code, Cli.ExitCode.Usage)
         assert.include(badUrls.stderr, "--emulator-urls")
       }), { timeout: 30_000 })
+  })
+})
+
+describe("barge on a defect", () => {
+  // A file system whose `stat` dies: a defect inside the program, as a bug would raise.
+  const dying = Layer.mergeAll(
+    Layer.succeed(
+      FileSystem.FileSystem,
+      FileSystem.makeNoop({ stat: () => Effect.die(new Error("the disk caught fire")) })
+    ),
+    NodeHttpClient.layerUndici,
+    NodePath.layer,
+    NodeTerminal.layer
+  )
+  layer(dying)((it) => {
+    it.effect("prints the cause and that it is a bug to report, and exits 1", () =>
+      Effect.gen(function*() {
+        const ran = yield* barge(["submit", "-p", "moonshot", "--emulator", "requests.jsonl"])
+        assert.strictEqual(ran.code, Cli.ExitCode.Unexpected)
+        assert.include(ran.stderr, "This is a bug in barge, not in your input or setup: please report it")
+        assert.include(ran.stderr, "Error: the disk caught fire")
+      }))
   })
 })
 

@@ -21,10 +21,12 @@ import * as Path from "node:path"
 import * as Flows from "../src/flows.js"
 import {
   type Answer,
+  cli,
   json,
   type Mutation,
   outcome,
   proxy,
+  type Ran,
   type Seen,
   totalRequests,
   withJson,
@@ -197,6 +199,8 @@ interface Row {
   readonly run: () => Effect.Effect<unknown, unknown, Scope.Scope>
   /** For accepted rows: what is wrong with the value, if anything. */
   readonly check?: ((value: unknown) => string | undefined) | undefined
+  /** For refused rows: what is wrong afterwards (a file changed), if anything. */
+  readonly afterwards?: (() => string | undefined) | undefined
 }
 
 const fileRow = (
@@ -1125,30 +1129,230 @@ const inCodeRows: ReadonlyArray<Row> = [
 
 const table: ReadonlyArray<Row> = [...fileRows, ...requestRows, ...inCodeRows, ...configRows, ...serverRows]
 
-describe("bad input", () => {
-  it("the table has at least 50 cases", () => {
-    assert.isAtLeast(table.length, 50)
-    assert.strictEqual(new Set(table.map((row) => row.name)).size, table.length, "case names are unique")
+// --- the CLI, as a spawned process --------------------------------------------------------------------------------
+
+/** How a spawned `barge` ended, as a row sees it: exit 0 is accepted (with what it wrote), any other code a failure
+ * tagged `exit N` whose message is what it wrote to stderr. */
+const exited = (ran: Ran): Effect.Effect<Ran, { readonly _tag: string; readonly message: string }> =>
+  ran.code === 0
+    ? Effect.succeed(ran)
+    : Effect.fail({
+      _tag: `exit ${ran.code}`,
+      message: `${ran.stderr}${ran.stdout === "" ? "" : `\nstdout: ${ran.stdout}`}`
+    })
+
+const tmpFile = (name: string, text: string) => {
+  const path = Path.join(tmp, `${++files}-${name}`)
+  Fs.writeFileSync(path, text)
+  return path
+}
+
+const goodFile = () => tmpFile("input.jsonl", lines(validLine("moonshot", "a")).toString())
+
+/**
+ * A CLI row against a running emulator (`BARGE_EMULATOR_URLS`): `args` are given its URLs; the row fails with
+ * `RequestsMade` when the command reached the emulator, unless `requests` allows it.
+ */
+const cliRow = (
+  name: string,
+  input: string,
+  args: (urls: string) => ReadonlyArray<string> | { readonly script: string },
+  tag: string,
+  contains: string,
+  options: {
+    readonly env?: (urls: Emulator.Urls) => Record<string, string | undefined>
+    readonly check?: (ran: Ran) => string | undefined
+    readonly afterwards?: () => string | undefined
+    readonly before?: Effect.Effect<string, unknown, Emulator.Emulator | HttpClient.HttpClient>
+  } = {}
+): Row => ({
+  name: `cli: ${name}`,
+  input,
+  tag,
+  contains,
+  check: options.check === undefined ? undefined : (value) => options.check!(value as Ran),
+  afterwards: options.afterwards,
+  run: () =>
+    onEmulator(Effect.gen(function*() {
+      const emulator = yield* Emulator.Emulator
+      const urls = JSON.stringify(emulator.urls)
+      const prepared = options.before === undefined ? "" : yield* options.before
+      const env = { BARGE_EMULATOR_URLS: urls, ...options.env?.(emulator.urls) }
+      const run = cli(args(prepared), env).pipe(Effect.flatMap(exited))
+      return yield* (options.before === undefined ? beforeAnyRequest(run) : run)
+    }))
+})
+
+/** A completed Moonshot batch of `n` requests (1,500 answers are ~400 KB, far more than a pipe holds). */
+const completedBatch = (n: number) =>
+  Effect.gen(function*() {
+    const emulator = yield* Emulator.Emulator
+    const target = { urls: emulator.urls, credentials: emulator.credentials }
+    const requests = Array.from({ length: n }, (_, i) => inCode({ customId: `r-${i}`, model: models.moonshot }))
+    return yield* Effect.flatMap(Batch.Batch, (batch) =>
+      Effect.flatMap(
+        batch.submit(requests),
+        (submitted) =>
+          Effect.as(
+            batch.await(submitted.id, { schedule: Schedule.spaced("20 millis") }),
+            submitted.id
+          )
+      )).pipe(Effect.provide(unifiedLayer("moonshot", target)))
   })
 
-  for (const row of table) {
-    it.live(
-      `${row.name} (${row.input.length > 60 ? `${row.input.slice(0, 60)}…` : row.input}) → ${row.tag}`,
-      () =>
-        Effect.gen(function*() {
-          const result = yield* outcome(Effect.scoped(row.run()))
-          if (result._tag === "Defect") assert.fail(`a defect: ${result.pretty}`)
-          if (row.tag === "accepted") {
-            assert.strictEqual(result._tag, "Accepted", result._tag === "Failed" ? result.text : "")
-            if (result._tag === "Accepted") assert.isUndefined(row.check?.(result.value))
-            return
-          }
-          assert.strictEqual(result._tag, "Failed", "expected a failure")
-          if (result._tag !== "Failed") return
-          assert.strictEqual(result.tag, row.tag, result.text)
-          assert.include(`${result.message}\n${result.text}`, row.contains, result.text)
-        }),
-      { timeout: 30_000 }
+const symlinkLoop = () => {
+  const path = Path.join(tmp, `${++files}-loop.jsonl`)
+  Fs.symlinkSync(path, path)
+  return path
+}
+
+const cliRows: ReadonlyArray<Row> = [
+  cliRow(
+    "a request nested 100,000 levels deep",
+    "`barge submit` of a line whose `metadata` is 100,000 nested arrays",
+    () => [
+      "submit",
+      "-p",
+      "moonshot",
+      tmpFile("deep.jsonl", `${openAiLine({}, { model: models.moonshot, metadata: "RAW" }, nested(100_000))}\n`)
+    ],
+    "exit 3",
+    "line 1 [InvalidBody]: `body.metadata.0.0.0.….0.0` nests more than 100 levels deep"
+  ),
+  cliRow(
+    "a symlink loop as the input file",
+    "FILE.jsonl is a symbolic link to itself",
+    () => ["submit", "-p", "moonshot", symlinkLoop()],
+    "exit 2",
+    "is a loop of symbolic links; point it at the real file"
+  ),
+  cliRow(
+    "a directory as the input file",
+    "FILE.jsonl is a directory",
+    () => ["submit", "-p", "moonshot", tmp],
+    "exit 2",
+    "is a directory; name the JSONL file in it"
+  ),
+  cliRow(
+    "--poll=soon",
+    "`barge submit --poll=soon FILE`",
+    () => ["submit", "-p", "moonshot", "--watch", "--poll=soon", goodFile()],
+    "exit 2",
+    "--poll: cannot read \"soon\" as a duration; use e.g. 24h, 3d, 90m, 30s or 500ms"
+  ),
+  cliRow(
+    "--window soon",
+    "`barge submit --window soon FILE`",
+    () => ["submit", "-p", "moonshot", "--window", "soon", goodFile()],
+    "exit 2",
+    "--window: cannot read \"soon\" as a duration"
+  ),
+  cliRow(
+    "-o in a directory that does not exist",
+    "`barge submit -o /nowhere/out.jsonl FILE`",
+    () => ["submit", "-p", "moonshot", "-o", Path.join(tmp, "missing-dir", "out.jsonl"), goodFile()],
+    "exit 2",
+    "missing-dir\" does not exist"
+  ),
+  (() => {
+    const input = goodFile()
+    const before = Fs.readFileSync(input, "utf8")
+    return cliRow(
+      "-o naming the input file",
+      "`barge submit -o FILE FILE` (the file through another path)",
+      () => ["submit", "-p", "moonshot", "-o", `${Path.dirname(input)}/./${Path.basename(input)}`, input],
+      "exit 2",
+      "is the input file",
+      { afterwards: () => Fs.readFileSync(input, "utf8") === before ? undefined : "the input file changed" }
     )
-  }
+  })(),
+  cliRow("--limit 0", "`barge list --limit 0`", () => ["list", "-p", "moonshot", "--limit", "0"], "exit 2", "--limit"),
+  cliRow(
+    "an API key with a trailing newline",
+    "MOONSHOT_API_KEY=$'sk-…\\n', a real provider's configuration pointed at the emulator",
+    () => ["list", "-p", "moonshot"],
+    "exit 6",
+    "MOONSHOT_API_KEY ends with a line break (pasted with its newline?); remove it",
+    {
+      env: (urls) => ({
+        BARGE_EMULATOR_URLS: undefined,
+        MOONSHOT_BASE_URL: `${urls.moonshot}/v1`,
+        MOONSHOT_API_KEY: `${Emulator.defaultCredentials.moonshot.apiKey}\n`
+      })
+    }
+  ),
+  cliRow(
+    "an id that is well formed but unknown",
+    "`barge status moonshot:batch_nope`",
+    () => ["status", "moonshot:batch_nope"],
+    "exit 7",
+    "moonshot has no batch job batch_nope",
+    { before: Effect.succeed("") }
+  ),
+  cliRow(
+    "a closed pipe",
+    "`barge results ID | head -1` on 1,500 results",
+    (id) => ({ script: `$BARGE results ${id} | head -1; exit \${PIPESTATUS[0]}` }),
+    "accepted",
+    "",
+    {
+      before: completedBatch(1500),
+      check: (ran) =>
+        ran.stderr !== ""
+          ? `wrote to stderr: ${ran.stderr}`
+          : ran.stdout.trim().split("\n").length !== 1
+          ? `stdout: ${ran.stdout}`
+          : undefined
+    }
+  ),
+  cliRow(
+    "an error thrown outside the program",
+    "a callback that throws while `barge list` runs",
+    () => ({
+      script: `node --import tsx --import ${
+        Path.resolve(import.meta.dirname, "fixtures/throwOutsideEffect.mjs")
+      } src/bin.ts list -p moonshot`
+    }),
+    "exit 1",
+    "This is a bug in barge, not in your input or setup: please report it with the command you ran and the text " +
+      "below.\nError: a callback blew up outside the program",
+    { before: Effect.succeed("") }
+  )
+]
+
+const rowTest = (row: Row) =>
+  it.live(
+    `${row.name} (${row.input.length > 60 ? `${row.input.slice(0, 60)}…` : row.input}) → ${row.tag}`,
+    () =>
+      Effect.gen(function*() {
+        const result = yield* outcome(Effect.scoped(row.run()))
+        if (result._tag === "Defect") assert.fail(`a defect: ${result.pretty}`)
+        if (row.tag === "accepted") {
+          assert.strictEqual(result._tag, "Accepted", result._tag === "Failed" ? result.text : "")
+          if (result._tag === "Accepted") assert.isUndefined(row.check?.(result.value))
+          return
+        }
+        assert.strictEqual(result._tag, "Failed", "expected a failure")
+        if (result._tag !== "Failed") return
+        assert.strictEqual(result.tag, row.tag, result.text)
+        assert.include(`${result.message}\n${result.text}`, row.contains, result.text)
+        assert.isUndefined(row.afterwards?.())
+      }),
+    // A spawned CLI loads TypeScript first: slow on a loaded machine.
+    { timeout: 120_000 }
+  )
+
+describe("bad input", () => {
+  it("the table has at least 50 cases", () => {
+    const all = [...table, ...cliRows]
+    assert.isAtLeast(all.length, 50)
+    assert.strictEqual(new Set(all.map((row) => row.name)).size, all.length, "case names are unique")
+  })
+
+  for (const row of table) rowTest(row)
+
+  // Each spawned process mostly waits on its own start-up: side by side.
+  describe.concurrent("the barge command", () => {
+    for (const row of cliRows) rowTest(row)
+  })
 })

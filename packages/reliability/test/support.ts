@@ -164,17 +164,19 @@ export const bargeCommand = ["node", "--import", "tsx", "src/bin.ts"] as const
 
 /**
  * Runs the `barge` command (`args`), or a shell `script` that calls it as `$BARGE` (`bash -c`, for pipelines),
- * with `env` added; collects its output. Killed if the test is interrupted.
+ * with `env` added (a variable set to `undefined` is removed); collects its output. Killed if the test is interrupted.
  */
 export const cli = (
   args: ReadonlyArray<string> | { readonly script: string },
-  env: Record<string, string> = {}
+  env: Record<string, string | undefined> = {}
 ): Effect.Effect<Ran> =>
   Effect.async<Ran>((resume) => {
     const [command, ...rest] = "script" in args ? ["bash", "-c", args.script] : [...bargeCommand, ...args]
+    // `undefined` removes a variable.
+    const merged = { ...process.env, BARGE_FORCE_TTY: "", NO_COLOR: "1", BARGE: bargeCommand.join(" "), ...env }
     const child = spawn(command!, rest, {
       cwd: cliDirectory,
-      env: { ...process.env, BARGE_FORCE_TTY: "", NO_COLOR: "1", BARGE: bargeCommand.join(" "), ...env },
+      env: Object.fromEntries(Object.entries(merged).filter(([, value]) => value !== undefined)),
       stdio: ["ignore", "pipe", "pipe"]
     })
     let stdout = ""
