@@ -26,12 +26,6 @@ const stopBurners = () => {
   }
 }
 process.on("exit", stopBurners)
-for (const signal of ["SIGINT", "SIGTERM", "SIGHUP"] as const) {
-  process.on(signal, () => {
-    stopBurners()
-    process.exit(128 + (Os.constants.signals[signal] ?? 0))
-  })
-}
 
 console.log(`test:stress: ${burnerCount} CPU burners (pids ${burners.map((b) => b.pid).join(", ")}), then vitest run`)
 const started = performance.now()
@@ -40,6 +34,14 @@ const vitest = ChildProcess.spawn(
   [Path.join(root, "node_modules", "vitest", "vitest.mjs"), "run", ...vitestArgs],
   { cwd: root, stdio: "inherit" }
 )
+// Stopped from outside: pass it on to vitest, and leave no burner behind.
+for (const signal of ["SIGINT", "SIGTERM", "SIGHUP"] as const) {
+  process.on(signal, () => {
+    vitest.kill(signal)
+    stopBurners()
+    process.exit(128 + (Os.constants.signals[signal] ?? 0))
+  })
+}
 vitest.on("exit", (code, signal) => {
   stopBurners()
   const seconds = ((performance.now() - started) / 1000).toFixed(1)

@@ -717,9 +717,10 @@ const isNotFound = (cause: unknown): boolean =>
     (Predicate.hasProperty(cause, "reason") && cause.reason === "NotFound") ||
     (Predicate.hasProperty(cause, "status") && cause.status === 404))
 
-/** A well-formed id whose job the provider does not know. */
+/** A well-formed id whose job the provider does not know: looking the job up (or cancelling it) found nothing. A
+ * result file that is missing is not that. */
 const isUnknownJob = (error: unknown): error is Batch.ProviderError =>
-  error instanceof Batch.ProviderError && error.operation !== "submit" && error.operation !== "list" &&
+  error instanceof Batch.ProviderError && (error.operation === "get" || error.operation === "cancel") &&
   isNotFound(error.cause)
 
 /**
