@@ -33,6 +33,7 @@
  */
 import * as Batch from "@barge/core/Batch"
 import type * as CompletionWindow from "@barge/core/CompletionWindow"
+import * as Credential from "@barge/core/Credential"
 import type * as InputValidation from "@barge/core/InputValidation"
 import * as Provider from "@barge/core/Provider"
 import * as Registry from "@barge/core/Registry"
@@ -228,9 +229,9 @@ const optional = <A>(value: A | undefined, config: Config.Config<A>): Config.Con
  */
 export const config = (overrides: Partial<Options> = {}): Config.Config<Options> =>
   Config.all({
-    accessKeyId: given(overrides.accessKeyId, Config.redacted(Config.nonEmptyString("VOLC_ACCESSKEY"))),
-    secretAccessKey: given(overrides.secretAccessKey, Config.redacted(Config.nonEmptyString("VOLC_SECRETKEY"))),
-    sessionToken: optional(overrides.sessionToken, Config.redacted(Config.nonEmptyString("VOLC_SESSIONTOKEN"))),
+    accessKeyId: given(overrides.accessKeyId, Credential.redacted("VOLC_ACCESSKEY")),
+    secretAccessKey: given(overrides.secretAccessKey, Credential.redacted("VOLC_SECRETKEY")),
+    sessionToken: optional(overrides.sessionToken, Credential.redacted("VOLC_SESSIONTOKEN")),
     region: given(overrides.region, Config.withDefault(Config.nonEmptyString("VOLC_REGION"), "cn-beijing")),
     endpoint: given(overrides.endpoint, Config.withDefault(Transport.endpointConfig("ARK_ENDPOINT"), defaultEndpoint)),
     tosEndpoint: optional(overrides.tosEndpoint, Transport.endpointConfig("TOS_ENDPOINT", { bareHost: true })),

@@ -84,9 +84,14 @@ describe("Batch over the providers, against the emulator", () => {
     }
   })
 
-  // Emulated time at real speed: the first submission's jobs are still queued when the same input comes again.
+  // Jobs queued for an hour: the first submission's jobs are still queued when the same input comes again, however
+  // long this machine takes between the two.
   layer(
-    Layer.mergeAll(Emulator.layer({ timeScale: 1 }), NodeHttpClient.layerUndici, NodeContext.layer),
+    Layer.mergeAll(
+      Emulator.layer({ timeScale: 1, processing: { queuedFor: "1 hour" } }),
+      NodeHttpClient.layerUndici,
+      NodeContext.layer
+    ),
     { excludeTestServices: true }
   )((it) => {
     for (const entry of Providers.entries) {

@@ -3,7 +3,8 @@
  * The spawned-process forms (real stdout, a pty, exit statuses) are in `Cli.e2e.test.ts`.
  */
 import { Emulator } from "@barge/emulator"
-import { NodeContext, NodeHttpClient } from "@effect/platform-node"
+import { FileSystem } from "@effect/platform"
+import { NodeContext, NodeHttpClient, NodePath, NodeTerminal } from "@effect/platform-node"
 import { assert, describe, layer } from "@effect/vitest"
 import { Console, Effect, Layer } from "effect"
 import * as fs from "node:fs"
@@ -218,12 +219,16 @@ describe("barge", () => {
 })
 
 describe("barge against a slow emulator", () => {
-  // Real-time emulated clock: the batch is still queued when the cancel arrives.
+  // Queued for an hour: the batch is still queued when `results` and the cancel arrive, however slow the machine.
   layer(
-    Layer.mergeAll(Emulator.layer({ timeScale: 1 }), NodeContext.layer, NodeHttpClient.layerUndici),
+    Layer.mergeAll(
+      Emulator.layer({ timeScale: 1, processing: { queuedFor: "1 hour" } }),
+      NodeContext.layer,
+      NodeHttpClient.layerUndici
+    ),
     { excludeTestServices: true }
   )((it) => {
-    it.effect("cancel, then watch exits 4; unknown ids exit 7; unknown jobs exit 5", () =>
+    it.effect("cancel, then watch exits 4; malformed and unknown ids exit 7", () =>
       Effect.gen(function*() {
         const urls = yield* withUrls
         const emulator = yield* Emulator.Emulator
@@ -243,13 +248,37 @@ describe("barge against a slow emulator", () => {
         const unknown = yield* barge(["status", "nobody:123", ...urls])
         assert.strictEqual(unknown.code, Cli.ExitCode.InvalidId)
         assert.include(unknown.stderr, "not a barge batch id")
+        // Well formed, but the provider knows no such job: the README's "unknown batch id".
         const missing = yield* barge(["status", "moonshot:batch_nope", ...urls])
-        assert.strictEqual(missing.code, Cli.ExitCode.ProviderFailure)
-        assert.include(missing.stderr, "moonshot RetrieveBatch: not found")
+        assert.strictEqual(missing.code, Cli.ExitCode.InvalidId)
+        assert.include(missing.stderr, "moonshot has no batch moonshot:batch_nope")
+        assert.include(missing.stderr, "barge list -p moonshot")
         const badUrls = yield* barge(["list", "-p", "ark", "--emulator-urls", "nonsense"])
         assert.strictEqual(badUrls.code, Cli.ExitCode.Usage)
         assert.include(badUrls.stderr, "--emulator-urls")
       }), { timeout: 30_000 })
+  })
+})
+
+describe("barge on a defect", () => {
+  // A file system whose `stat` dies: a defect inside the program, as a bug would raise.
+  const dying = Layer.mergeAll(
+    Layer.succeed(
+      FileSystem.FileSystem,
+      FileSystem.makeNoop({ stat: () => Effect.die(new Error("the disk caught fire")) })
+    ),
+    NodeHttpClient.layerUndici,
+    NodePath.layer,
+    NodeTerminal.layer
+  )
+  layer(dying)((it) => {
+    it.effect("prints the cause and that it is a bug to report, and exits 1", () =>
+      Effect.gen(function*() {
+        const ran = yield* barge(["submit", "-p", "moonshot", "--emulator", "requests.jsonl"])
+        assert.strictEqual(ran.code, Cli.ExitCode.Unexpected)
+        assert.include(ran.stderr, "This is a bug in barge, not in your input or setup: please report it")
+        assert.include(ran.stderr, "Error: the disk caught fire")
+      }))
   })
 })
 

@@ -37,7 +37,8 @@ export const IssueRule = Schema.Literal(
   "FileTooLarge",
   "EmptyFile",
   "FixedParameter",
-  "InputChanged"
+  "InputChanged",
+  "Unreadable"
 )
 
 /**
@@ -311,8 +312,9 @@ const checkId = (state: State, n: number, record: Record<string, unknown>): void
     return
   }
   const id = record[field]
-  if (typeof id !== "string" || id === "") {
-    state.report(n, "InvalidId", `"${field}" must be a non-empty string, got ${describe(id)}`)
+  if (typeof id !== "string" || id.trim() === "") {
+    const blank = typeof id === "string" && id !== "" ? " (it holds only whitespace)" : ""
+    state.report(n, "InvalidId", `"${field}" must be a non-empty string, got ${describe(id)}${blank}`)
     return
   }
   const first = state.ids.get(id)

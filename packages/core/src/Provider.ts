@@ -150,6 +150,11 @@ export interface Provider<Job, Options = {}, Filter = void> {
    */
   readonly endpoint: string
   /**
+   * Further `url`s a line may name, for a provider whose input lines carry none (Ark, Qianfan's console): the chat
+   * completions paths that mean the same request there. Default: only {@link endpoint}.
+   */
+  readonly acceptedEndpoints?: ReadonlyArray<string> | undefined
+  /**
    * Chat Completions parameters the provider does not let a batch set (Kimi's fixed sampling parameters). A request
    * carrying one is refused, or — when the user asks for it — sent without it and reported.
    */

@@ -34,6 +34,13 @@ export * as BceAuth from "./BceAuth.js"
 export * as Signer from "./Signer.js"
 
 /**
+ * Credentials from configuration, refused before any request when blank or holding whitespace.
+ *
+ * @since 0.1.0
+ */
+export * as Credential from "./Credential.js"
+
+/**
  * The HTTP edge every provider uses: base URL, signer, timeouts, retries honouring `Retry-After`, typed errors.
  *
  * @since 0.1.0

@@ -6,6 +6,7 @@ import * as Net from "node:net"
 import * as Emulator from "../src/Emulator.js"
 import * as Ids from "../src/internal/Ids.js"
 import * as Servers from "../src/internal/Servers.js"
+import * as TestTime from "../src/TestTime.js"
 
 const get = (url: string, init?: RequestInit) =>
   Effect.promise(async () => {
@@ -192,14 +193,8 @@ describe("Emulator connections", () => {
       })
       assert.strictEqual(yield* emulator.openConnections, 1)
       agent.destroy()
-      const settled = yield* Effect.promise(async () => {
-        for (let i = 0; i < 200; i++) {
-          if ((await Effect.runPromise(emulator.openConnections)) === 0) return true
-          await new Promise((r) => setTimeout(r, 10))
-        }
-        return false
-      })
-      assert.isTrue(settled)
+      yield* TestTime.waitUntil(Effect.map(emulator.openConnections, (open) => open === 0))
+      assert.strictEqual(yield* emulator.openConnections, 0)
     }))
 })
 

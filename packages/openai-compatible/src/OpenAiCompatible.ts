@@ -10,6 +10,7 @@
  * @since 0.1.0
  */
 import * as Batch from "@barge/core/Batch"
+import * as Credential from "@barge/core/Credential"
 import * as Provider from "@barge/core/Provider"
 import * as Registry from "@barge/core/Registry"
 import * as Transport from "@barge/core/Transport"
@@ -179,7 +180,7 @@ export const define = <I, O extends Options = Options>(
       Effect.flatMap(
         Config.all({
           apiKey: overrides?.apiKey === undefined
-            ? Config.redacted(Config.nonEmptyString(env.apiKey))
+            ? Credential.redacted(env.apiKey)
             : Config.succeed(overrides.apiKey),
           baseUrl: Config.option(Transport.endpointConfig(env.baseUrl))
         }),

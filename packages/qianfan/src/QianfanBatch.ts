@@ -33,6 +33,7 @@
  */
 import type * as ApiError from "@barge/core/ApiError"
 import * as Batch from "@barge/core/Batch"
+import * as Credential from "@barge/core/Credential"
 import type * as InputValidation from "@barge/core/InputValidation"
 import * as Provider from "@barge/core/Provider"
 import * as Registry from "@barge/core/Registry"
@@ -231,8 +232,8 @@ export const layerConfig = (
     QianfanBatch,
     Effect.flatMap(
       Config.all({
-        accessKeyId: pick("accessKeyId", Config.redacted(Config.nonEmptyString("QIANFAN_ACCESS_KEY"))),
-        secretAccessKey: pick("secretAccessKey", Config.redacted(Config.nonEmptyString("QIANFAN_SECRET_KEY"))),
+        accessKeyId: pick("accessKeyId", Credential.redacted("QIANFAN_ACCESS_KEY")),
+        secretAccessKey: pick("secretAccessKey", Credential.redacted("QIANFAN_SECRET_KEY")),
         bucket: pick("bucket", Config.nonEmptyString("QIANFAN_BOS_BUCKET")),
         endpoint: pick("endpoint", endpoint("QIANFAN_ENDPOINT")),
         bosEndpoint: pick("bosEndpoint", endpoint("QIANFAN_BOS_ENDPOINT")),

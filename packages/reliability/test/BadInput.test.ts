@@ -7,7 +7,7 @@
  * the faithful emulator never sends these, the client must still cope.
  */
 import { ArkBatch } from "@barge/ark"
-import { Batch } from "@barge/core"
+import { Batch, ChatRequest, InputValidation } from "@barge/core"
 import { Emulator } from "@barge/emulator"
 import { MoonshotBatch, OpenAiCompatible, Profile } from "@barge/moonshot"
 import { QianfanBatch } from "@barge/qianfan"
@@ -19,7 +19,19 @@ import * as Fs from "node:fs"
 import * as Os from "node:os"
 import * as Path from "node:path"
 import * as Flows from "../src/flows.js"
-import { type Answer, json, type Mutation, outcome, proxy, type Seen, withJson, withText } from "./support.js"
+import {
+  type Answer,
+  cli,
+  json,
+  type Mutation,
+  outcome,
+  proxy,
+  type Ran,
+  type Seen,
+  totalRequests,
+  withJson,
+  withText
+} from "./support.js"
 
 type Provider = Flows.Provider
 
@@ -29,7 +41,8 @@ const speed: Flows.Speed = {
     schedule: Schedule.spaced("5 millis").pipe(Schedule.intersect(Schedule.recurs(2))),
     maxRetryAfter: "5 millis"
   },
-  timeout: "5 seconds"
+  // Long: a loaded machine is slow, and no row is about a timeout.
+  timeout: "60 seconds"
 }
 
 const emulatorOptions: Emulator.Options = {
@@ -186,6 +199,8 @@ interface Row {
   readonly run: () => Effect.Effect<unknown, unknown, Scope.Scope>
   /** For accepted rows: what is wrong with the value, if anything. */
   readonly check?: ((value: unknown) => string | undefined) | undefined
+  /** For refused rows: what is wrong afterwards (a file changed), if anything. */
+  readonly afterwards?: (() => string | undefined) | undefined
 }
 
 const fileRow = (
@@ -296,6 +311,14 @@ const fileRows: ReadonlyArray<Row> = Flows.providers.flatMap((p): ReadonlyArray<
     ),
     fileRow(p, "an empty file", "zero bytes", () => new Uint8Array(0), "InputValidationError", "no requests"),
     fileRow(p, "only blank lines", "three newlines", () => utf8("\n\n\n"), "InputValidationError", "no requests"),
+    fileRow(
+      p,
+      "a whitespace-only id",
+      "the id is two spaces",
+      () => lines(ok("a"), ok("  ")),
+      "InputValidationError",
+      "whitespace"
+    ),
     fileRow(
       p,
       "a line that is not an object",
@@ -469,6 +492,41 @@ const configRows: ReadonlyArray<Row> = [
     "Missing data at MOONSHOT_API_KEY"
   ),
   configRow("moonshot", "empty API key", { ...kimi, MOONSHOT_API_KEY: "" }, "ConfigError", "at MOONSHOT_API_KEY"),
+  configRow(
+    "moonshot",
+    "API key with a trailing newline",
+    { ...kimi, MOONSHOT_API_KEY: "sk-example\n" },
+    "ConfigError",
+    "MOONSHOT_API_KEY ends with a line break (pasted with its newline?); remove it"
+  ),
+  configRow(
+    "moonshot",
+    "API key with a space inside",
+    { ...kimi, MOONSHOT_API_KEY: "sk-exa mple" },
+    "ConfigError",
+    "MOONSHOT_API_KEY contains whitespace, which no key does; check that it was copied whole"
+  ),
+  configRow(
+    "ark",
+    "blank secret key",
+    { ...ark, VOLC_SECRETKEY: "   " },
+    "ConfigError",
+    "VOLC_SECRETKEY holds only whitespace; set it to the key the provider issued"
+  ),
+  configRow(
+    "ark",
+    "access key with a trailing space",
+    { ...ark, VOLC_ACCESSKEY: "AKLTexample " },
+    "ConfigError",
+    "VOLC_ACCESSKEY has leading or trailing whitespace; remove it"
+  ),
+  configRow(
+    "qianfan",
+    "secret key with a trailing newline",
+    { ...qf, QIANFAN_SECRET_KEY: "sk\n" },
+    "ConfigError",
+    "QIANFAN_SECRET_KEY ends with a line break (pasted with its newline?); remove it"
+  ),
   configRow(
     "moonshot",
     "malformed base URL",
@@ -818,32 +876,483 @@ const serverRows: ReadonlyArray<Row> = Flows.providers.flatMap((p): ReadonlyArra
   )
 ])
 
-const table: ReadonlyArray<Row> = [...fileRows, ...configRows, ...serverRows]
+// --- requests, through the unified Batch ---------------------------------------------------------------------------
+
+/** The unified `Batch` over `provider`'s service, wired to the emulator. */
+const unifiedLayer = (provider: Provider, target: Flows.Target) => {
+  switch (provider) {
+    case "ark":
+      return ArkBatch.layerBatch.pipe(Layer.provide(Layer.effect(ArkBatch.ArkBatch, Flows.arkService(target, speed))))
+    case "moonshot":
+      return MoonshotBatch.layerBatch.pipe(
+        Layer.provide(Layer.effect(MoonshotBatch.MoonshotBatch, Flows.moonshotService(target, speed)))
+      )
+    case "qianfan":
+      return QianfanBatch.layerBatch.pipe(
+        Layer.provide(Layer.effect(QianfanBatch.QianfanBatch, Flows.qianfanService(target, speed)))
+      )
+  }
+}
+
+const models: Record<Provider, string> = { ark: "doubao-pro-32k", moonshot: "moonshot-v1-8k", qianfan: "ernie-4.0-8k" }
+
+/**
+ * Submits through the unified `Batch` and fails the row if anything reached the emulator: every row here must be
+ * refused before any network call.
+ */
+const submitUnified = (provider: Provider, input: Batch.Input<never, never>) =>
+  onEmulator(
+    Effect.gen(function*() {
+      const emulator = yield* Emulator.Emulator
+      const target = { urls: emulator.urls, credentials: emulator.credentials }
+      const result = yield* Effect.flatMap(Batch.Batch, (batch) => batch.submit(input, { model: models[provider] }))
+        .pipe(
+          Effect.provide(unifiedLayer(provider, target))
+        )
+      return result
+    }).pipe(beforeAnyRequest)
+  )
+
+/** However `effect` ends, it ends as `RequestsMade` if it let any request reach the emulator. */
+const beforeAnyRequest = <A, E, R>(effect: Effect.Effect<A, E, R>) =>
+  Effect.gen(function*() {
+    const emulator = yield* Emulator.Emulator
+    const exit = yield* Effect.exit(effect)
+    const counts = yield* emulator.requests
+    if (totalRequests(counts) > 0) {
+      return yield* Effect.fail({
+        _tag: "RequestsMade",
+        message: `requests reached the emulator: ${JSON.stringify(counts)}`
+      })
+    }
+    return yield* exit
+  })
+
+/** An OpenAI batch line; `raw` replaces `"RAW"` in it with text JSON.stringify cannot write (1e400, deep nesting). */
+const openAiLine = (fields: Record<string, unknown>, body: Record<string, unknown>, raw?: string): string => {
+  const text = JSON.stringify({
+    custom_id: "a",
+    method: "POST",
+    url: "/v1/chat/completions",
+    ...fields,
+    body: { messages: [{ role: "user", content: "hi" }], ...body }
+  })
+  return raw === undefined ? text : text.replace("\"RAW\"", raw)
+}
+
+const nested = (depth: number) => `${"[".repeat(depth)}${"]".repeat(depth)}`
+
+const lineRow = (provider: Provider, name: string, input: string, line: string, contains: string): Row => ({
+  name: `${provider} request: ${name}`,
+  input,
+  tag: "InputValidationError",
+  contains,
+  run: () => submitUnified(provider, Batch.jsonlBytes(Stream.make(lines(line))))
+})
+
+const requestRows: ReadonlyArray<Row> = Flows.providers.flatMap((p): ReadonlyArray<Row> => [
+  lineRow(
+    p,
+    "nested 100,000 levels deep",
+    "`metadata` is 100,000 nested arrays",
+    openAiLine({}, { metadata: "RAW" }, nested(100_000)),
+    "line 1: `body.metadata.0.0.0.….0.0` nests more than 100 levels deep; no chat request needs that, flatten it"
+  ),
+  lineRow(
+    p,
+    "temperature 1e400",
+    "`temperature: 1e400` (JSON reads Infinity)",
+    openAiLine({}, { temperature: "RAW" }, "1e400"),
+    "line 1: `body.temperature` must be a number from 0 to 2, not Infinity (a number beyond JSON's range, such as " +
+      "1e400)"
+  ),
+  lineRow(
+    p,
+    "max_tokens -5",
+    "`max_tokens: -5`",
+    openAiLine({}, { max_tokens: -5 }),
+    "line 1: `body.max_tokens` must be a whole number of at least 1, not -5"
+  ),
+  lineRow(
+    p,
+    "temperature \"hot\"",
+    "`temperature: \"hot\"`",
+    openAiLine({}, { temperature: "hot" }),
+    "line 1: `body.temperature` must be a number from 0 to 2, not the string \"hot\""
+  ),
+  lineRow(
+    p,
+    "method GET",
+    "an OpenAI line with `method: \"GET\"`",
+    openAiLine({ method: "GET" }, {}),
+    "line 1: `method` is the string \"GET\"; a batch line is sent as \"POST\""
+  ),
+  lineRow(
+    p,
+    "url /v1/embeddings",
+    "an OpenAI line with `url: \"/v1/embeddings\"`",
+    openAiLine({ url: "/v1/embeddings" }, {}),
+    "line 1: `url` is the string \"/v1/embeddings\": a Barge batch runs chat completions (\"/v1/chat/completions\"); " +
+      "send other endpoints in a batch of their own"
+  ),
+  lineRow(
+    p,
+    "a whitespace-only custom_id",
+    "`custom_id: \"  \"`",
+    openAiLine({ custom_id: "  " }, {}),
+    "line 1: `custom_id` must be a non-empty string with more than whitespace, not the string \"  \""
+  ),
+  lineRow(
+    p,
+    "a role outside the chat roles",
+    "`role: \"bot\"`",
+    openAiLine({}, { messages: [{ role: "bot", content: "hi" }] }),
+    "line 1: `body.messages.0.role` is the string \"bot\"; use one of system, user, assistant, tool, developer, function"
+  ),
+  lineRow(
+    p,
+    "content null",
+    "a user message with `content: null`",
+    openAiLine({}, { messages: [{ role: "user", content: null }] }),
+    "line 1: `body.messages.0.content` is null: give the message its text (only an assistant message with " +
+      "`tool_calls` may go without)"
+  ),
+  lineRow(
+    p,
+    "messages []",
+    "`messages: []`",
+    openAiLine({}, { messages: [] }),
+    "line 1: `body.messages` is empty: a request needs at least one message, such as " +
+      "[{\"role\": \"user\", \"content\": \"Hello\"}]"
+  ),
+  lineRow(
+    p,
+    "messages \"hello\"",
+    "`messages: \"hello\"`",
+    openAiLine({}, { messages: "hello" }),
+    "line 1: `body.messages` must be a list of messages such as [{\"role\": \"user\", \"content\": \"Hello\"}], " +
+      "not the string \"hello\""
+  )
+])
+
+const inCode = (extra: Record<string, unknown>) =>
+  ({ customId: "a", model: "m", messages: [{ role: "user", content: "hi" }], ...extra }) as ChatRequest.ChatRequest
+
+const circular = (): ChatRequest.ChatRequest => {
+  const request: Record<string, unknown> = { ...inCode({}) }
+  request.metadata = { request }
+  return request as ChatRequest.ChatRequest
+}
+
+const deepInCode = (): ChatRequest.ChatRequest => {
+  let metadata: Record<string, unknown> = {}
+  for (let i = 0; i < 100_000; i++) metadata = { inner: metadata }
+  return inCode({ metadata })
+}
+
+const inCodeRow = (
+  provider: Provider,
+  name: string,
+  input: string,
+  requests: () => Iterable<ChatRequest.ChatRequest>,
+  contains: string
+): Row => ({
+  name: `${provider} submit: ${name}`,
+  input,
+  tag: "InputValidationError",
+  contains,
+  run: () => submitUnified(provider, requests())
+})
+
+/** An iterable whose iterator throws after the first request. */
+const throwingIterable = (): Iterable<ChatRequest.ChatRequest> => ({
+  *[Symbol.iterator]() {
+    yield inCode({})
+    throw new Error("the database went away")
+  }
+})
+
+/**
+ * What `submit` checks an in-code input with (`ChatRequest.numbered`, then `collect`), failing as `submit` does.
+ * The unified `Batch` reads an `Iterable` with it once the provider rewrite wires it in; until then this row checks
+ * the function it will call.
+ */
+const checkInCode = (requests: Iterable<ChatRequest.ChatRequest>) =>
+  Effect.flatMap(Stream.runCollect(ChatRequest.numbered(requests)), (numbered) => {
+    const { issues } = ChatRequest.collect(numbered)
+    return issues.length === 0 ? Effect.void : Effect.fail(
+      new InputValidation.InputValidationError({
+        issues: issues.map((issue) => new InputValidation.Issue(issue)),
+        totalIssues: issues.length,
+        lines: numbered.length,
+        bytes: 0
+      })
+    )
+  })
+
+const inCodeRows: ReadonlyArray<Row> = [
+  ...Flows.providers.flatMap((p): ReadonlyArray<Row> => [
+    inCodeRow(
+      p,
+      "a request nested 100,000 levels deep",
+      "`metadata` is 100,000 nested objects",
+      () => [deepInCode()],
+      "line 1: `metadata.inner.inner.inner.….inner.inner` nests more than 100 levels deep"
+    ),
+    inCodeRow(
+      p,
+      "a circular object",
+      "`request.metadata.request === request`",
+      () => [circular()],
+      "line 1: `metadata.request` refers back to an object that contains it (a circular structure), which JSON " +
+        "cannot carry"
+    ),
+    inCodeRow(
+      p,
+      "a BigInt",
+      "`seed: 7n`, `metadata: { at: 1n }`",
+      () => [inCode({ seed: 7n }), inCode({ customId: "b", metadata: { at: 1n } })],
+      "line 1: `seed` must be a whole number, not a BigInt (7n); line 2: `metadata.at` is a BigInt (1n), which JSON " +
+        "cannot carry; use a number or a string"
+    )
+  ]),
+  {
+    name: "submit: a throwing iterator",
+    input: "an Iterable whose iterator throws at the second request",
+    tag: "InputValidationError",
+    contains:
+      "line 2: reading request 2 from the input threw: the database went away; nothing was submitted, fix the " +
+      "code that produces the requests",
+    run: () => checkInCode(throwingIterable())
+  }
+]
+
+const table: ReadonlyArray<Row> = [...fileRows, ...requestRows, ...inCodeRows, ...configRows, ...serverRows]
+
+// --- the CLI, as a spawned process --------------------------------------------------------------------------------
+
+/** How a spawned `barge` ended, as a row sees it: exit 0 is accepted (with what it wrote), any other code a failure
+ * tagged `exit N` whose message is what it wrote to stderr. */
+const exited = (ran: Ran): Effect.Effect<Ran, { readonly _tag: string; readonly message: string }> =>
+  ran.code === 0
+    ? Effect.succeed(ran)
+    : Effect.fail({
+      _tag: `exit ${ran.code}`,
+      message: `${ran.stderr}${ran.stdout === "" ? "" : `\nstdout: ${ran.stdout}`}`
+    })
+
+const tmpFile = (name: string, text: string) => {
+  const path = Path.join(tmp, `${++files}-${name}`)
+  Fs.writeFileSync(path, text)
+  return path
+}
+
+const goodFile = () => tmpFile("input.jsonl", lines(validLine("moonshot", "a")).toString())
+
+/**
+ * A CLI row against a running emulator (`BARGE_EMULATOR_URLS`): `args` are given its URLs; the row fails with
+ * `RequestsMade` when the command reached the emulator, unless `requests` allows it.
+ */
+const cliRow = (
+  name: string,
+  input: string,
+  args: (urls: string) => ReadonlyArray<string> | { readonly script: string },
+  tag: string,
+  contains: string,
+  options: {
+    readonly env?: (urls: Emulator.Urls) => Record<string, string | undefined>
+    readonly check?: (ran: Ran) => string | undefined
+    readonly afterwards?: () => string | undefined
+    readonly before?: Effect.Effect<string, unknown, Emulator.Emulator | HttpClient.HttpClient>
+  } = {}
+): Row => ({
+  name: `cli: ${name}`,
+  input,
+  tag,
+  contains,
+  check: options.check === undefined ? undefined : (value) => options.check!(value as Ran),
+  afterwards: options.afterwards,
+  run: () =>
+    onEmulator(Effect.gen(function*() {
+      const emulator = yield* Emulator.Emulator
+      const urls = JSON.stringify(emulator.urls)
+      const prepared = options.before === undefined ? "" : yield* options.before
+      const env = { BARGE_EMULATOR_URLS: urls, ...options.env?.(emulator.urls) }
+      const run = cli(args(prepared), env).pipe(Effect.flatMap(exited))
+      return yield* (options.before === undefined ? beforeAnyRequest(run) : run)
+    }))
+})
+
+/** A completed Moonshot batch of `n` requests (1,500 answers are ~400 KB, far more than a pipe holds). */
+const completedBatch = (n: number) =>
+  Effect.gen(function*() {
+    const emulator = yield* Emulator.Emulator
+    const target = { urls: emulator.urls, credentials: emulator.credentials }
+    const requests = Array.from({ length: n }, (_, i) => inCode({ customId: `r-${i}`, model: models.moonshot }))
+    return yield* Effect.flatMap(Batch.Batch, (batch) =>
+      Effect.flatMap(
+        batch.submit(requests),
+        (submitted) =>
+          Effect.as(
+            batch.await(submitted.id, { schedule: Schedule.spaced("20 millis") }),
+            submitted.id
+          )
+      )).pipe(Effect.provide(unifiedLayer("moonshot", target)))
+  })
+
+const symlinkLoop = () => {
+  const path = Path.join(tmp, `${++files}-loop.jsonl`)
+  Fs.symlinkSync(path, path)
+  return path
+}
+
+const cliRows: ReadonlyArray<Row> = [
+  cliRow(
+    "a request nested 100,000 levels deep",
+    "`barge submit` of a line whose `metadata` is 100,000 nested arrays",
+    () => [
+      "submit",
+      "-p",
+      "moonshot",
+      tmpFile("deep.jsonl", `${openAiLine({}, { model: models.moonshot, metadata: "RAW" }, nested(100_000))}\n`)
+    ],
+    "exit 3",
+    "line 1 [InvalidBody]: `body.metadata.0.0.0.….0.0` nests more than 100 levels deep"
+  ),
+  cliRow(
+    "a symlink loop as the input file",
+    "FILE.jsonl is a symbolic link to itself",
+    () => ["submit", "-p", "moonshot", symlinkLoop()],
+    "exit 2",
+    "is a loop of symbolic links; point it at the real file"
+  ),
+  cliRow(
+    "a directory as the input file",
+    "FILE.jsonl is a directory",
+    () => ["submit", "-p", "moonshot", tmp],
+    "exit 2",
+    "is a directory; name the JSONL file in it"
+  ),
+  cliRow(
+    "--poll=soon",
+    "`barge submit --poll=soon FILE`",
+    () => ["submit", "-p", "moonshot", "--watch", "--poll=soon", goodFile()],
+    "exit 2",
+    "--poll: cannot read \"soon\" as a duration; use e.g. 24h, 3d, 90m, 30s or 500ms"
+  ),
+  cliRow(
+    "--window soon",
+    "`barge submit --window soon FILE`",
+    () => ["submit", "-p", "moonshot", "--window", "soon", goodFile()],
+    "exit 2",
+    "--window: cannot read \"soon\" as a duration"
+  ),
+  cliRow(
+    "-o in a directory that does not exist",
+    "`barge submit -o /nowhere/out.jsonl FILE`",
+    () => ["submit", "-p", "moonshot", "-o", Path.join(tmp, "missing-dir", "out.jsonl"), goodFile()],
+    "exit 2",
+    "missing-dir\" does not exist"
+  ),
+  (() => {
+    const input = goodFile()
+    const before = Fs.readFileSync(input, "utf8")
+    return cliRow(
+      "-o naming the input file",
+      "`barge submit -o FILE FILE` (the file through another path)",
+      () => ["submit", "-p", "moonshot", "-o", `${Path.dirname(input)}/./${Path.basename(input)}`, input],
+      "exit 2",
+      "is the input file",
+      { afterwards: () => Fs.readFileSync(input, "utf8") === before ? undefined : "the input file changed" }
+    )
+  })(),
+  cliRow("--limit 0", "`barge list --limit 0`", () => ["list", "-p", "moonshot", "--limit", "0"], "exit 2", "--limit"),
+  cliRow(
+    "an API key with a trailing newline",
+    "MOONSHOT_API_KEY=$'sk-…\\n', a real provider's configuration pointed at the emulator",
+    () => ["list", "-p", "moonshot"],
+    "exit 6",
+    "MOONSHOT_API_KEY ends with a line break (pasted with its newline?); remove it",
+    {
+      env: (urls) => ({
+        BARGE_EMULATOR_URLS: undefined,
+        MOONSHOT_BASE_URL: `${urls.moonshot}/v1`,
+        MOONSHOT_API_KEY: `${Emulator.defaultCredentials.moonshot.apiKey}\n`
+      })
+    }
+  ),
+  cliRow(
+    "an id that is well formed but unknown",
+    "`barge status moonshot:batch_nope`",
+    () => ["status", "moonshot:batch_nope"],
+    "exit 7",
+    "moonshot has no batch job batch_nope",
+    { before: Effect.succeed("") }
+  ),
+  cliRow(
+    "a closed pipe",
+    "`barge results ID | head -1` on 1,500 results",
+    (id) => ({ script: `$BARGE results ${id} | head -1; exit \${PIPESTATUS[0]}` }),
+    "accepted",
+    "",
+    {
+      before: completedBatch(1500),
+      check: (ran) =>
+        ran.stderr !== ""
+          ? `wrote to stderr: ${ran.stderr}`
+          : ran.stdout.trim().split("\n").length !== 1
+          ? `stdout: ${ran.stdout}`
+          : undefined
+    }
+  ),
+  cliRow(
+    "an error thrown outside the program",
+    "a callback that throws while `barge list` runs",
+    () => ({
+      script: `node --import tsx --import ${
+        Path.resolve(import.meta.dirname, "fixtures/throwOutsideEffect.mjs")
+      } src/bin.ts list -p moonshot`
+    }),
+    "exit 1",
+    "This is a bug in barge, not in your input or setup: please report it with the command you ran and the text " +
+      "below.\nError: a callback blew up outside the program",
+    { before: Effect.succeed("") }
+  )
+]
+
+const rowTest = (row: Row) =>
+  it.live(
+    `${row.name} (${row.input.length > 60 ? `${row.input.slice(0, 60)}…` : row.input}) → ${row.tag}`,
+    () =>
+      Effect.gen(function*() {
+        const result = yield* outcome(Effect.scoped(row.run()))
+        if (result._tag === "Defect") assert.fail(`a defect: ${result.pretty}`)
+        if (row.tag === "accepted") {
+          assert.strictEqual(result._tag, "Accepted", result._tag === "Failed" ? result.text : "")
+          if (result._tag === "Accepted") assert.isUndefined(row.check?.(result.value))
+          return
+        }
+        assert.strictEqual(result._tag, "Failed", "expected a failure")
+        if (result._tag !== "Failed") return
+        assert.strictEqual(result.tag, row.tag, result.text)
+        assert.include(`${result.message}\n${result.text}`, row.contains, result.text)
+        assert.isUndefined(row.afterwards?.())
+      }),
+    // A spawned CLI loads TypeScript first: slow on a loaded machine.
+    { timeout: 120_000 }
+  )
 
 describe("bad input", () => {
   it("the table has at least 50 cases", () => {
-    assert.isAtLeast(table.length, 50)
-    assert.strictEqual(new Set(table.map((row) => row.name)).size, table.length, "case names are unique")
+    const all = [...table, ...cliRows]
+    assert.isAtLeast(all.length, 50)
+    assert.strictEqual(new Set(all.map((row) => row.name)).size, all.length, "case names are unique")
   })
 
-  for (const row of table) {
-    it.live(
-      `${row.name} (${row.input.length > 60 ? `${row.input.slice(0, 60)}…` : row.input}) → ${row.tag}`,
-      () =>
-        Effect.gen(function*() {
-          const result = yield* outcome(Effect.scoped(row.run()))
-          if (result._tag === "Defect") assert.fail(`a defect: ${result.pretty}`)
-          if (row.tag === "accepted") {
-            assert.strictEqual(result._tag, "Accepted", result._tag === "Failed" ? result.text : "")
-            if (result._tag === "Accepted") assert.isUndefined(row.check?.(result.value))
-            return
-          }
-          assert.strictEqual(result._tag, "Failed", "expected a failure")
-          if (result._tag !== "Failed") return
-          assert.strictEqual(result.tag, row.tag, result.text)
-          assert.include(`${result.message}\n${result.text}`, row.contains, result.text)
-        }),
-      { timeout: 30_000 }
-    )
-  }
+  for (const row of table) rowTest(row)
+
+  // Each spawned process mostly waits on its own start-up: side by side.
+  describe.concurrent("the barge command", () => {
+    for (const row of cliRows) rowTest(row)
+  })
 })

@@ -3,12 +3,13 @@
  * cancels it instead. The client runs with its own HTTP layer inside the interrupted fiber, as a program would, so
  * "closed" means the emulator sees its connections go away.
  */
-import { Emulator } from "@barge/emulator"
+import { Emulator, TestTime } from "@barge/emulator"
 import type { HttpClient } from "@effect/platform"
 import { NodeHttpClient } from "@effect/platform-node"
 import { assert, describe, it } from "@effect/vitest"
 import { Effect, Fiber, Schedule, type Scope, Stream } from "effect"
 import * as Flows from "../src/flows.js"
+import { totalRequests } from "./support.js"
 
 const poll = Schedule.spaced("10 millis")
 
@@ -70,27 +71,28 @@ const setup = (provider: Flows.Provider) =>
     return { emulator, target, id: submitted.jobIds[0]! }
   })
 
-/** Runs `effect` (with its own HTTP client) in a fiber, lets it work for a moment, interrupts it. */
-const interruptAfter = <A, E>(
+/**
+ * Runs `effect` (with its own HTTP client) in a fiber, waits until `working` says it is doing what the test
+ * interrupts (requests reached the emulator, a download is flowing), checks it is still running, interrupts it.
+ */
+const interruptWhen = <A, E>(
   effect: Effect.Effect<A, E, HttpClient.HttpClient>,
-  ms: number
+  working: Effect.Effect<boolean>
 ) =>
   Effect.gen(function*() {
     const fiber = yield* Effect.fork(Effect.provide(effect, NodeHttpClient.layerUndici))
-    yield* Effect.sleep(ms)
+    yield* TestTime.waitUntil(working)
     const exit = yield* Fiber.poll(fiber)
     assert.isTrue(exit._tag === "None", "still working when interrupted")
     yield* Fiber.interrupt(fiber)
   })
 
+/** At least `n` more requests than `before` have reached the emulator (the client is polling). */
+const requestsPast = (emulator: Emulator.Service, before: number, n: number) =>
+  Effect.map(emulator.requests, (counts) => totalRequests(counts) >= before + n)
+
 const socketsClosed = (emulator: Emulator.Service) =>
-  Effect.gen(function*() {
-    for (let i = 0; i < 200; i++) {
-      if ((yield* emulator.openConnections) === 0) return true
-      yield* Effect.sleep("5 millis")
-    }
-    return false
-  })
+  TestTime.waitUntil(Effect.map(emulator.openConnections, (open) => open === 0))
 
 const run = <A, E>(effect: Effect.Effect<A, E, Scope.Scope>) => Effect.scoped(effect)
 
@@ -100,14 +102,13 @@ describe("interruption", () => {
       it.live("interrupting await closes every socket and leaves the job running", () =>
         run(Effect.gen(function*() {
           const { emulator, id, target } = yield* setup(provider)
-          const before = yield* emulator.requests
-          yield* interruptAfter(Effect.flatMap(ops(provider, target), (o) => o.await(id, false)), 150)
-          const after = yield* emulator.requests
-          assert.isAbove(
-            Object.values(after).reduce((a, b) => a + b),
-            Object.values(before).reduce((a, b) => a + b) + 2
+          const before = totalRequests(yield* emulator.requests)
+          yield* interruptWhen(
+            Effect.flatMap(ops(provider, target), (o) => o.await(id, false)),
+            requestsPast(emulator, before, 3)
           )
-          assert.isTrue(yield* socketsClosed(emulator), "sockets closed")
+          assert.isAbove(totalRequests(yield* emulator.requests), before + 2)
+          yield* socketsClosed(emulator)
           assert.isFalse(
             yield* Effect.flatMap(ops(provider, target), (o) => o.cancelled(emulator, id)).pipe(
               Effect.provide(NodeHttpClient.layerUndici)
@@ -119,8 +120,12 @@ describe("interruption", () => {
       it.live("interrupting watch closes every socket and leaves the job running", () =>
         run(Effect.gen(function*() {
           const { emulator, id, target } = yield* setup(provider)
-          yield* interruptAfter(Effect.flatMap(ops(provider, target), (o) => o.watch(id, false)), 150)
-          assert.isTrue(yield* socketsClosed(emulator), "sockets closed")
+          const before = totalRequests(yield* emulator.requests)
+          yield* interruptWhen(
+            Effect.flatMap(ops(provider, target), (o) => o.watch(id, false)),
+            requestsPast(emulator, before, 3)
+          )
+          yield* socketsClosed(emulator)
           assert.isFalse(
             yield* Effect.flatMap(ops(provider, target), (o) => o.cancelled(emulator, id)).pipe(
               Effect.provide(NodeHttpClient.layerUndici)
@@ -152,19 +157,23 @@ describe("interruption", () => {
             ],
             maxConsecutive: 1000
           }))
-          yield* interruptAfter(Effect.flatMap(ops(provider, target), (o) => o.results(id)), 400)
-          const counts = yield* emulator.faults.counts
-          assert.isAtLeast(counts.slowBody, 1, "a download was in flight")
-          assert.isTrue(yield* socketsClosed(emulator), "sockets closed")
+          // Interrupted once a crawling body is on its way (the fault fires as the answer starts).
+          yield* interruptWhen(
+            Effect.flatMap(ops(provider, target), (o) => o.results(id)),
+            Effect.map(emulator.faults.counts, (counts) => counts.slowBody >= 1)
+          )
+          assert.isAtLeast((yield* emulator.faults.counts).slowBody, 1, "a download was in flight")
+          yield* socketsClosed(emulator)
         })))
 
       for (const step of ["await", "watch"] as const) {
         it.live(`${step} with cancelOnInterrupt cancels the job when interrupted`, () =>
           run(Effect.gen(function*() {
             const { emulator, id, target } = yield* setup(provider)
-            yield* interruptAfter(
+            const before = totalRequests(yield* emulator.requests)
+            yield* interruptWhen(
               Effect.flatMap(ops(provider, target), (o) => step === "await" ? o.await(id, true) : o.watch(id, true)),
-              150
+              requestsPast(emulator, before, 3)
             )
             assert.isTrue(
               yield* Effect.flatMap(ops(provider, target), (o) => o.cancelled(emulator, id)).pipe(
@@ -172,7 +181,7 @@ describe("interruption", () => {
               ),
               "the job was cancelled"
             )
-            assert.isTrue(yield* socketsClosed(emulator), "sockets closed")
+            yield* socketsClosed(emulator)
           })))
       }
     })

@@ -25,12 +25,11 @@ import {
   Stream,
   Tracer
 } from "effect"
-import { spawn } from "node:child_process"
 import * as Fs from "node:fs"
 import * as Os from "node:os"
 import * as Path from "node:path"
 import * as Flows from "../src/flows.js"
-import { proxy, type Seen } from "./support.js"
+import { cli, proxy, type Seen } from "./support.js"
 
 const canary = {
   volcengine: { accessKeyId: "AKLTsecretcanaryAK", secretAccessKey: "SECRET-CANARY-sk-volc-7731" },
@@ -417,19 +416,3 @@ describe("secrets", () => {
       }).pipe(Effect.provide(NodeContext.layer))
     ), { timeout: 60_000 })
 })
-
-/** Runs the `barge` command with `env` added, collecting its output. */
-const cli = (args: ReadonlyArray<string>, env: Record<string, string>) =>
-  Effect.async<{ readonly code: number | null; readonly stdout: string; readonly stderr: string }>((resume) => {
-    const child = spawn("node", ["--import", "tsx", "src/bin.ts", ...args], {
-      cwd: Path.resolve(import.meta.dirname, "../../cli"),
-      env: { ...process.env, ...env, NO_COLOR: "1" },
-      stdio: ["ignore", "pipe", "pipe"]
-    })
-    let stdout = ""
-    let stderr = ""
-    child.stdout.on("data", (chunk) => (stdout += chunk))
-    child.stderr.on("data", (chunk) => (stderr += chunk))
-    child.on("close", (code) => resume(Effect.succeed({ code, stdout, stderr })))
-    return Effect.sync(() => child.kill("SIGKILL"))
-  })

@@ -7,7 +7,8 @@ describe("fault-injection soak", () => {
     "a 20-run slice: every result once, one job per submission, no defect, no leak",
     () =>
       Effect.gen(function*() {
-        const report = yield* Soak.soak({ runs: 20, seed: 1000, maxDuration: "50 seconds" })
+        // No time limit of its own: all 20 runs, however long this machine takes (the test's timeout bounds it).
+        const report = yield* Soak.soak({ runs: 20, seed: 1000, maxDuration: "1 hour" })
         const figures = Soak.summary(report).join("\n")
         assert.strictEqual(report.runs, 20, figures)
         assert.deepStrictEqual(report.failed.map((run) => `${run.seed}: ${run.problems.join("; ")}`), [], figures)
@@ -19,7 +20,7 @@ describe("fault-injection soak", () => {
         assert.isAbove(report.faults.total, 10, figures)
         assert.isAbove(report.resultsChecked, 200, figures)
       }),
-    { timeout: 60_000 }
+    { timeout: 300_000 }
   )
 
   it("a seed decides provider, profile and size, so a failing run replays", () => {

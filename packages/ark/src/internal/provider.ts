@@ -136,6 +136,8 @@ export const data = (versions: Readonly<Record<string, string>>) => ({
   limits,
   window,
   endpoint: "/v1/chat/completions",
+  // Ark's input lines carry no url: a line naming Ark's own chat path means the same request.
+  acceptedEndpoints: ["/api/v3/chat/completions"],
   check: (request: ChatRequest.ChatRequest): ReadonlyArray<string> =>
     Either.match(modelOf(request.model, versions), { onLeft: (message) => [message], onRight: () => [] }),
   encodeLine,

@@ -29,8 +29,8 @@ const maxIssues = 100
 const isJsonlSource = (u: unknown): u is Batch.JsonlSource<unknown, unknown> => Predicate.isTagged(u, "JsonlSource")
 
 /**
- * The input as a re-runnable stream of numbered entries. An `Iterable` that is not an array is copied once, so a
- * generator can be read twice like everything else.
+ * The input as a re-runnable stream of numbered entries. An `Iterable` that is not an array is read once and kept,
+ * so a generator can be read twice like everything else; an iterator that throws is an issue, not a defect.
  */
 export const entries = <E, R>(
   input: Batch.Input<E, R>,
@@ -57,26 +57,25 @@ export const entries = <E, R>(
       )
     )
   }
-  const requests: Stream.Stream<ChatRequest.ChatRequest, E, R> = Predicate.hasProperty(input, Stream.StreamTypeId)
-    ? (input as Stream.Stream<ChatRequest.ChatRequest, E, R>)
-    : Stream.suspend(() => Stream.fromIterable(arrayOf(input as Iterable<ChatRequest.ChatRequest>)))
-  return requests.pipe(
-    Stream.zipWithIndex,
-    Stream.map(([request, i]): Numbered => [i + 1, ChatRequest.check(request, i + 1, defaultModel)])
-  )
+  if (Predicate.hasProperty(input, Stream.StreamTypeId) || Array.isArray(input)) {
+    return ChatRequest.numbered(input as Stream.Stream<ChatRequest.ChatRequest, E, R>, defaultModel)
+  }
+  // Any other iterable (a generator) can be read once only: its numbered requests are kept for the second pass.
+  const iterable = input as Iterable<ChatRequest.ChatRequest>
+  return Stream.suspend(() => {
+    const cached = copies.get(iterable)
+    if (cached !== undefined) return Stream.fromIterable(cached)
+    return Stream.unwrap(
+      Effect.map(Stream.runCollect(ChatRequest.numbered(iterable, defaultModel)), (chunk) => {
+        const all = Chunk.toReadonlyArray(chunk)
+        copies.set(iterable, all)
+        return Stream.fromIterable(all)
+      })
+    )
+  })
 }
 
-const copies = new WeakMap<object, ReadonlyArray<ChatRequest.ChatRequest>>()
-
-/** An array as it is; any other iterable copied once (and the copy remembered for the second pass). */
-const arrayOf = (iterable: Iterable<ChatRequest.ChatRequest>): ReadonlyArray<ChatRequest.ChatRequest> => {
-  if (Array.isArray(iterable)) return iterable
-  const cached = copies.get(iterable)
-  if (cached !== undefined) return cached
-  const copy = Array.from(iterable)
-  copies.set(iterable, copy)
-  return copy
-}
+const copies = new WeakMap<object, ReadonlyArray<Numbered>>()
 
 /** One input file of a planned job. */
 export interface PlannedFile {
@@ -247,6 +246,14 @@ export const plan = <E, R>(
               }, or submit with fixedParameters: "drop" (CLI: --drop-fixed-parameters) to send the line without`
           )
         }
+      }
+      const endpoint = ChatRequest.checkEndpoint(request.url, [
+        provider.endpoint,
+        ...(provider.acceptedEndpoints ?? [])
+      ])
+      if (endpoint !== undefined) {
+        ok = false
+        report(lineNumber, "InvalidField", endpoint)
       }
       for (const message of provider.check?.(request) ?? []) {
         ok = false

@@ -216,7 +216,9 @@ export const make = (
     name: "qianfan",
     limits,
     window,
-    endpoint: "/v2/batchinference",
+    // The console's input lines carry no url: an OpenAI batch line for chat completions means the same request.
+    endpoint: "/v2/chat/completions",
+    acceptedEndpoints: ["/v1/chat/completions"],
     partKey,
     encodeLine,
     upload: (upload) =>
