@@ -422,6 +422,7 @@ const isTty = Effect.map(CurrentOutput, (output) => output.isTty())
 const encodeStatus = Schema.encodeSync(Batch.BatchStatus)
 const encodeProgress = Schema.encodeSync(Batch.Progress)
 const encodeResult = Schema.encodeSync(Batch.BatchResult)
+const encodeCleanup = Schema.encodeSync(Batch.CleanupReport)
 
 // ---------------------------------------------------------------------------------------------------------------
 // Running a program against a provider
@@ -732,6 +733,38 @@ const list = Command.make(
     })
 ).pipe(Command.withDescription("list a provider's recent batch jobs"))
 
+const cleanup = Command.make(
+  "cleanup",
+  {
+    ...common,
+    provider,
+    olderThan: Options.text("older-than").pipe(
+      Options.withDescription("only batch files uploaded longer ago than this, e.g. 7d or 12h"),
+      Options.withDefault("7d")
+    ),
+    delete: Options.boolean("delete").pipe(
+      Options.withDescription("delete them; without it, only list what would be deleted (a dry run)")
+    )
+  },
+  (options) =>
+    Effect.gen(function*() {
+      const olderThan = yield* durationOption("older-than")(options.olderThan)
+      return yield* withBatch(providerNamed(options.provider), options, (batch) =>
+        Effect.gen(function*() {
+          if (batch.cleanup === undefined) {
+            return yield* new BadOption({
+              option: "provider",
+              value: batch.provider,
+              expected: "a provider that keeps uploaded batch files against a quota; this one keeps none to clean up"
+            })
+          }
+          const report = yield* batch.cleanup({ olderThan, dryRun: !options.delete })
+          if (options.json) return yield* write(JSON.stringify(encodeCleanup(report)) + "\n")
+          for (const line of report.lines) yield* write(`${line}\n`)
+        }))
+    })
+).pipe(Command.withDescription("list (or with --delete, delete) old batch input files that count against a quota"))
+
 /**
  * The `barge` command tree.
  *
@@ -740,7 +773,7 @@ const list = Command.make(
  */
 export const command = Command.make("barge").pipe(
   Command.withDescription(`Run LLM batch jobs on ${Providers.entries.map((entry) => entry.title).join(", ")}`),
-  Command.withSubcommands([submit, status, watch, results, cancel, list])
+  Command.withSubcommands([submit, status, watch, results, cancel, list, cleanup])
 )
 
 /**

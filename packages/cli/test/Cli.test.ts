@@ -10,7 +10,7 @@ import { Console, Effect, Layer } from "effect"
 import * as fs from "node:fs"
 import * as os from "node:os"
 import * as path from "node:path"
-import { Cli } from "../src/index.js"
+import { Cli, Providers } from "../src/index.js"
 
 const tmp = fs.mkdtempSync(path.join(os.tmpdir(), "barge-cli-"))
 
@@ -20,15 +20,13 @@ const writeInput = (name: string, lines: ReadonlyArray<unknown>) => {
   return file
 }
 
-const models = { ark: "doubao-pro-32k", moonshot: "kimi-k2.6", qianfan: "ernie-4.5-turbo-32k" } as const
-const providers = Object.keys(models) as Array<keyof typeof models>
+const models: Record<string, string> = Object.fromEntries(Providers.entries.map((entry) => [entry.name, entry.model]))
+const providers = Providers.names
 
-/** OpenAI batch lines; the third asks the emulator to fail it. */
+/** OpenAI batch lines (no `url`: it would have to be each provider's own endpoint); the third fails on purpose. */
 const openAiLines = (n: number, model: string) =>
   Array.from({ length: n }, (_, i) => ({
     custom_id: `c-${i + 1}`,
-    method: "POST",
-    url: "/v1/chat/completions",
     body: { model, messages: [{ role: "user", content: `question ${i + 1}${i === 2 ? " [[barge:fail]]" : ""}` }] }
   }))
 
@@ -278,6 +276,48 @@ describe("barge on a defect", () => {
         assert.strictEqual(ran.code, Cli.ExitCode.Unexpected)
         assert.include(ran.stderr, "This is a bug in barge, not in your input or setup: please report it")
         assert.include(ran.stderr, "Error: the disk caught fire")
+      }))
+  })
+})
+
+describe("barge cleanup", () => {
+  layer(
+    Layer.mergeAll(Emulator.layer(), NodeContext.layer, NodeHttpClient.layerUndici),
+    { excludeTestServices: true }
+  )((it) => {
+    it.effect("cleanup lists old batch input files no batch reads, deletes them only with --delete", () =>
+      Effect.gen(function*() {
+        const urls = yield* withUrls
+        const emulator = yield* Emulator.Emulator
+        const input = writeInput("cleanup.jsonl", openAiLines(4, models.moonshot!))
+        // Submitted and never followed by this process: the batch's input file stays behind once it is done.
+        // (Real time here: a file's upload time is the emulator's clock, the cutoff is this process's.)
+        const submitted = yield* barge(["submit", "-p", "moonshot", ...urls, input])
+        assert.strictEqual(submitted.code, Cli.ExitCode.Ok, submitted.stderr)
+        yield* emulator.advance("2 hours")
+        const dry = yield* barge(["cleanup", "-p", "moonshot", "--older-than", "1ms", ...urls])
+        assert.strictEqual(dry.code, Cli.ExitCode.Ok, dry.stderr)
+        assert.match(dry.stdout, /^would delete file-\S+ /m)
+        assert.include(dry.stdout, "dry run")
+        const deleted = yield* barge([
+          "cleanup",
+          "-p",
+          "moonshot",
+          "--older-than",
+          "1ms",
+          "--delete",
+          "--json",
+          ...urls
+        ])
+        assert.strictEqual(deleted.code, Cli.ExitCode.Ok, deleted.stderr)
+        const report = JSON.parse(deleted.stdout)
+        assert.isAbove(report.deleted, 0)
+        assert.strictEqual(report.deleted, report.files.length)
+        const after = yield* barge(["cleanup", "-p", "moonshot", "--older-than", "1ms", "--json", ...urls])
+        assert.deepStrictEqual(JSON.parse(after.stdout).files, [])
+        const ark = yield* barge(["cleanup", "-p", "ark", ...urls])
+        assert.strictEqual(ark.code, Cli.ExitCode.Usage)
+        assert.include(ark.stderr, "keeps none to clean up")
       }))
   })
 })

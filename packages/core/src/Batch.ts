@@ -27,6 +27,7 @@ import type * as PlatformError from "@effect/platform/Error"
 import * as FileSystem from "@effect/platform/FileSystem"
 import * as Arr from "effect/Array"
 import * as Context from "effect/Context"
+import * as DateTime from "effect/DateTime"
 import type * as Duration from "effect/Duration"
 import * as Effect from "effect/Effect"
 import * as Layer from "effect/Layer"
@@ -511,6 +512,75 @@ export interface PollOptions {
 }
 
 // ---------------------------------------------------------------------------------------------------------------
+// Cleanup
+// ---------------------------------------------------------------------------------------------------------------
+
+/**
+ * Options of `cleanup`.
+ *
+ * @since 0.1.0
+ * @category models
+ */
+export interface CleanupOptions {
+  /** Only files uploaded longer ago than this (`"7 days"`, `Duration.days(7)`). */
+  readonly olderThan: Duration.DurationInput
+  /** List what would be deleted without deleting it; default `true`. */
+  readonly dryRun?: boolean | undefined
+}
+
+/**
+ * One input file Barge uploaded for a batch, as `cleanup` lists it.
+ *
+ * @since 0.1.0
+ * @category models
+ */
+export class StoredFile extends Schema.Class<StoredFile>("@barge/core/Batch/StoredFile")({
+  id: Schema.String,
+  name: Schema.optional(Schema.String),
+  bytes: Schema.optional(Schema.Number),
+  uploadedAt: Timestamp
+}) {}
+
+/**
+ * What `cleanup` found (and, unless a dry run, deleted).
+ *
+ * @since 0.1.0
+ * @category models
+ */
+export class CleanupReport extends Schema.Class<CleanupReport>("@barge/core/Batch/CleanupReport")({
+  provider: Schema.String,
+  dryRun: Schema.Boolean,
+  /** Batch input files older than the cutoff that no unfinished batch reads. */
+  files: Schema.Array(StoredFile),
+  /** Files deleted (0 on a dry run). */
+  deleted: Schema.Number,
+  /** Old batch files kept because an unfinished batch reads them. */
+  inUse: Schema.Number
+}) {
+  /**
+   * One line per file, then a summary: what a command line prints.
+   *
+   * @since 0.1.0
+   */
+  get lines(): ReadonlyArray<string> {
+    const verb = this.dryRun ? "would delete" : "deleted"
+    return [
+      ...this.files.map((file) =>
+        `${verb} ${file.id} ${file.name ?? ""} (${file.bytes ?? "?"} bytes, uploaded ${
+          file.uploadedAt === undefined ? "?" : DateTime.formatIso(file.uploadedAt)
+        })`
+      ),
+      `${this.provider}: ${
+        this.dryRun
+          ? `${this.files.length} batch files to delete (dry run: pass --delete to delete them)`
+          : `${this.deleted} deleted`
+      }` +
+      (this.inUse > 0 ? `; ${this.inUse} kept for unfinished batches` : "")
+    ]
+  }
+}
+
+// ---------------------------------------------------------------------------------------------------------------
 // The services
 // ---------------------------------------------------------------------------------------------------------------
 
@@ -564,6 +634,11 @@ export interface Service extends Lifecycle {
   readonly cancel: (id: string) => Effect.Effect<BatchStatus, BatchError>
   /** The provider's jobs, each as a one-job batch. */
   readonly list: Stream.Stream<BatchStatus, BatchError>
+  /**
+   * Deletes batch input files older than an age that no unfinished batch reads — a dry run unless `dryRun: false`
+   * — where the provider keeps uploaded files that count against a quota (OpenAI-compatible platforms).
+   */
+  readonly cleanup?: ((options: CleanupOptions) => Effect.Effect<CleanupReport, BatchError>) | undefined
 }
 
 /**
@@ -645,7 +720,8 @@ export const fromProvider = <Job, Options, Filter>(
       results: base.results,
       get: base.batchStatus,
       cancel: base.cancelBatch,
-      list: base.list().pipe(Stream.map((job) => aggregate(base.provider, [base.jobStatus(job)])))
+      list: base.list().pipe(Stream.map((job) => aggregate(base.provider, [base.jobStatus(job)]))),
+      ...(base.cleanup === undefined ? {} : { cleanup: base.cleanup })
     }
     return unified
   })

@@ -248,6 +248,8 @@ export interface Service<Job, Options = {}, Filter = void, CreateRequest = Part<
   readonly batchStatus: (id: string) => Effect.Effect<Batch.BatchStatus, Batch.BatchError>
   /** Asks the provider to stop every unfinished job of a batch; the status after the request. */
   readonly cancelBatch: (id: string) => Effect.Effect<Batch.BatchStatus, Batch.BatchError>
+  /** Deletes old batch input files, where the provider keeps them against a quota (see `Batch.Service.cleanup`). */
+  readonly cleanup?: ((options: Batch.CleanupOptions) => Effect.Effect<Batch.CleanupReport, Failure>) | undefined
   /** The same service with limits lowered (never raised): tests use it to force a split with a small input. */
   readonly withLimits: (limits: Partial<Limits>) => Service<Job, Options, Filter, CreateRequest, CreateError>
 }

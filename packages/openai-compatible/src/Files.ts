@@ -4,13 +4,12 @@
  *
  * @since 0.1.0
  */
+import type * as Batch from "@barge/core/Batch"
 import type * as Provider from "@barge/core/Provider"
-import type * as Duration from "effect/Duration"
 import type * as Effect from "effect/Effect"
-import * as Schema from "effect/Schema"
 import type * as Stream from "effect/Stream"
 import type * as Client from "./internal/client.js"
-import * as Wire from "./Wire.js"
+import type * as Wire from "./Wire.js"
 
 /**
  * A file to upload: its bytes as a re-runnable stream, its exact size, and its purpose (default `batch`).
@@ -43,51 +42,17 @@ export interface Files {
 }
 
 /**
- * Options of `cleanup`.
+ * Options of `cleanup` (core's).
  *
  * @since 0.1.0
  * @category models
  */
-export interface CleanupOptions {
-  /** Only files uploaded longer ago than this (`"7 days"`, `Duration.days(7)`). */
-  readonly olderThan: Duration.DurationInput
-  /** List what would be deleted without deleting it; default `true`. */
-  readonly dryRun?: boolean | undefined
-}
+export type CleanupOptions = Batch.CleanupOptions
 
 /**
- * What `cleanup` found (and, unless a dry run, deleted).
+ * What `cleanup` found (and, unless a dry run, deleted): core's report.
  *
  * @since 0.1.0
  * @category models
  */
-export class CleanupReport extends Schema.Class<CleanupReport>("@barge/openai-compatible/CleanupReport")({
-  provider: Schema.String,
-  dryRun: Schema.Boolean,
-  /** The `purpose=batch` files older than the cutoff that no unfinished batch reads. */
-  files: Schema.Array(Wire.FileObject),
-  /** Files deleted (0 on a dry run). */
-  deleted: Schema.Number,
-  /** Old batch files kept because an unfinished batch reads them. */
-  inUse: Schema.Number
-}) {
-  /**
-   * One line per file, then a summary: what a command line prints.
-   *
-   * @since 0.1.0
-   */
-  get lines(): ReadonlyArray<string> {
-    const verb = this.dryRun ? "would delete" : "deleted"
-    return [
-      ...this.files.map((file) =>
-        `${verb} ${file.id} ${file.filename ?? ""} (${file.bytes ?? "?"} bytes, uploaded ${
-          file.created_at == null ? "?" : new Date(file.created_at * 1000).toISOString()
-        })`
-      ),
-      `${this.provider}: ${
-        this.dryRun ? `${this.files.length} batch files to delete (dry run)` : `${this.deleted} deleted`
-      }` +
-      (this.inUse > 0 ? `; ${this.inUse} kept for unfinished batches` : "")
-    ]
-  }
-}
+export type CleanupReport = Batch.CleanupReport

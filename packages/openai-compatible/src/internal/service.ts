@@ -5,6 +5,7 @@
 import * as Batch from "@barge/core/Batch"
 import type * as Provider from "@barge/core/Provider"
 import * as Clock from "effect/Clock"
+import * as DateTime from "effect/DateTime"
 import * as Duration from "effect/Duration"
 import * as Effect from "effect/Effect"
 import * as Stream from "effect/Stream"
@@ -42,10 +43,17 @@ export const cleanup = (client: CleanupClient) => (options: Files.CleanupOptions
       (file) => client.deleteFile(file.id).pipe(Effect.as(1), Effect.catchIf(isNotFound, () => Effect.succeed(0))),
       { concurrency: 4 }
     ).pipe(Effect.map((counts) => counts.reduce((a, b) => a + b, 0)))
-    const report = new Files.CleanupReport({
+    const report = new Batch.CleanupReport({
       provider: profile.name,
       dryRun,
-      files,
+      files: files.map((file) =>
+        new Batch.StoredFile({
+          id: file.id,
+          ...(file.filename == null ? {} : { name: file.filename }),
+          ...(file.bytes == null ? {} : { bytes: file.bytes }),
+          ...(file.created_at == null ? {} : { uploadedAt: DateTime.unsafeMake(file.created_at * 1000) })
+        })
+      ),
       deleted,
       inUse: old.length - files.length
     })
