@@ -102,3 +102,10 @@ export * as ChatRequest from "./ChatRequest.js"
  * @since 0.1.0
  */
 export * as Batch from "./Batch.js"
+
+/**
+ * The OpenAI batch result line (Ark, Moonshot, OpenAI, Qianfan v2) read into a `Batch.BatchResult`.
+ *
+ * @since 0.1.0
+ */
+export * as ResultLine from "./ResultLine.js"
