@@ -2,29 +2,37 @@
  * The processes of the results-streaming benchmark (bench/results.ts starts each one separately, so every measured
  * side has a clean peak RSS):
  *
- * - `serve BYTES`: runs the emulator, writes a Moonshot output file of about BYTES of result lines (chat
- *   completions with usage) straight into its store with a completed batch pointing at it, prints
- *   `{ url, batchId, lines, bytes }` and serves until its stdin closes.
- * - `barge URL BATCH`: Barge's `MoonshotBatch.results` (loopback download + line split + schema decode).
- * - `text URL BATCH`: the usual approach — the whole body as text (`Response.text()`, as openai-node's
+ * - `serve BYTES`: runs the emulator with two generated output files of about BYTES each — OpenAI batch result
+ *   lines (Moonshot, Ark) and Qianfan output lines — placed where each provider reads them (bench/providers.ts),
+ *   prints `{ urls, files }` and serves until its stdin closes.
+ * - `core URLS`: Barge's core results path — `Transport` → `Download.resumableLines` → `ResultLine.decodeLines` —
+ *   on the OpenAI-format file, counting `Succeeded` results.
+ * - `provider NAME URLS`: today's `results` path of one provider (bench/providers.ts), counting `Succeeded`.
+ * - `tuned URLS FORMAT`: the hand-tuned baseline — undici body → one streaming `TextDecoder` → `indexOf("\n")` →
+ *   `JSON.parse` → count. No Effect, no schema, no resumption: the practical limit on this machine.
+ * - `lines URLS`: Barge's download and line split alone (core Transport + Download + Jsonl; no JSON, no schema).
+ * - `text URLS`: the usual approach — the whole body as text (`Response.text()`, as openai-node's
  *   `files.content().text()` does), split on "\n", `JSON.parse` each line.
+ * - `raw URLS`: the loopback transfer alone (undici body, bytes counted, nothing decoded), for reference.
+ * - `parse BYTES FORMAT`: the floor — a bare `JSON.parse` loop over the same lines, already in memory (making them
+ *   is not timed).
  * - `upload TOS_URL PATH`: the upload benchmark's side — validates the JSONL file at PATH with core
  *   `InputValidation` and Ark's rules, then streams it to TOS with Ark's `Storage.put`; prints one JSON line per phase.
- * - `lines URL`: Barge's download and line split alone (core Transport + Download + Jsonl; no JSON, no schema).
- * - `decoded URL`: the same plus `Jsonl.decodeLines(ResultLine)` without `results`' hand-written fast path (the
- *   schema interpreter on every line) and `toResult`, chunk by chunk: what the fast path saves.
- * - `raw URL`: the loopback transfer alone (`fetch`, bytes counted, nothing split or parsed), for reference.
- * - `parse BYTES`: the floor — a bare `JSON.parse` loop over the same lines, already in memory (not timed: making them).
  *
  * Each measured phase prints one JSON line: `{ lines, seconds, baseRss, peakRss, maxRss, heapGrowth,
  * buffersGrowth, error? }` (the growths are peak minus the value just before the phase).
  */
 // Each mode imports what it needs, so the light modes start fast and load no code they do not measure.
+import type { HttpClient } from "@effect/platform/HttpClient"
+import type { Effect } from "effect/Effect"
+import type { Stream } from "effect/Stream"
+import type { Batch } from "../packages/core/src/index.js"
+import { type Format, places, readers, seed, type Urls } from "./providers.js"
 
 /** A small seeded generator (mulberry32): the server and the floor make byte-identical lines. */
-const prng = (seed: number) => () => {
-  seed = (seed + 0x6d2b79f5) | 0
-  let t = Math.imul(seed ^ (seed >>> 15), 1 | seed)
+const prng = (state: number) => () => {
+  state = (state + 0x6d2b79f5) | 0
+  let t = Math.imul(state ^ (state >>> 15), 1 | state)
   t = (t + Math.imul(t ^ (t >>> 7), 61 | t)) ^ t
   return ((t ^ (t >>> 14)) >>> 0) / 4294967296
 }
@@ -35,15 +43,24 @@ const words = (
   "summarise translate classify extract 翻译 摘要 分类 抽取 with a short explanation of why"
 ).split(" ")
 
-/** Result lines as a Moonshot/OpenAI batch output file has them: one chat completion with usage per line. */
-export function* resultLines(targetBytes: number): Generator<string> {
+/** A generated answer: 20–180 words of mixed English and Chinese, and its usage. */
+const answer = (random: () => number) => {
+  const length = 20 + Math.floor(random() * 160)
+  const content: Array<string> = []
+  for (let w = 0; w < length; w++) content.push(words[Math.floor(random() * words.length)]!)
+  const prompt = 20 + Math.floor(random() * 500)
+  return {
+    content: content.join(" "),
+    usage: { prompt_tokens: prompt, completion_tokens: length * 2, total_tokens: prompt + length * 2 }
+  }
+}
+
+/** Result lines as a Moonshot/OpenAI (and Ark) batch output file has them: one chat completion per line. */
+function* openAiLines(targetBytes: number): Generator<string> {
   const random = prng(42)
   let bytes = 0
   for (let i = 1; bytes < targetBytes; i++) {
-    const length = 20 + Math.floor(random() * 160)
-    const content: Array<string> = []
-    for (let w = 0; w < length; w++) content.push(words[Math.floor(random() * words.length)]!)
-    const prompt = 20 + Math.floor(random() * 500)
+    const { content, usage } = answer(random)
     const line = JSON.stringify({
       id: `batch_req_${i}`,
       custom_id: `request-${i}`,
@@ -55,12 +72,8 @@ export function* resultLines(targetBytes: number): Generator<string> {
           object: "chat.completion",
           created: 1764000000 + i,
           model: "moonshot-v1-8k",
-          choices: [{
-            index: 0,
-            message: { role: "assistant", content: content.join(" ") },
-            finish_reason: "stop"
-          }],
-          usage: { prompt_tokens: prompt, completion_tokens: length * 2, total_tokens: prompt + length * 2 }
+          choices: [{ index: 0, message: { role: "assistant", content }, finish_reason: "stop" }],
+          usage
         }
       },
       error: null
@@ -70,18 +83,37 @@ export function* resultLines(targetBytes: number): Generator<string> {
   }
 }
 
-/** The emulator serving the generated file, and how to stop it. */
-export interface Serving {
-  readonly url: string
-  readonly tos: string
-  readonly batchId: string
-  readonly lines: number
-  readonly bytes: number
-  readonly stop: () => Promise<void>
+/** Output lines as Qianfan writes them: the input record echoed with `output`, the v1 ERNIE response. */
+function* qianfanLines(targetBytes: number): Generator<string> {
+  const random = prng(43)
+  let bytes = 0
+  for (let i = 1; bytes < targetBytes; i++) {
+    const { content, usage } = answer(random)
+    const line = JSON.stringify({
+      id: `request-${i}`,
+      query: `问题 ${i}: summarise the document`,
+      output: {
+        id: `as-${i.toString(36)}`,
+        object: "chat.completion",
+        created: 1764000000 + i,
+        result: content,
+        is_truncated: false,
+        need_clear_history: false,
+        finish_reason: "normal",
+        usage
+      }
+    }) + "\n"
+    bytes += Buffer.byteLength(line)
+    yield line
+  }
 }
 
-/** Starts the emulator in this process with a Moonshot output file of about `targetBytes` and a batch naming it. */
-export const startEmulator = async (targetBytes: number): Promise<Serving> => {
+/** The generated lines of a format, each ending in "\n". */
+export const resultLines = (format: Format, targetBytes: number): Generator<string> =>
+  format === "openai" ? openAiLines(targetBytes) : qianfanLines(targetBytes)
+
+/** A generated file in 1 MiB chunks, as the emulator stores it. */
+const generate = (format: Format, targetBytes: number) => {
   const block = 1 << 20
   const chunks: Array<Uint8Array> = []
   let pending: Array<string> = []
@@ -95,63 +127,45 @@ export const startEmulator = async (targetBytes: number): Promise<Serving> => {
     pending = []
     pendingBytes = 0
   }
-  for (const line of resultLines(targetBytes)) {
+  for (const line of resultLines(format, targetBytes)) {
     pending.push(line)
     pendingBytes += line.length
     lines++
     if (pendingBytes >= block) flush()
   }
   if (pending.length > 0) flush()
+  return { chunks, lines, bytes }
+}
 
+/** What `serve` prints: where the files are served, and their sizes. */
+export interface Served {
+  readonly urls: Urls
+  readonly files: Readonly<Record<Format, { readonly lines: number; readonly bytes: number }>>
+}
+
+/** The emulator serving the generated files, and how to stop it. */
+export interface Serving extends Served {
+  readonly stop: () => Promise<void>
+}
+
+/** Starts the emulator in this process with both files of about `targetBytes`, placed for every provider. */
+export const startEmulator = async (targetBytes: number): Promise<Serving> => {
+  const files = { openai: generate("openai", targetBytes), qianfan: generate("qianfan", targetBytes) }
   const Effect = await import("effect/Effect")
   const Exit = await import("effect/Exit")
   const Scope = await import("effect/Scope")
   const { Emulator } = await import("../packages/emulator/src/index.js")
   const scope = await Effect.runPromise(Scope.make())
-  return Effect.runPromise(Effect.gen(function*() {
-    const emulator = yield* Scope.extend(Emulator.make({}), scope)
-    const state = emulator.state.moonshot
-    const file = {
-      id: "file-bench-output",
-      filename: "output.jsonl",
-      purpose: "batch_output",
-      bytes,
-      createdAt: 0,
-      chunks
-    }
-    state.files.set(file.id, file)
-    // A batch that finished long ago, with the file as its output: its counts are read from the plan and
-    // `failedBefore`, so those are the only parts that must match the line count.
-    state.batches.set("batch-bench", {
-      id: "batch-bench",
-      endpoint: "/v1/chat/completions",
-      inputFileId: "file-bench-input",
-      completionWindow: "24h",
-      metadata: null,
-      plan: {
-        createdAt: 0,
-        expiresAt: Number.MAX_SAFE_INTEGER,
-        total: lines,
-        invalid: false,
-        cancelRequestedAt: undefined
-      },
-      requests: { length: lines } as never,
-      outcomes: [],
-      failedBefore: new Int32Array(lines + 1),
-      errors: [],
-      results: { outputFileId: file.id, errorFileId: null }
-    })
-    // The upload benchmark puts its input here.
-    emulator.state.objects.tos.createBucket("bench")
-    return {
-      url: emulator.urls.moonshot,
-      tos: emulator.urls.tos,
-      batchId: "batch-bench",
-      lines,
-      bytes,
-      stop: () => Effect.runPromise(Scope.close(scope, Exit.void))
-    }
-  }))
+  const emulator = await Effect.runPromise(Scope.extend(Emulator.make({}), scope))
+  seed(emulator, files)
+  return {
+    urls: { moonshot: emulator.urls.moonshot, tos: emulator.urls.tos, bos: emulator.urls.bos },
+    files: {
+      openai: { lines: files.openai.lines, bytes: files.openai.bytes },
+      qianfan: { lines: files.qianfan.lines, bytes: files.qianfan.bytes }
+    },
+    stop: () => Effect.runPromise(Scope.close(scope, Exit.void))
+  }
 }
 
 const serve = async (targetBytes: number) => {
@@ -166,23 +180,31 @@ const serve = async (targetBytes: number) => {
   process.exit(0)
 }
 
-/** Samples RSS, heap and array buffers every 20 ms (and on demand) to catch their peaks until `stop()`. */
+/**
+ * Samples RSS, heap and array buffers every 20 ms and when a side asks (`sample`, called from hot loops, reads at
+ * most once per 5 ms: `process.memoryUsage()` costs tens of microseconds) to catch their peaks until `stop()`.
+ */
 const rssSampler = () => {
   let peak = 0
   let heap = 0
   let buffers = 0
-  const sample = () => {
+  let last = 0
+  const read = () => {
+    last = performance.now()
     const usage = process.memoryUsage()
     peak = Math.max(peak, usage.rss)
     heap = Math.max(heap, usage.heapTotal)
     buffers = Math.max(buffers, usage.arrayBuffers)
   }
-  const timer = setInterval(sample, 20)
+  const sample = () => {
+    if (performance.now() - last >= 5) read()
+  }
+  const timer = setInterval(read, 20)
   return {
     sample,
     stop: () => {
       clearInterval(timer)
-      sample()
+      read()
       return { peak, heap, buffers }
     }
   }
@@ -192,6 +214,8 @@ const rssSampler = () => {
 export interface Measured {
   readonly lines: number
   readonly seconds: number
+  /** CPU time of the whole process (all its threads) during the phase: less sensitive to other load than wall time. */
+  readonly cpuSeconds?: number
   readonly baseRss: number
   readonly peakRss: number
   readonly maxRss: number
@@ -204,6 +228,7 @@ const measure = async (run: (sample: () => void) => Promise<number>): Promise<Me
   global.gc?.()
   const base = process.memoryUsage()
   const sampler = rssSampler()
+  const cpu = process.cpuUsage()
   const start = performance.now()
   let lines = 0
   let error: string | undefined
@@ -213,11 +238,13 @@ const measure = async (run: (sample: () => void) => Promise<number>): Promise<Me
     error = cause instanceof Error ? `${cause.name}: ${cause.message}` : String(cause)
   }
   const seconds = (performance.now() - start) / 1000
+  const used = process.cpuUsage(cpu)
   const peaks = sampler.stop()
   const maxRss = process.resourceUsage().maxRSS * 1024
   return {
     lines,
     seconds,
+    cpuSeconds: (used.user + used.system) / 1e6,
     baseRss: base.rss,
     peakRss: peaks.peak,
     maxRss,
@@ -227,100 +254,154 @@ const measure = async (run: (sample: () => void) => Promise<number>): Promise<Me
   }
 }
 
-/** Barge's download and line splitting alone (core Transport + Download + Jsonl, as Moonshot uses them). */
-export const lines = async (url: string, decoded = false) => {
+const fileUrl = (urls: Urls, format: Format) => `${urls.moonshot}/v1/files/${places.fileIds[format]}/content`
+const bearer = { authorization: "Bearer sk-barge-emulator" }
+
+/** Runs a stream program with undici as the `HttpClient`. */
+const withUndici = async <A>(
+  program: Effect<A, unknown, HttpClient>
+): Promise<A> => {
+  const Effect = await import("effect/Effect")
   const { NodeHttpClient } = await import("@effect/platform-node")
+  return Effect.runPromise(Effect.provide(program, NodeHttpClient.layerUndici))
+}
+
+/** Counts `Succeeded` results the way the README's program does (`Stream.runFold`: no Effect per element). */
+const countSucceeded = async <E, R>(
+  results: Stream<Batch.BatchResult, E, R>,
+  sample: () => void
+) => {
+  const Stream = await import("effect/Stream")
+  return Stream.runFold(results, 0, (count, result) => {
+    if ((count & 8191) === 0) sample()
+    return result._tag === "Succeeded" ? count + 1 : count
+  })
+}
+
+/** The OpenAI-format file as lines, through core Transport + Download + Jsonl (what every provider uses). */
+const coreLines = async (urls: Urls) => {
   const HttpClientRequest = await import("@effect/platform/HttpClientRequest")
   const Effect = await import("effect/Effect")
   const Redacted = await import("effect/Redacted")
   const Stream = await import("effect/Stream")
-  const { Download, Jsonl, Signer, Transport } = await import("../packages/core/src/index.js")
-  const { OpenAiCompatible, Wire } = await import("../packages/moonshot/src/index.js")
-  return measure((sample) =>
-    Effect.gen(function*() {
-      const transport = yield* Transport.make({
-        provider: "moonshot",
-        baseUrl: `${url}/v1`,
-        signer: Signer.bearer(Redacted.make("sk-barge-emulator")),
-        allowInsecureHttp: true
-      })
-      const request = HttpClientRequest.get("/files/file-bench-output/content")
-      const split = Download.resumableLines(Download.rangeOpener(transport, request, { action: "FileContent" }))
-      let count = 0
-      const counted = (chunk: { readonly length: number }) =>
-        Effect.sync(() => {
-          count += chunk.length
-          sample()
-        })
-      if (!decoded) yield* Stream.runForEachChunk(split, counted)
-      else {
-        // The same decoding as `results` (ResultLine, then `toResult`) but without `Wire.fastResultLine`.
-        const results = split.pipe(Jsonl.decodeLines(Wire.ResultLine), Stream.map(OpenAiCompatible.toResult))
-        yield* Stream.runForEachChunk(results, counted)
-      }
-      return count
-    }).pipe(Effect.provide(NodeHttpClient.layerUndici), Effect.runPromise)
-  )
+  const { Download, Signer, Transport } = await import("../packages/core/src/index.js")
+  return Stream.unwrap(Effect.map(
+    Transport.make({
+      provider: "moonshot",
+      baseUrl: `${urls.moonshot}/v1`,
+      signer: Signer.bearer(Redacted.make("sk-barge-emulator")),
+      allowInsecureHttp: true
+    }),
+    (transport) =>
+      Download.resumableLines(
+        Download.rangeOpener(
+          transport,
+          HttpClientRequest.get(`/files/${places.fileIds.openai}/content`),
+          { action: "FileContent" }
+        )
+      )
+  ))
 }
 
-export const barge = async (url: string, batchId: string) => {
-  const { NodeHttpClient } = await import("@effect/platform-node")
-  const Effect = await import("effect/Effect")
-  const Redacted = await import("effect/Redacted")
+/** Barge's download and line split alone. */
+export const lines = async (urls: Urls) => {
   const Stream = await import("effect/Stream")
-  const { MoonshotBatch } = await import("../packages/moonshot/src/index.js")
+  const split = await coreLines(urls)
   return measure((sample) =>
-    Effect.gen(function*() {
-      const client = yield* MoonshotBatch.make({ apiKey: Redacted.make("sk-barge-emulator"), baseUrl: `${url}/v1` })
-      let lines = 0
-      yield* Stream.runForEach(client.results(batchId), (result) =>
-        Effect.sync(() => {
-          if (result._tag === "Succeeded") lines++
-          if ((lines & 8191) === 0) sample()
-        }))
-      return lines
-    }).pipe(Effect.provide(NodeHttpClient.layerUndici), Effect.runPromise)
+    withUndici(Stream.runFold(split, 0, (count) => {
+      if ((count & 8191) === 0) sample()
+      return count + 1
+    }))
   )
 }
 
-export const raw = (url: string) =>
-  measure(async (sample) => {
-    const response = await fetch(`${url}/v1/files/file-bench-output/content`, {
-      headers: { authorization: "Bearer sk-barge-emulator" }
-    })
+/** Barge's core results path: download, split, `ResultLine.decodeLines`. */
+export const core = async (urls: Urls) => {
+  const { ResultLine } = await import("../packages/core/src/index.js")
+  const results = ResultLine.decodeLines(await coreLines(urls))
+  return measure(async (sample) => withUndici(await countSucceeded(results, sample)))
+}
+
+/** One provider's `results` path (bench/providers.ts). */
+export const provider = async (name: keyof typeof readers, urls: Urls) => {
+  const results = await readers[name].read(urls)
+  return measure(async (sample) => withUndici(await countSucceeded(results, sample)))
+}
+
+/** A parsed line that counts: a 200 response (OpenAI format) or an output without an error code (Qianfan). */
+const succeeded = (format: Format) =>
+  format === "openai"
+    ? (value: { response?: { status_code?: number } }) => value.response?.status_code === 200
+    : (value: { output?: { error_code?: unknown } }) =>
+      typeof value.output === "object" && value.output !== null && value.output.error_code === undefined
+
+/**
+ * The hand-tuned baseline: undici body → one streaming `TextDecoder` → `indexOf("\n")` → `JSON.parse` → count.
+ * Nothing else: no Effect, no schema, no byte offsets, no resumption, no line numbers.
+ */
+export const tuned = async (urls: Urls, format: Format) => {
+  const { request } = await import("@effect/platform-node/Undici")
+  const ok = succeeded(format) as (value: unknown) => boolean
+  return measure(async (sample) => {
+    const { body } = await request(fileUrl(urls, format), { headers: bearer })
+    const decoder = new TextDecoder()
+    let rest = ""
+    let count = 0
+    for await (const chunk of body) {
+      const text = rest + decoder.decode(chunk as Uint8Array, { stream: true })
+      let from = 0
+      let newline = text.indexOf("\n")
+      while (newline !== -1) {
+        if (newline > from && ok(JSON.parse(text.slice(from, newline)))) count++
+        from = newline + 1
+        newline = text.indexOf("\n", from)
+      }
+      rest = text.slice(from)
+      sample()
+    }
+    if (rest !== "" && ok(JSON.parse(rest))) count++
+    return count
+  })
+}
+
+/** The loopback transfer alone: the undici body, bytes counted. */
+export const raw = async (urls: Urls) => {
+  const { request } = await import("@effect/platform-node/Undici")
+  return measure(async (sample) => {
+    const { body } = await request(fileUrl(urls, "openai"), { headers: bearer })
     let bytes = 0
-    const reader = response.body!.getReader()
-    for (let read = await reader.read(); !read.done; read = await reader.read()) {
-      bytes += read.value.byteLength
+    for await (const chunk of body) {
+      bytes += (chunk as Uint8Array).byteLength
       sample()
     }
     return bytes
   })
+}
 
-export const text = (url: string, batchId: string) =>
+/** The usual approach: the whole body as one string, split, parsed. */
+export const text = (urls: Urls) =>
   measure(async (sample) => {
-    const headers = { authorization: "Bearer sk-barge-emulator" }
-    const batch = await (await fetch(`${url}/v1/batches/${batchId}`, { headers })).json() as { output_file_id: string }
-    const response = await fetch(`${url}/v1/files/${batch.output_file_id}/content`, { headers })
+    const response = await fetch(fileUrl(urls, "openai"), { headers: bearer })
     const body = await response.text()
     sample()
-    let lines = 0
+    const ok = succeeded("openai")
+    let count = 0
     for (const line of body.split("\n")) {
       if (line === "") continue
-      const value = JSON.parse(line) as { response: { status_code: number } }
-      if (value.response.status_code === 200) lines++
-      if ((lines & 8191) === 0) sample()
+      if (ok(JSON.parse(line))) count++
+      if ((count & 8191) === 0) sample()
     }
-    return lines
+    return count
   })
 
-export const parse = async (targetBytes: number) => {
-  const lines = Array.from(resultLines(targetBytes), (line) => line.slice(0, -1))
+/** The floor: `JSON.parse` of the same lines, made in memory beforehand. */
+export const parse = async (targetBytes: number, format: Format) => {
+  const lines = Array.from(resultLines(format, targetBytes), (line) => line.slice(0, -1))
+  const ok = succeeded(format) as (value: unknown) => boolean
   return measure(async (sample) => {
     let count = 0
     for (const line of lines) {
-      const value = JSON.parse(line) as { response: { status_code: number } }
-      if (value.response.status_code === 200) count++
+      if (ok(JSON.parse(line))) count++
       if ((count & 8191) === 0) sample()
     }
     return count
@@ -385,32 +466,36 @@ const print = (measured: Measured | ReadonlyArray<Measured>) => {
 }
 
 const [mode, a, b] = process.argv.slice(2)
+const urlsArg = (json: string | undefined): Urls => JSON.parse(json!) as Urls
 // Only as a process of its own: importing this module (smoke mode, `resultLines`) must not start a mode.
 if (process.argv[1]?.endsWith("results-worker.ts")) {
   switch (mode) {
     case "serve":
       await serve(Number(a))
       break
-    case "barge":
-      print(await barge(a!, b!))
+    case "core":
+      print(await core(urlsArg(a)))
+      break
+    case "provider":
+      print(await provider(a as keyof typeof readers, urlsArg(b)))
+      break
+    case "tuned":
+      print(await tuned(urlsArg(a), b as Format))
+      break
+    case "lines":
+      print(await lines(urlsArg(a)))
+      break
+    case "raw":
+      print(await raw(urlsArg(a)))
+      break
+    case "text":
+      print(await text(urlsArg(a)))
+      break
+    case "parse":
+      print(await parse(Number(a), b as Format))
       break
     case "upload":
       print(await upload(a!, b!, process.argv[5] !== "no-usual"))
-      break
-    case "lines":
-      print(await lines(a!))
-      break
-    case "decoded":
-      print(await lines(a!, true))
-      break
-    case "raw":
-      print(await raw(a!))
-      break
-    case "text":
-      print(await text(a!, b!))
-      break
-    case "parse":
-      print(await parse(Number(a)))
       break
     default:
       console.error(`unknown mode ${mode}`)

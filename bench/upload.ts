@@ -64,12 +64,15 @@ export const run = async (options: { readonly smoke: boolean }): Promise<Report>
     let cappedPhases: ReadonlyArray<Measured> = []
     let profileNotes: Array<string> = []
     try {
-      phases = await runMode(options.smoke, ["upload", served.tos, path])
+      phases = await runMode(options.smoke, ["upload", served.urls.tos, path])
       // Again with V8's heap held small: completing proves nothing grows with the input (see results.ts).
-      if (!options.smoke) cappedPhases = await runMode(false, ["upload", served.tos, path, "no-usual"], cappedHeap)
+      if (!options.smoke) cappedPhases = await runMode(false, ["upload", served.urls.tos, path, "no-usual"], cappedHeap)
       const validated = phases[0]
       if (!options.smoke && validated !== undefined && validated.seconds > 0 && bytes / validated.seconds < 100e6) {
-        profileNotes = await profile(["upload", served.tos, path, "no-usual"], "the upload worker (validate + put)")
+        profileNotes = await profile(
+          ["upload", served.urls.tos, path, "no-usual"],
+          "the upload worker (validate + put)"
+        )
       }
       if (!options.smoke && cappedPhases.length < 2) {
         cappedPhases = [...cappedPhases, ...Array.from({ length: 2 - cappedPhases.length }, () => cappedPhases.at(-1)!)]

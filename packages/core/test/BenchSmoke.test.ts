@@ -26,14 +26,15 @@ describe.concurrent("bench smoke modes", () => {
     assert.strictEqual(report.goals.length, 2)
   })
 
-  it("results streams the same file through Barge, the text baseline and the floor", async () => {
+  it("results reads the same files through the core path, every provider, the baselines and the floor", async () => {
     const report = await results.run({ smoke: true })
     const rows = report.tables[0]!.rows
-    assert.strictEqual(rows.length, 6)
+    assert.strictEqual(rows.length, 11)
     for (const row of rows) assert.strictEqual(row.at(-1), "ok", JSON.stringify(row))
-    // Every side counted the same lines (a mismatch would add a note).
+    // Every side counted every line of its file (a mismatch would add a note).
     assert.isFalse(report.notes.some((note) => note.includes("counted")), report.notes.join("\n"))
-    assert.strictEqual(rows[0]![1], rows[2]![1])
+    // One goal per judged path: the core path and each provider's.
+    assert.strictEqual(report.goals.length, 4)
   }, 60_000)
 
   it("upload validates and puts the input", async () => {
