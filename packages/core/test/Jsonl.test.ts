@@ -122,6 +122,16 @@ describe("Jsonl.lines on generated input", () => {
     )
   })
 
+  it("splits chunks larger than one decode piece (32 KiB) like the whole text, CJK cut at every piece edge", () =>
+    Effect.gen(function*() {
+      // Lines of 3-byte characters and odd lengths, so piece edges fall inside characters and inside lines.
+      const pieces = Array.from({ length: 400 }, (_, i) => `{"i":${i},"t":"${"批量推理".repeat(i % 97)}"}`)
+      const data = bytes(pieces.join("\n") + "\n")
+      const expected = reference(pieces, true)
+      assert.deepStrictEqual(yield* collectLines(Stream.make(data)), expected)
+      assert.deepStrictEqual(yield* collectLines(chunked(data, [40_000, 40_001, 150_000])), expected)
+    }))
+
   it("names the line with invalid UTF-8 wherever it sits, after emitting the lines before it", () =>
     Effect.gen(function*() {
       const good = bytes("{\"a\":\"批量\"}\n{\"b\":1}\n")
