@@ -224,8 +224,31 @@ export interface Measured {
   readonly error?: string
 }
 
+/**
+ * With `BARGE_BENCH_PROFILE=DIR`, records a CPU profile of the measured phase alone (not the process start-up)
+ * through the inspector, and writes it to DIR when the phase ends.
+ */
+const phaseProfiler = async () => {
+  const dir = process.env.BARGE_BENCH_PROFILE
+  if (dir === undefined || dir === "") return undefined
+  const { Session } = await import("node:inspector/promises")
+  const { writeFileSync } = await import("node:fs")
+  const { join } = await import("node:path")
+  const session = new Session()
+  session.connect()
+  await session.post("Profiler.enable")
+  await session.post("Profiler.setSamplingInterval", { interval: 500 })
+  await session.post("Profiler.start")
+  return async () => {
+    const { profile } = await session.post("Profiler.stop")
+    writeFileSync(join(dir, `phase-${process.pid}-${Date.now()}.cpuprofile`), JSON.stringify(profile))
+    session.disconnect()
+  }
+}
+
 const measure = async (run: (sample: () => void) => Promise<number>): Promise<Measured> => {
   global.gc?.()
+  const stopProfile = await phaseProfiler()
   const base = process.memoryUsage()
   const sampler = rssSampler()
   const cpu = process.cpuUsage()
@@ -240,6 +263,7 @@ const measure = async (run: (sample: () => void) => Promise<number>): Promise<Me
   const seconds = (performance.now() - start) / 1000
   const used = process.cpuUsage(cpu)
   const peaks = sampler.stop()
+  await stopProfile?.()
   const maxRss = process.resourceUsage().maxRSS * 1024
   return {
     lines,
@@ -257,25 +281,26 @@ const measure = async (run: (sample: () => void) => Promise<number>): Promise<Me
 const fileUrl = (urls: Urls, format: Format) => `${urls.moonshot}/v1/files/${places.fileIds[format]}/content`
 const bearer = { authorization: "Bearer sk-barge-emulator" }
 
-/** Runs a stream program with undici as the `HttpClient`. */
-const withUndici = async <A>(
-  program: Effect<A, unknown, HttpClient>
-): Promise<A> => {
-  const Effect = await import("effect/Effect")
+/**
+ * A runtime with undici as the `HttpClient`, built before the measured phase: a program builds its layers once, and
+ * the first use loads modules that are not the path being measured.
+ */
+const undiciRuntime = async () => {
+  const ManagedRuntime = await import("effect/ManagedRuntime")
   const { NodeHttpClient } = await import("@effect/platform-node")
-  return Effect.runPromise(Effect.provide(program, NodeHttpClient.layerUndici))
+  const runtime = ManagedRuntime.make(NodeHttpClient.layerUndici)
+  await runtime.runtime()
+  return <A>(program: Effect<A, unknown, HttpClient>): Promise<A> => runtime.runPromise(program)
 }
 
 /** Counts `Succeeded` results the way the README's program does (`Stream.runFold`: no Effect per element). */
-const countSucceeded = async <E, R>(
-  results: Stream<Batch.BatchResult, E, R>,
-  sample: () => void
-) => {
-  const Stream = await import("effect/Stream")
-  return Stream.runFold(results, 0, (count, result) => {
-    if ((count & 8191) === 0) sample()
-    return result._tag === "Succeeded" ? count + 1 : count
-  })
+const countSucceeded = async <E, R>(results: Stream<Batch.BatchResult, E, R>) => {
+  const { runFold } = await import("effect/Stream")
+  return (sample: () => void) =>
+    runFold(results, 0, (count, result) => {
+      if ((count & 8191) === 0) sample()
+      return result._tag === "Succeeded" ? count + 1 : count
+    })
 }
 
 /** The OpenAI-format file as lines, through core Transport + Download + Jsonl (what every provider uses). */
@@ -307,8 +332,9 @@ const coreLines = async (urls: Urls) => {
 export const lines = async (urls: Urls) => {
   const Stream = await import("effect/Stream")
   const split = await coreLines(urls)
+  const run = await undiciRuntime()
   return measure((sample) =>
-    withUndici(Stream.runFold(split, 0, (count) => {
+    run(Stream.runFold(split, 0, (count) => {
       if ((count & 8191) === 0) sample()
       return count + 1
     }))
@@ -318,14 +344,16 @@ export const lines = async (urls: Urls) => {
 /** Barge's core results path: download, split, `ResultLine.decodeLines`. */
 export const core = async (urls: Urls) => {
   const { ResultLine } = await import("../packages/core/src/index.js")
-  const results = ResultLine.decodeLines(await coreLines(urls))
-  return measure(async (sample) => withUndici(await countSucceeded(results, sample)))
+  const count = await countSucceeded(ResultLine.decodeLines(await coreLines(urls)))
+  const run = await undiciRuntime()
+  return measure((sample) => run(count(sample)))
 }
 
 /** One provider's `results` path (bench/providers.ts). */
 export const provider = async (name: keyof typeof readers, urls: Urls) => {
-  const results = await readers[name].read(urls)
-  return measure(async (sample) => withUndici(await countSucceeded(results, sample)))
+  const count = await countSucceeded(await readers[name].read(urls))
+  const run = await undiciRuntime()
+  return measure((sample) => run(count(sample)))
 }
 
 /** A parsed line that counts: a 200 response (OpenAI format) or an output without an error code (Qianfan). */
