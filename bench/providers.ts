@@ -12,6 +12,7 @@
  * bench/ names a provider (the upload bench takes Ark's input rules).
  */
 import type { HttpClient } from "@effect/platform/HttpClient"
+import type { Effect } from "effect/Effect"
 import type { Stream } from "effect/Stream"
 import type { Batch } from "../packages/core/src/index.js"
 import type { Service as Emulator } from "../packages/emulator/src/Emulator.js"
@@ -150,4 +151,51 @@ export const readers: Readonly<Record<"moonshot" | "ark" | "qianfan", Reader>> =
       ))
     }
   }
+}
+
+/** The id of watched job `index` (0-based). */
+export const jobId = (index: number): string => `batch-watch-${index}`
+
+/**
+ * Puts `count` running Moonshot batches into the emulator, created at `now` (emulated), each with `totals[i]`
+ * requests: they queue, run at the emulator's pace and complete on their own (no output files are written).
+ */
+export const seedJobs = (emulator: Emulator, now: number, totals: ReadonlyArray<number>): void => {
+  const state = emulator.state.moonshot
+  totals.forEach((total, index) => {
+    const id = jobId(index)
+    state.batches.set(id, {
+      id,
+      endpoint: "/v1/chat/completions",
+      inputFileId: "file-watch-input",
+      completionWindow: "24h",
+      metadata: null,
+      plan: { createdAt: now, expiresAt: now + 24 * 3600_000, total, invalid: false, cancelRequestedAt: undefined },
+      requests: { length: total } as never,
+      outcomes: [],
+      failedBefore: new Int32Array(total + 1),
+      errors: [],
+      results: { outputFileId: null, errorFileId: null }
+    })
+  })
+}
+
+/** Today's way to watch one job until it is terminal, with the provider's default polling; and its status URL. */
+export const watcher = {
+  /** Builds the client once; the function it gives watches one job (`watch`, drained). */
+  watch: async (urls: Urls): Promise<Effect<(id: string) => Effect<void, unknown>, never, HttpClient>> => {
+    const Effect = await import("effect/Effect")
+    const Redacted = await import("effect/Redacted")
+    const Stream = await import("effect/Stream")
+    const { MoonshotBatch } = await import("../packages/moonshot/src/index.js")
+    return Effect.map(
+      MoonshotBatch.make({ apiKey: Redacted.make("sk-barge-emulator"), baseUrl: `${urls.moonshot}/v1` }),
+      (moonshot) => (id: string) => Stream.runDrain(moonshot.watch(id))
+    )
+  },
+  /** For the bare baseline: the status URL, its headers, and whether a status body is terminal. */
+  statusUrl: (urls: Urls, id: string) => `${urls.moonshot}/v1/batches/${id}`,
+  headers: { authorization: "Bearer sk-barge-emulator" },
+  isTerminal: (body: unknown): boolean =>
+    ["completed", "failed", "expired", "cancelled"].includes((body as { status?: string }).status ?? "")
 }

@@ -27,6 +27,7 @@ import type { HttpClient } from "@effect/platform/HttpClient"
 import type { Effect } from "effect/Effect"
 import type { Stream } from "effect/Stream"
 import type { Batch } from "../packages/core/src/index.js"
+import { phaseProfiler } from "./phase-profile.js"
 import { type Format, places, readers, seed, type Urls } from "./providers.js"
 
 /** A small seeded generator (mulberry32): the server and the floor make byte-identical lines. */
@@ -222,28 +223,6 @@ export interface Measured {
   readonly heapGrowth?: number
   readonly buffersGrowth?: number
   readonly error?: string
-}
-
-/**
- * With `BARGE_BENCH_PROFILE=DIR`, records a CPU profile of the measured phase alone (not the process start-up)
- * through the inspector, and writes it to DIR when the phase ends.
- */
-const phaseProfiler = async () => {
-  const dir = process.env.BARGE_BENCH_PROFILE
-  if (dir === undefined || dir === "") return undefined
-  const { Session } = await import("node:inspector/promises")
-  const { writeFileSync } = await import("node:fs")
-  const { join } = await import("node:path")
-  const session = new Session()
-  session.connect()
-  await session.post("Profiler.enable")
-  await session.post("Profiler.setSamplingInterval", { interval: 500 })
-  await session.post("Profiler.start")
-  return async () => {
-    const { profile } = await session.post("Profiler.stop")
-    writeFileSync(join(dir, `phase-${process.pid}-${Date.now()}.cpuprofile`), JSON.stringify(profile))
-    session.disconnect()
-  }
 }
 
 const measure = async (run: (sample: () => void) => Promise<number>): Promise<Measured> => {

@@ -36,11 +36,13 @@ const nodeArgs = (extra: ReadonlyArray<string>) => ["--expose-gc", ...extra, "--
 /** Runs a worker mode in a fresh process and returns every JSON line it printed (or the crash as an error). */
 export const runWorker = (
   args: ReadonlyArray<string>,
-  flags: ReadonlyArray<string> = []
+  flags: ReadonlyArray<string> = [],
+  env: Readonly<Record<string, string>> = {}
 ): Promise<ReadonlyArray<Measured>> =>
   new Promise((resolve) => {
     const child = spawn(process.execPath, [...nodeArgs(flags), ...args], {
       cwd: root,
+      env: { ...process.env, ...env },
       stdio: ["ignore", "pipe", "pipe"]
     })
     let out = ""
@@ -155,30 +157,39 @@ const area = (name: string): string =>
     : "other"
 
 /**
- * Runs a worker mode under `node --cpu-prof` and summarises where its time went: by area, then the top functions
- * by self time. `what` names the run in the note.
+ * Runs a worker mode with a CPU profile of its measured phases (`BARGE_BENCH_PROFILE`: the inspector's sampling
+ * profiler, started after start-up and the imports) and summarises where the time went: by area, then the top
+ * functions by self time. `what` names the run in the note.
  */
 export const profile = async (args: ReadonlyArray<string>, what: string): Promise<Array<string>> => {
   const dir = mkdtempSync(join(tmpdir(), "barge-prof-"))
   try {
-    const phases = await runWorker(args, [`--cpu-prof`, `--cpu-prof-dir=${dir}`])
+    const phases = await runWorker(args, [], { BARGE_BENCH_PROFILE: dir })
     const files = readdirSync(dir).map((f) => join(dir, f))
-    // The main thread's profile has the most samples (tsx's loader thread writes a small one too).
-    const total = (spots: ReadonlyArray<{ readonly millis: number }>) => spots.reduce((n, s) => n + s.millis, 0)
-    const main = files.map((f) => ({ f, spots: hotspots(f, 10_000) })).sort((a, b) =>
-      total(b.spots) - total(a.spots)
-    )[0]
-    if (main === undefined) return [`${what}: no profile was written`]
-    const sampled = total(main.spots)
+    // Stopping the profiler is sampled too (`dispatch`, the inspector call): not part of the phase.
+    const spots = files.flatMap((f) => hotspots(f, 10_000)).filter((spot) => spot.name !== "dispatch")
+    if (spots.length === 0) return [`${what}: no profile was written`]
+    const merged = new Map<string, number>()
+    for (const spot of spots) merged.set(spot.name, (merged.get(spot.name) ?? 0) + spot.millis)
+    const sampled = [...merged.values()].reduce((n, millis) => n + millis, 0)
     const areas = new Map<string, number>()
-    for (const spot of main.spots) areas.set(area(spot.name), (areas.get(area(spot.name)) ?? 0) + spot.millis)
+    for (const [name, millis] of merged) areas.set(area(name), (areas.get(area(name)) ?? 0) + millis)
     const byArea = [...areas.entries()].sort((a, b) => b[1] - a[1])
       .map(([name, millis]) => `${name} ${fmt((millis / sampled) * 100, 0)} %`)
-    const top = main.spots.slice(0, 8).map((s) => `\`${s.name}\` ${fmt(s.share * 100, 1)} %`)
+    const top = [...merged.entries()].sort((a, b) => b[1] - a[1]).slice(0, 8)
+      .map(([name, millis]) => `\`${name}\` ${fmt((millis / sampled) * 100, 1)} %`)
     return [
-      `Profile of ${what} (\`node --cpu-prof\`, ${fmt(sampled / 1000, 1)} s sampled incl. process start-up; ` +
-      `measured phases ${phases.map((m) => `${fmt(m.seconds, 1)} s`).join(" + ")}): by area — ${byArea.join("; ")}.`,
-      `Top functions by self time: ${top.join(", ")}.`
+      `Profile of ${what} (inspector sampling profiler over the measured phase only, ${
+        fmt(sampled / 1000, 1)
+      } s sampled; phase ${
+        phases.map((m) => `${fmt(m.seconds, 1)} s wall, ${fmt(m.cpuSeconds ?? 0, 1)} s CPU`).join(" + ")
+      }). ` +
+      `Samples are wall-clock: while the OS runs other work they land on whatever was on the stack. By area — ${
+        byArea.join("; ")
+      }.`,
+      `Top functions by self time (a builtin such as \`JSON.parse\` is counted in the function that calls it): ${
+        top.join(", ")
+      }.`
     ]
   } finally {
     rmSync(dir, { recursive: true, force: true })

@@ -3,6 +3,7 @@ import * as polling from "../../../bench/polling.js"
 import * as results from "../../../bench/results.js"
 import * as signing from "../../../bench/signing.js"
 import * as upload from "../../../bench/upload.js"
+import * as watch from "../../../bench/watch.js"
 
 // Smoke modes only: they prove each benchmark still runs end to end (figures here mean nothing).
 describe.concurrent("bench smoke modes", () => {
@@ -42,5 +43,15 @@ describe.concurrent("bench smoke modes", () => {
     const rows = report.tables[0]!.rows
     assert.strictEqual(rows.length, 3)
     for (const row of rows) assert.strictEqual(row.at(-1), "ok", JSON.stringify(row))
+  }, 60_000)
+
+  it("watch follows every job to the end with Barge and with the bare loop", async () => {
+    const report = await watch.run({ smoke: true })
+    const rows = report.tables[0]!.rows
+    assert.strictEqual(rows.length, 2)
+    for (const row of rows) assert.strictEqual(row.at(-1), "ok", JSON.stringify(row))
+    // Every job was polled at least once by each watcher.
+    for (const row of rows) assert.isAtLeast(Number(String(row[3]).replaceAll(",", "")), 20, JSON.stringify(row))
+    assert.strictEqual(report.goals.length, 3)
   }, 60_000)
 })
