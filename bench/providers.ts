@@ -199,3 +199,28 @@ export const watcher = {
   isTerminal: (body: unknown): boolean =>
     ["completed", "failed", "expired", "cancelled"].includes((body as { status?: string }).status ?? "")
 }
+
+/** The upload benchmark's provider: Ark's input rules and its TOS `put`. */
+export const uploads = {
+  rules: async () => (await import("../packages/ark/src/internal/input.js")).rules,
+  /** Builds the TOS client once (with its `HttpClient`); the function it gives streams a file to `input.jsonl`. */
+  put: async (tosUrl: string) => {
+    const Effect = await import("effect/Effect")
+    const Redacted = await import("effect/Redacted")
+    const { Storage } = await import("../packages/ark/src/index.js")
+    const { Emulator } = await import("../packages/emulator/src/index.js")
+    const credentials = Emulator.defaultCredentials.volcengine
+    return (file: Stream<Uint8Array, unknown>, size: number): Effect<unknown, unknown, HttpClient> =>
+      Effect.flatMap(
+        Storage.make({
+          endpoint: tosUrl,
+          region: "cn-beijing",
+          bucket: places.bucket,
+          accessKeyId: credentials.accessKeyId,
+          secretAccessKey: Redacted.make(credentials.secretAccessKey),
+          retry: false
+        }),
+        (storage) => storage.put("input.jsonl", file, { contentLength: size, contentType: "application/jsonl" })
+      )
+  }
+}

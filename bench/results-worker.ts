@@ -16,8 +16,9 @@
  * - `raw URLS`: the loopback transfer alone (undici body, bytes counted, nothing decoded), for reference.
  * - `parse BYTES FORMAT`: the floor — a bare `JSON.parse` loop over the same lines, already in memory (making them
  *   is not timed).
- * - `upload TOS_URL PATH`: the upload benchmark's side — validates the JSONL file at PATH with core
- *   `InputValidation` and Ark's rules, then streams it to TOS with Ark's `Storage.put`; prints one JSON line per phase.
+ * - `upload TOS_URL PATH PHASES`: the upload benchmark's side — PHASES (comma-separated) of `validate` (core
+ *   `InputValidation` with Ark's rules), `put` (Ark's `Storage.put` to TOS), `usual` (whole file, split, parse, a
+ *   Set of ids); prints one JSON line per phase.
  *
  * Each measured phase prints one JSON line: `{ lines, seconds, baseRss, peakRss, maxRss, heapGrowth,
  * buffersGrowth, error? }` (the growths are peak minus the value just before the phase).
@@ -28,7 +29,7 @@ import type { Effect } from "effect/Effect"
 import type { Stream } from "effect/Stream"
 import type { Batch } from "../packages/core/src/index.js"
 import { phaseProfiler } from "./phase-profile.js"
-import { type Format, places, readers, seed, type Urls } from "./providers.js"
+import { type Format, places, readers, seed, uploads, type Urls } from "./providers.js"
 
 /** A small seeded generator (mulberry32): the server and the floor make byte-identical lines. */
 const prng = (state: number) => () => {
@@ -415,42 +416,49 @@ export const parse = async (targetBytes: number, format: Format) => {
   })
 }
 
-export const upload = async (tosUrl: string, path: string, withUsual = true) => {
-  const { NodeHttpClient } = await import("@effect/platform-node")
+/** The upload benchmark's phases, each measured on its own (bench/upload.ts runs one phase per process). */
+export type UploadPhase = "validate" | "put" | "usual"
+
+/**
+ * The upload benchmark's side: validates the JSONL file at `path` with core `InputValidation` and a provider's
+ * rules, streams it to object storage, or does what a usual client does (bench/providers.ts names the provider).
+ */
+export const upload = async (tosUrl: string, path: string, phases: ReadonlyArray<UploadPhase>) => {
   const Effect = await import("effect/Effect")
-  const Redacted = await import("effect/Redacted")
   const Stream = await import("effect/Stream")
   const { createReadStream, statSync } = await import("node:fs")
   const { InputValidation } = await import("../packages/core/src/index.js")
-  const { rules } = await import("../packages/ark/src/internal/input.js")
-  const { Storage } = await import("../packages/ark/src/index.js")
-  const { Emulator } = await import("../packages/emulator/src/index.js")
   const size = statSync(path).size
   const file = () =>
     Stream.fromAsyncIterable(createReadStream(path, { highWaterMark: 1 << 20 }), (e) => e as Error).pipe(
       Stream.map((chunk) => chunk as Uint8Array)
     )
-  const credentials = Emulator.defaultCredentials.volcengine
-  const validation = await measure(() =>
-    Effect.runPromise(Effect.map(InputValidation.validate(rules)(file()), (summary) => summary.lines))
-  )
-  const put = await measure(() =>
-    Effect.gen(function*() {
-      const storage = yield* Storage.make({
-        endpoint: tosUrl,
-        region: "cn-beijing",
-        bucket: "bench",
-        accessKeyId: credentials.accessKeyId,
-        secretAccessKey: Redacted.make(credentials.secretAccessKey),
-        retry: false
-      })
-      yield* storage.put("input.jsonl", file(), { contentLength: size, contentType: "application/jsonl" })
-      return size
-    }).pipe(Effect.provide(NodeHttpClient.layerUndici), Effect.runPromise)
-  )
-  if (!withUsual) return [validation, put]
+  const rules = await uploads.rules()
+  const put = await uploads.put(tosUrl)
+  const run = await undiciRuntime()
+  const measured: Array<Measured> = []
+  for (const phase of phases) {
+    switch (phase) {
+      case "validate":
+        measured.push(
+          await measure(() => Effect.runPromise(Effect.map(InputValidation.validate(rules)(file()), (s) => s.lines)))
+        )
+        break
+      case "put":
+        measured.push(await measure(() => run(Effect.as(put(file(), size), size))))
+        break
+      case "usual":
+        measured.push(await usualValidation(path))
+        break
+    }
+  }
+  return measured
+}
+
+/** What a client usually does: the whole file as one string, split, `JSON.parse`, a Set of ids. */
+const usualValidation = async (path: string) => {
   const { readFile } = await import("node:fs/promises")
-  const usual = await measure(async () => {
+  return measure(async () => {
     const text = await readFile(path, "utf8")
     const ids = new Set<string>()
     let lines = 0
@@ -465,7 +473,6 @@ export const upload = async (tosUrl: string, path: string, withUsual = true) => 
     }
     return lines
   })
-  return [validation, put, usual]
 }
 
 const print = (measured: Measured | ReadonlyArray<Measured>) => {
@@ -502,7 +509,7 @@ if (process.argv[1]?.endsWith("results-worker.ts")) {
       print(await parse(Number(a), b as Format))
       break
     case "upload":
-      print(await upload(a!, b!, process.argv[5] !== "no-usual"))
+      print(await upload(a!, b!, (process.argv[5] ?? "validate,put,usual").split(",") as Array<UploadPhase>))
       break
     default:
       console.error(`unknown mode ${mode}`)

@@ -94,7 +94,7 @@ export const runMode = async (
     case "parse":
       return [await Worker.parse(Number(a), b as Format)]
     case "upload":
-      return Worker.upload(a, b)
+      return Worker.upload(a, b, (args[3] ?? "validate,put,usual").split(",") as Array<Worker.UploadPhase>)
     default:
       throw new Error(`unknown mode ${mode}`)
   }
@@ -281,7 +281,7 @@ const sides: ReadonlyArray<Side> = [
 const timed = new Set(["floor", "tuned", "core", "moonshot", "ark", "qianfan-floor", "qianfan-tuned", "qianfan"])
 
 /** Of several runs, the fastest (its memory figures are the highest seen across the runs: a bound, not a luck). */
-const best = (runs: ReadonlyArray<Measured>): Measured => {
+export const best = (runs: ReadonlyArray<Measured>): Measured => {
   const ok = runs.filter((m) => m.error === undefined)
   if (ok.length === 0) return runs[runs.length - 1]!
   const fastest = ok.reduce((a, b) => (b.seconds < a.seconds ? b : a))
