@@ -30,7 +30,7 @@ describe.concurrent("bench smoke modes", () => {
   it("results reads the same files through the core path, every provider, the baselines and the floor", async () => {
     const report = await results.run({ smoke: true })
     const rows = report.tables[0]!.rows
-    assert.strictEqual(rows.length, 11)
+    assert.strictEqual(rows.length, 13)
     for (const row of rows) assert.strictEqual(row.at(-1), "ok", JSON.stringify(row))
     // Every side counted every line of its file (a mismatch would add a note).
     assert.isFalse(report.notes.some((note) => note.includes("counted")), report.notes.join("\n"))
