@@ -31,6 +31,7 @@ import type { Stream } from "effect/Stream"
 import type { Batch } from "../packages/core/src/index.js"
 import { phaseProfiler } from "./phase-profile.js"
 import { type Format, places, readers, seed, uploads, type Urls } from "./providers.js"
+import { serveUntilStdinCloses } from "./serving.js"
 
 /** A small seeded generator (mulberry32): the server and the floor make byte-identical lines. */
 const prng = (state: number) => () => {
@@ -173,14 +174,7 @@ export const startEmulator = async (targetBytes: number): Promise<Serving> => {
 
 const serve = async (targetBytes: number) => {
   const { stop, ...served } = await startEmulator(targetBytes)
-  process.stdout.write(JSON.stringify(served) + "\n")
-  await new Promise<void>((resolve) => {
-    process.stdin.on("end", resolve)
-    process.stdin.on("close", resolve)
-    process.stdin.resume()
-  })
-  await stop()
-  process.exit(0)
+  return serveUntilStdinCloses({ stop }, served)
 }
 
 /**

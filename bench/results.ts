@@ -21,6 +21,7 @@ import { hotspots } from "./profile.js"
 import type { Format, Urls } from "./providers.js"
 import { fmt, type Goal, mib, type Report, type Table } from "./report.js"
 import * as Worker from "./results-worker.js"
+import { startServer } from "./serving.js"
 
 /** One measured phase (see results-worker.ts). */
 export type Measured = Worker.Measured
@@ -107,23 +108,8 @@ const measure = async (args: ReadonlyArray<string>, flags: ReadonlyArray<string>
 export const serve = (bytes: number, smoke: boolean): Promise<Worker.Served & { readonly stop: () => unknown }> =>
   smoke ? Worker.startEmulator(bytes) : serveProcess(bytes)
 
-const serveProcess = (bytes: number): Promise<Worker.Served & { readonly stop: () => void }> =>
-  new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [...nodeArgs(["--max-old-space-size=4096"]), "serve", String(bytes)], {
-      cwd: root,
-      stdio: ["pipe", "pipe", "inherit"]
-    })
-    let out = ""
-    child.stdout.on("data", (data) => {
-      out += data
-      const newline = out.indexOf("\n")
-      if (newline !== -1) {
-        resolve({ ...(JSON.parse(out.slice(0, newline)) as Worker.Served), stop: () => child.stdin.end() })
-      }
-    })
-    child.on("error", reject)
-    child.on("close", (code) => reject(new Error(`the emulator process exited (${code}) before serving`)))
-  })
+const serveProcess = (bytes: number) =>
+  startServer<Worker.Served>([...nodeArgs(["--max-old-space-size=4096"]), "serve", String(bytes)])
 
 export const lineRate = (m: Measured) => (m.error === undefined && m.seconds > 0 ? m.lines / m.seconds : 0)
 export const growth = (m: Measured) => Math.max(0, m.peakRss - m.baseRss)

@@ -13,6 +13,7 @@
 import { phaseProfiler } from "./phase-profile.js"
 import type { Urls } from "./providers.js"
 import { jobId, seedJobs, watcher } from "./providers.js"
+import { serveUntilStdinCloses } from "./serving.js"
 
 /** A small seeded generator (mulberry32), so every run watches the same jobs. */
 const prng = (state: number) => () => {
@@ -150,15 +151,8 @@ export const bare = async (urls: Urls, count: number, intervalMillis: number): P
 }
 
 const serve = async (count: number) => {
-  const { stop, urls } = await startJobs(count)
-  process.stdout.write(JSON.stringify({ urls }) + "\n")
-  await new Promise<void>((resolve) => {
-    process.stdin.on("end", resolve)
-    process.stdin.on("close", resolve)
-    process.stdin.resume()
-  })
-  await stop()
-  process.exit(0)
+  const started = await startJobs(count)
+  return serveUntilStdinCloses(started, { urls: started.urls })
 }
 
 const [mode, a, b, c] = process.argv.slice(2)

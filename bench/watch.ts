@@ -16,6 +16,7 @@ import { join } from "node:path"
 import { hotspots } from "./profile.js"
 import type { Urls } from "./providers.js"
 import { fmt, type Goal, mib, type Report } from "./report.js"
+import { startServer } from "./serving.js"
 import * as Worker from "./watch-worker.js"
 
 const root = new URL("..", import.meta.url).pathname
@@ -24,25 +25,7 @@ const nodeArgs = ["--expose-gc", "--import", "tsx", worker]
 
 /** The emulator with fresh jobs in its own process (in this one for smoke), serving. */
 const serve = (count: number, smoke: boolean): Promise<{ readonly urls: Urls; readonly stop: () => unknown }> =>
-  smoke ? Worker.startJobs(count, 50) : new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [...nodeArgs, "serve-jobs", String(count)], {
-      cwd: root,
-      stdio: ["pipe", "pipe", "inherit"]
-    })
-    let out = ""
-    child.stdout.on("data", (data) => {
-      out += data
-      const newline = out.indexOf("\n")
-      if (newline !== -1) {
-        resolve({
-          ...(JSON.parse(out.slice(0, newline)) as { urls: Urls }),
-          stop: () => child.stdin.end()
-        })
-      }
-    })
-    child.on("error", reject)
-    child.on("close", (code) => reject(new Error(`the emulator process exited (${code}) before serving`)))
-  })
+  smoke ? Worker.startJobs(count, 50) : startServer<{ urls: Urls }>([...nodeArgs, "serve-jobs", String(count)])
 
 const failed = (jobs: number, error: string): Worker.Watched => ({
   jobs,
