@@ -501,6 +501,12 @@ export const run = async (options: { readonly smoke: boolean }): Promise<Report>
       "per element or per chunk (`Stream.runForEach`, `runForEachChunk`) adds its own cost and, through the fiber " +
       "machinery, its own promoted garbage. CPU s = user + system time of the reading process (all threads): less " +
       "sensitive to other load on the machine than the wall time the ratios use.",
+      "The Moonshot, Ark and Qianfan rows are today's provider paths, measured until the provider rewrite (issue 12) " +
+      "points them at the core path: the same core Download and Jsonl, then each provider's own decoding — " +
+      "Moonshot's and Ark's own `Wire.ResultLine` classes, fast paths and `toResult` (Ark converts each line twice: " +
+      "`Job.resultFromWire`, then the driver's `resultOf`), Qianfan's output lines rebuilt into chat completions " +
+      "(an object spread per line). Their shortfalls against the core path's row are that decoding; Moonshot's also " +
+      "includes the batch lookup before the download.",
       ...notes,
       ...profileNotes
     ]
