@@ -215,8 +215,11 @@ const profileWatch = async (count: number): Promise<Array<string>> => {
         ? "core Polling"
         : /platform\/dist|platform-node/.test(spot.name)
         ? "@effect/platform HttpClient"
-        : /undici|node:internal\/(streams|net|stream_base|http)|^(writev?|read)$/.test(spot.name)
+        : /undici|node:internal\/(streams|net|stream_base|http|dns)|^(write[A-Za-z0-9]*String|writev?|read|close)$/
+            .test(spot.name)
         ? "undici and sockets"
+        : /^rss$|memoryUsage/.test(spot.name)
+        ? "the benchmark's own RSS sampling"
         : spot.name.startsWith("(garbage collector)")
         ? "garbage collection"
         : "other"
