@@ -469,6 +469,13 @@ export const run = async (options: { readonly smoke: boolean }): Promise<Report>
           `${fmt(cpu(tuned), 2)} s: the core path uses ${fmt(cpu(core) / Math.max(cpu(tuned), 1e-9), 2)}× its CPU. ` +
           `Wall time: core ${fmt(core.seconds, 2)} s, hand-tuned ${fmt(tuned.seconds, 2)} s.`
       )
+      notes.push(
+        `${name}, memory: reading the body alone over undici (loopback transfer row) grows RSS by ${
+          mib(growth(raw))
+        } (socket reads and body buffers, freed by the collector when it gets to them); the hand-tuned loop by ${
+          mib(growth(tuned))
+        }, the core path by ${mib(growth(core))}, of which ${mib(Math.max(0, core.heapGrowth ?? 0))} is JS heap.`
+      )
       const tunedVsFloor = ratio(tuned, get("floor"))
       if (tunedVsFloor < 0.5) {
         notes.push(
