@@ -1,5 +1,5 @@
 /**
- * `pnpm bench [NAME…] [--smoke]`: runs the registered benchmarks (all four by default), prints their tables and
+ * `pnpm bench [NAME…] [--smoke]`: runs the registered benchmarks (all of them by default), prints their tables and
  * goals, and writes bench/RESULTS.md with the machine and date. Naming benchmarks runs only those, and RESULTS.md
  * then holds only them: run the whole set before committing it.
  */
@@ -10,6 +10,7 @@ import { type Bench, markdown, type Report } from "./report.js"
 import * as results from "./results.js"
 import * as signing from "./signing.js"
 import * as upload from "./upload.js"
+import * as watch from "./watch.js"
 
 const signingBench: Bench = {
   name: "signing",
@@ -36,7 +37,8 @@ const benches: ReadonlyArray<Bench> = [
   { name: "results", run: results.run },
   { name: "upload", run: upload.run },
   signingBench,
-  { name: "polling", run: polling.run }
+  { name: "polling", run: polling.run },
+  { name: "watch", run: watch.run }
 ]
 
 const args = process.argv.slice(2)
