@@ -202,8 +202,12 @@ export const createOnce = <Job, E>(options: Options<Job, E>): Effect.Effect<Outc
       }
       const mine = yield* created
       const first = yield* converge(mine)
-      if (first !== undefined) return first
+      // Whether this process's job won or lost the first look, a job created in the same moment may not be listed
+      // yet: one older than both, or one that ties and has a smaller id. Only the look after `settle` decides.
       yield* Effect.sleep(settle)
+      if (first !== undefined) {
+        return settled({ job: survivor(yield* findAll, options.identify) ?? first.job, attached: true })
+      }
       return settled((yield* converge(mine)) ?? { job: mine.job, attached: !mine.own })
     }))
 }

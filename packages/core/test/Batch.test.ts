@@ -406,6 +406,35 @@ describe("Batch submission is idempotent", () => {
       assert.strictEqual(mock.state().creates, 2)
     }))
 
+  it.effect("a creator that lost its first look still looks again after settle: a better job may appear", () =>
+    Effect.gen(function*() {
+      const jobs: Array<{ id: string; createdAt: number; cancelled: boolean }> = []
+      let looks = 0
+      // In one second: W is created with X (X's first look sees it and loses), then V, whose id is the smallest,
+      // shows up by X's look after settle (its third: before create, after create, after settle).
+      const find = Stream.suspend(() => {
+        if (++looks === 3) jobs.push({ id: "job-3", createdAt: 1000, cancelled: false })
+        return Stream.fromIterable([...jobs])
+      })
+      const fiber = yield* Effect.fork(Idempotency.createOnce({
+        key: "x",
+        find,
+        create: Effect.sync(() => {
+          jobs.push({ id: "job-5", createdAt: 1000, cancelled: false }, { id: "job-7", createdAt: 1000, cancelled: false })
+          return jobs[1]!
+        }),
+        identify: (job) => ({ id: job.id, createdAt: job.createdAt, cancelled: job.cancelled, terminal: false }),
+        cancel: (job) => Effect.sync(() => (job.cancelled = true)),
+        isAmbiguous: () => false,
+        settle: "1 second"
+      }))
+      yield* TestClock.adjust("1 second")
+      const outcome = yield* Fiber.join(fiber)
+      assert.strictEqual(outcome.job.id, "job-3")
+      assert.isTrue(outcome.attached)
+      assert.deepStrictEqual(jobs.filter((j) => j.cancelled).map((j) => j.id), ["job-7"])
+    }))
+
   it.effect("processes that race converge on the oldest job; each cancels only its own", () =>
     Effect.gen(function*() {
       const jobs: Array<{ id: string; createdAt: number; cancelled: boolean }> = []
