@@ -420,7 +420,11 @@ describe("Batch submission is idempotent", () => {
         key: "x",
         find,
         create: Effect.sync(() => {
-          jobs.push({ id: "job-5", createdAt: 1000, cancelled: false }, { id: "job-7", createdAt: 1000, cancelled: false })
+          jobs.push({ id: "job-5", createdAt: 1000, cancelled: false }, {
+            id: "job-7",
+            createdAt: 1000,
+            cancelled: false
+          })
           return jobs[1]!
         }),
         identify: (job) => ({ id: job.id, createdAt: job.createdAt, cancelled: job.cancelled, terminal: false }),
