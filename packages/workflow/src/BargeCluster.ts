@@ -1,0 +1,221 @@
+/**
+ * The two deployments of durable batches, with one API: the same `BatchWorkflow` program runs on either.
+ *
+ * - {@link layerEmbedded}: one process, SQLite in a file (through `@effect/sql-libsql`). The default: nothing to
+ *   run besides your program. Other processes on the same machine may use the same file as clients (submit,
+ *   status, cancel) with `runner: false`.
+ * - {@link layerPg}: many processes on many machines sharing PostgreSQL (through `@effect/sql-pg`). Runners talk
+ *   over sockets (or HTTP); each owns a share of the shards, and when one dies its shards (and the executions on
+ *   them) move to the others. A process without `runner` is a client.
+ *
+ * Both provide the `WorkflowEngine` (`ClusterWorkflowEngine` on `@effect/cluster` with `SqlMessageStorage` and
+ * `SqlRunnerStorage`), the `Executions` view and the `SqlClient`.
+ *
+ * @example
+ * ```ts
+ * import { BargeCluster } from "@barge/workflow"
+ * import { Redacted } from "effect"
+ *
+ * const embedded = BargeCluster.layerEmbedded({ file: "/var/lib/barge/barge.db" })
+ *
+ * const runner = BargeCluster.layerPg({
+ *   url: Redacted.make("postgres://barge@db.internal/barge"),
+ *   runner: { host: "10.0.0.12", port: 34431 }
+ * })
+ * const client = BargeCluster.layerPg({ url: Redacted.make("postgres://barge@db.internal/barge") })
+ * ```
+ *
+ * @since 0.1.0
+ */
+import * as ClusterWorkflowEngine from "@effect/cluster/ClusterWorkflowEngine"
+import type * as MessageStorage from "@effect/cluster/MessageStorage"
+import * as RunnerAddress from "@effect/cluster/RunnerAddress"
+import type * as Runners from "@effect/cluster/Runners"
+import type * as Sharding from "@effect/cluster/Sharding"
+import type * as ShardingConfig from "@effect/cluster/ShardingConfig"
+import * as SingleRunner from "@effect/cluster/SingleRunner"
+import * as NodeClusterHttp from "@effect/platform-node/NodeClusterHttp"
+import * as NodeClusterSocket from "@effect/platform-node/NodeClusterSocket"
+import type * as HttpServerError from "@effect/platform/HttpServerError"
+import type * as SocketServer from "@effect/platform/SocketServer"
+import * as LibsqlClient from "@effect/sql-libsql/LibsqlClient"
+import * as PgClient from "@effect/sql-pg/PgClient"
+import * as SqlClient from "@effect/sql/SqlClient"
+import type * as SqlError from "@effect/sql/SqlError"
+import type * as WorkflowEngine from "@effect/workflow/WorkflowEngine"
+import type * as ConfigError from "effect/ConfigError"
+import * as Duration from "effect/Duration"
+import * as Effect from "effect/Effect"
+import * as Layer from "effect/Layer"
+import * as Option from "effect/Option"
+import type * as Redacted from "effect/Redacted"
+import * as Os from "node:os"
+import * as Executions from "./Executions.js"
+
+/**
+ * What every deployment layer provides.
+ *
+ * @since 0.1.0
+ * @category models
+ */
+export type Services =
+  | WorkflowEngine.WorkflowEngine
+  | Executions.Executions
+  | SqlClient.SqlClient
+  | Sharding.Sharding
+
+/**
+ * Why a deployment layer could not start: bad cluster configuration, the database refused, or the runner could
+ * not listen on its address.
+ *
+ * @since 0.1.0
+ * @category errors
+ */
+export type StartError =
+  | ConfigError.ConfigError
+  | SqlError.SqlError
+  | SocketServer.SocketServerError
+  | HttpServerError.ServeError
+
+type ClusterServices = Sharding.Sharding | Runners.Runners | MessageStorage.MessageStorage
+
+/**
+ * @since 0.1.0
+ * @category models
+ */
+export interface EmbeddedOptions {
+  /** The SQLite database file (created if missing). */
+  readonly file: string
+  /**
+   * Whether this process runs executions (default `true`). A process with `false` only submits, reads and
+   * cancels; the runner working on the same file picks its messages up from the database.
+   */
+  readonly runner?: boolean | undefined
+  /**
+   * Overrides of `@effect/cluster`'s settings. Defaults here: messages read from the database every 500 ms (what a
+   * durable wait can overshoot by), shard leases of 10 s (how long a restarted process waits for the leases of one
+   * that was killed).
+   */
+  readonly shardingConfig?: Partial<ShardingConfig.ShardingConfig["Type"]> | undefined
+}
+
+/**
+ * The cluster defaults both deployments change: storage is read often enough that a durable wait is not late by
+ * much, and runners come and go within seconds.
+ */
+const sharedDefaults: Partial<ShardingConfig.ShardingConfig["Type"]> = {
+  entityMessagePollInterval: Duration.millis(500),
+  entityReplyPollInterval: Duration.millis(100),
+  refreshAssignmentsInterval: Duration.seconds(1),
+  sendRetryInterval: Duration.millis(50)
+}
+
+// The WAL journal lets a client process read while the runner writes; the busy timeout makes a writer wait its turn.
+const sqlitePragmas = Layer.effectDiscard(Effect.gen(function*() {
+  const sql = yield* SqlClient.SqlClient
+  yield* sql`PRAGMA journal_mode = WAL`
+  yield* sql`PRAGMA busy_timeout = 10000`
+}))
+
+/**
+ * One process with SQLite in `file`: the default deployment. Each embedded process is its own runner address, so
+ * two runners on one file share the shards instead of both running everything.
+ *
+ * @since 0.1.0
+ * @category layers
+ */
+export const layerEmbedded = (
+  options: EmbeddedOptions
+): Layer.Layer<Services, StartError> => {
+  const runner = options.runner ?? true
+  const cluster = SingleRunner.layer({
+    runnerStorage: "sql",
+    shardingConfig: {
+      ...sharedDefaults,
+      shardLockExpiration: Duration.seconds(10),
+      runnerAddress: runner
+        ? Option.some(RunnerAddress.make(`embedded-${Os.hostname()}`, process.pid))
+        : Option.none(),
+      ...options.shardingConfig
+    }
+  })
+  return ClusterWorkflowEngine.layer.pipe(
+    Layer.provideMerge(cluster),
+    Layer.provideMerge(Executions.layer),
+    Layer.provideMerge(sqlitePragmas),
+    Layer.provideMerge(LibsqlClient.layer({ url: `file:${options.file}`, intMode: "bigint" }))
+  )
+}
+
+/**
+ * @since 0.1.0
+ * @category models
+ */
+export interface PgOptions {
+  /** A connection URL (`postgres://user@host:port/db`), or the parts below. */
+  readonly url?: Redacted.Redacted | undefined
+  readonly host?: string | undefined
+  readonly port?: number | undefined
+  readonly database?: string | undefined
+  readonly username?: string | undefined
+  readonly password?: Redacted.Redacted | undefined
+  readonly maxConnections?: number | undefined
+  /**
+   * This process as a runner: the address other runners and clients reach it at (and, when different, where it
+   * listens). Omitted: the process is a client (submits, reads, cancels; runs nothing).
+   */
+  readonly runner?: {
+    readonly host: string
+    readonly port: number
+    readonly listenHost?: string | undefined
+    readonly listenPort?: number | undefined
+  } | undefined
+  /** How runners talk: `socket` (default, TCP with msgpack), `http` or `websocket`. */
+  readonly transport?: "socket" | "http" | "websocket" | undefined
+  /**
+   * Overrides of `@effect/cluster`'s settings. Defaults here: runners health-checked every 5 s (a dead runner's
+   * shards move within seconds of the check), messages read from the database every 500 ms.
+   */
+  readonly shardingConfig?: Partial<ShardingConfig.ShardingConfig["Type"]> | undefined
+}
+
+/**
+ * Runners and clients sharing PostgreSQL.
+ *
+ * @since 0.1.0
+ * @category layers
+ */
+export const layerPg = (options: PgOptions): Layer.Layer<Services, StartError> => {
+  const shardingConfig: Partial<ShardingConfig.ShardingConfig["Type"]> = {
+    ...sharedDefaults,
+    runnerHealthCheckInterval: Duration.seconds(5),
+    runnerAddress: options.runner === undefined
+      ? Option.none()
+      : Option.some(RunnerAddress.make(options.runner.host, options.runner.port)),
+    runnerListenAddress: options.runner?.listenHost === undefined
+      ? Option.none()
+      : Option.some(
+        RunnerAddress.make(options.runner.listenHost, options.runner.listenPort ?? options.runner.port)
+      ),
+    ...options.shardingConfig
+  }
+  const clientOnly = options.runner === undefined
+  const transport = options.transport ?? "socket"
+  const cluster: Layer.Layer<ClusterServices, StartError, SqlClient.SqlClient> = transport === "socket"
+    ? NodeClusterSocket.layer({ clientOnly, storage: "sql", shardingConfig })
+    : NodeClusterHttp.layer({ transport, clientOnly, storage: "sql", shardingConfig })
+  const pg = PgClient.layer({
+    ...(options.url === undefined ? {} : { url: options.url }),
+    ...(options.host === undefined ? {} : { host: options.host }),
+    ...(options.port === undefined ? {} : { port: options.port }),
+    ...(options.database === undefined ? {} : { database: options.database }),
+    ...(options.username === undefined ? {} : { username: options.username }),
+    ...(options.password === undefined ? {} : { password: options.password }),
+    ...(options.maxConnections === undefined ? {} : { maxConnections: options.maxConnections })
+  })
+  return ClusterWorkflowEngine.layer.pipe(
+    Layer.provideMerge(cluster),
+    Layer.provideMerge(Executions.layer),
+    Layer.provideMerge(pg)
+  )
+}
