@@ -30,10 +30,13 @@
 import * as ClusterWorkflowEngine from "@effect/cluster/ClusterWorkflowEngine"
 import type * as MessageStorage from "@effect/cluster/MessageStorage"
 import * as RunnerAddress from "@effect/cluster/RunnerAddress"
-import type * as Runners from "@effect/cluster/Runners"
-import type * as Sharding from "@effect/cluster/Sharding"
-import type * as ShardingConfig from "@effect/cluster/ShardingConfig"
-import * as SingleRunner from "@effect/cluster/SingleRunner"
+import * as RunnerHealth from "@effect/cluster/RunnerHealth"
+import * as Runners from "@effect/cluster/Runners"
+import * as RunnerStorage from "@effect/cluster/RunnerStorage"
+import * as Sharding from "@effect/cluster/Sharding"
+import * as ShardingConfig from "@effect/cluster/ShardingConfig"
+import * as SqlMessageStorage from "@effect/cluster/SqlMessageStorage"
+import * as SqlRunnerStorage from "@effect/cluster/SqlRunnerStorage"
 import * as NodeClusterHttp from "@effect/platform-node/NodeClusterHttp"
 import * as NodeClusterSocket from "@effect/platform-node/NodeClusterSocket"
 import type * as HttpServerError from "@effect/platform/HttpServerError"
@@ -117,9 +120,46 @@ const sqlitePragmas = Layer.effectDiscard(Effect.gen(function*() {
   yield* sql`PRAGMA busy_timeout = 10000`
 }))
 
+const embeddedHost = `embedded-${Os.hostname()}`
+
+const isAlive = (pid: number): boolean => {
+  try {
+    process.kill(pid, 0)
+    return true
+  } catch (error) {
+    // EPERM: the process exists, it is just not ours to signal.
+    return (error as NodeJS.ErrnoException).code === "EPERM"
+  }
+}
+
 /**
- * One process with SQLite in `file`: the default deployment. Each embedded process is its own runner address, so
- * two runners on one file share the shards instead of both running everything.
+ * The runner storage, after releasing the shard leases of embedded runners of this machine whose process is gone
+ * (killed, crashed): a restarted process takes over at once instead of waiting for their leases to expire. A
+ * lease of a live process, or of another machine, is left alone.
+ */
+const runnerStorageReapingDead = Layer.effectDiscard(
+  Effect.gen(function*() {
+    const storage = yield* RunnerStorage.RunnerStorage
+    const runners = yield* storage.getRunners
+    yield* Effect.forEach(
+      runners,
+      ([runner]) =>
+        runner.address.host === embeddedHost && runner.address.port !== process.pid && !isAlive(runner.address.port)
+          ? Effect.zipRight(storage.releaseAll(runner.address), storage.unregister(runner.address))
+          : Effect.void,
+      { discard: true }
+    )
+  }).pipe(
+    Effect.catchAllCause((cause) =>
+      Effect.logWarning("could not release the shards of a dead embedded runner; waiting for its leases", cause)
+    )
+  )
+).pipe(Layer.provideMerge(SqlRunnerStorage.layer))
+
+/**
+ * One process with SQLite in `file`: the default deployment. Each embedded process is its own runner (its address
+ * names the machine and the process id), so two runners on one file share the shards instead of both running
+ * everything; a runner restarted after a crash takes over the dead process's shards at once.
  *
  * @since 0.1.0
  * @category layers
@@ -128,17 +168,19 @@ export const layerEmbedded = (
   options: EmbeddedOptions
 ): Layer.Layer<Services, StartError> => {
   const runner = options.runner ?? true
-  const cluster = SingleRunner.layer({
-    runnerStorage: "sql",
-    shardingConfig: {
-      ...sharedDefaults,
-      shardLockExpiration: Duration.seconds(10),
-      runnerAddress: runner
-        ? Option.some(RunnerAddress.make(`embedded-${Os.hostname()}`, process.pid))
-        : Option.none(),
-      ...options.shardingConfig
-    }
+  const config = ShardingConfig.layerFromEnv({
+    ...sharedDefaults,
+    shardLockExpiration: Duration.seconds(10),
+    runnerAddress: runner ? Option.some(RunnerAddress.make(embeddedHost, process.pid)) : Option.none(),
+    ...options.shardingConfig
   })
+  // `SingleRunner.layer`, with the reaping runner storage.
+  const cluster = Sharding.layer.pipe(
+    Layer.provideMerge(Runners.layerNoop),
+    Layer.provideMerge(SqlMessageStorage.layer),
+    Layer.provide([runner ? runnerStorageReapingDead : SqlRunnerStorage.layer, RunnerHealth.layerNoop]),
+    Layer.provide(config)
+  )
   return ClusterWorkflowEngine.layer.pipe(
     Layer.provideMerge(cluster),
     Layer.provideMerge(Executions.layer),

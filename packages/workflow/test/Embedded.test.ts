@@ -4,11 +4,14 @@
  * cancel is a durable signal; invalid input fails the execution before any job exists; object sinks; the
  * execution is readable from a client on the same file.
  */
+import * as ObjectStorage from "@barge/core/ObjectStorage"
+import * as Signer from "@barge/core/Signer"
 import * as Emulator from "@barge/emulator/Emulator"
+import * as QianfanStorage from "@barge/qianfan/Storage"
 import { BargeCluster, BatchProviders, BatchWorkflow, Sink } from "@barge/workflow"
 import { NodeContext, NodeHttpClient } from "@effect/platform-node"
 import { assert, describe, it } from "@effect/vitest"
-import { Chunk, Effect, Layer, Stream } from "effect"
+import { Chunk, Effect, Layer, Redacted, Stream } from "effect"
 import * as Fs from "node:fs"
 import * as Os from "node:os"
 import * as Path from "node:path"
@@ -73,6 +76,169 @@ describe("embedded", () => {
           assert.strictEqual(read.length, 15)
         })
       ),
+    { timeout: 60_000 }
+  )
+
+  it.scopedLive(
+    "20 concurrent submits of one input are one execution and one provider job",
+    () =>
+      withWorker(({ dir, emulator }) =>
+        Effect.gen(function*() {
+          const requests = Requests.make(10, "twenty", Providers.models.ark)
+          const sink = Sink.file(Path.join(dir, "out.jsonl"))
+          const started = yield* Effect.all(
+            Array.from({ length: 20 }, () => BatchWorkflow.start(requests, { provider: "ark", sink })),
+            { concurrency: "unbounded" }
+          )
+          const ids = new Set(started.map((s) => s.executionId))
+          assert.strictEqual(ids.size, 1)
+          assert.strictEqual(started.filter((s) => !s.joined).length, 1, "exactly one submit created it")
+          const outcome = yield* BatchWorkflow.await(started[0]!.executionId, { every: "20 millis" })
+          assert.strictEqual(outcome.phase, "completed")
+          assert.deepStrictEqual(Requests.problems(requests, Requests.readSink(sink.path)), [])
+          assert.strictEqual((yield* jobsOf("ark", emulator.urls)).length, 1)
+          // A later submit of the same input joins the finished execution: no second job.
+          const again = yield* BatchWorkflow.start(requests, { provider: "ark", sink })
+          assert.isTrue(again.joined)
+          assert.strictEqual(again.executionId, started[0]!.executionId)
+          assert.strictEqual((yield* BatchWorkflow.await(again.executionId, { every: "20 millis" })).results, 10)
+          assert.strictEqual((yield* jobsOf("ark", emulator.urls)).length, 1)
+        })
+      ),
+    { timeout: 60_000 }
+  )
+
+  it.scopedLive(
+    "the same input to another sink is refused, not silently sent elsewhere",
+    () =>
+      withWorker(({ dir }) =>
+        Effect.gen(function*() {
+          const requests = Requests.make(3, "conflict", Providers.models.moonshot)
+          const first = Sink.file(Path.join(dir, "a.jsonl"))
+          const started = yield* BatchWorkflow.start(requests, { provider: "moonshot", sink: first })
+          const error = yield* Effect.flip(
+            BatchWorkflow.start(requests, { provider: "moonshot", sink: Sink.file(Path.join(dir, "b.jsonl")) })
+          )
+          assert.strictEqual(error._tag, "SinkConflict")
+          assert.include(error.message, first.path)
+          // Other options are another submission: another execution.
+          const other = yield* BatchWorkflow.start(requests, {
+            provider: "moonshot",
+            sink: Sink.file(Path.join(dir, "b.jsonl")),
+            metadata: { run: "2" }
+          })
+          assert.notStrictEqual(other.executionId, started.executionId)
+          yield* BatchWorkflow.await(started.executionId, { every: "20 millis" })
+          yield* BatchWorkflow.await(other.executionId, { every: "20 millis" })
+        })
+      ),
+    { timeout: 60_000 }
+  )
+
+  it.scopedLive(
+    "invalid input fails the execution with every issue, before any job exists",
+    () =>
+      withWorker(({ dir, emulator }) =>
+        Effect.gen(function*() {
+          const good = Requests.make(3, "invalid", Providers.models.qianfan)
+          const input =
+            [JSON.stringify(good[0]), "{ not json", JSON.stringify({ customId: "x" }), JSON.stringify(good[1])]
+              .join("\n") + "\n"
+          const sink = Sink.file(Path.join(dir, "out.jsonl"))
+          const started = yield* BatchWorkflow.start(input, { provider: "qianfan", sink })
+          const error = yield* Effect.flip(BatchWorkflow.await(started.executionId, { every: "20 millis" }))
+          assert.strictEqual(error._tag, "InputValidationError")
+          if (error._tag === "InputValidationError") {
+            assert.deepStrictEqual(error.issues.map((issue) => issue.lineNumber), [2, 3])
+          }
+          const execution = yield* BatchWorkflow.status(started.executionId)
+          assert.strictEqual(execution.stage, "failed")
+          assert.include(execution.error ?? "", "line")
+          assert.strictEqual((yield* jobsOf("qianfan", emulator.urls)).length, 0)
+          const notDone = yield* Effect.flip(Stream.runDrain(BatchWorkflow.results(started.executionId)))
+          assert.strictEqual(notDone._tag, "NotFinished")
+        })
+      ),
+    { timeout: 60_000 }
+  )
+
+  it.scopedLive(
+    "cancel is a durable signal: the job is cancelled and what it produced is collected once",
+    () =>
+      withWorker(
+        ({ dir, emulator }) =>
+          Effect.gen(function*() {
+            const requests = Requests.make(40, "cancel", Providers.models.moonshot)
+            const sink = Sink.file(Path.join(dir, "out.jsonl"))
+            const started = yield* BatchWorkflow.start(requests, { provider: "moonshot", sink })
+            // Cancel once the job is visibly running, with requests left.
+            yield* BatchWorkflow.watch(started.executionId, { every: "20 millis" }).pipe(
+              Stream.takeUntil((e) => e.status !== undefined && e.status.counts.completed + e.status.counts.failed > 0),
+              Stream.runDrain
+            )
+            const asked = yield* BatchWorkflow.cancel(started.executionId)
+            assert.isTrue(asked.cancelRequested)
+            const outcome = yield* BatchWorkflow.await(started.executionId, { every: "20 millis" })
+            assert.strictEqual(outcome.phase, "cancelled")
+            const results = Requests.readSink(sink.path)
+            // Moonshot reports every request of a cancelled batch: the unfinished ones as batch_cancelled.
+            assert.strictEqual(results.length, 40)
+            assert.strictEqual(new Set(results.map((r) => r.customId)).size, 40)
+            const cancelled = results.filter((r) => r._tag === "Failed" && r.error.code === "batch_cancelled")
+            assert.isAbove(cancelled.length, 0)
+            assert.isBelow(cancelled.length, 40)
+            assert.strictEqual((yield* jobsOf("moonshot", emulator.urls)).length, 1)
+          }),
+        { timeScale: 20, processing: { perRequest: "2 seconds" } }
+      ),
+    { timeout: 60_000 }
+  )
+
+  it.scopedLive(
+    "an object sink gets every result once in one object, its parts cleaned up",
+    () =>
+      Effect.gen(function*() {
+        const emulator = yield* Emulator.make({ timeScale: 20 })
+        const dir = tempDir()
+        const bos = Layer.effect(
+          Sink.ObjectStore,
+          QianfanStorage.make({
+            endpoint: emulator.urls.bos,
+            bucket: "barge",
+            signer: Signer.bce({
+              accessKeyId: emulator.credentials.bce.accessKeyId,
+              secretAccessKey: Redacted.make(emulator.credentials.bce.secretAccessKey)
+            })
+          })
+        )
+        const worker = BatchWorkflow.layer.pipe(
+          Layer.provide(Providers.layer(emulator.urls)),
+          Layer.provideMerge(BargeCluster.layerEmbedded({ file: Path.join(dir, "barge.db") })),
+          Layer.provide(settings),
+          Layer.provideMerge(bos),
+          Layer.provideMerge(Layer.mergeAll(NodeContext.layer, NodeHttpClient.layerUndici))
+        )
+        yield* Effect.gen(function*() {
+          const store = yield* Sink.ObjectStore
+          const requests = Requests.make(11, "object", Providers.models.qianfan)
+          const sink = Sink.object("results/object.jsonl")
+          const started = yield* BatchWorkflow.start(requests, { provider: "qianfan", sink })
+          const outcome = yield* BatchWorkflow.await(started.executionId, { every: "20 millis" })
+          assert.strictEqual(outcome.results, 11)
+          const text = new TextDecoder().decode(
+            Chunk.toReadonlyArray(yield* Stream.runCollect(ObjectStorage.stream(store, sink.key))).reduce(
+              (a, b) => new Uint8Array([...a, ...b]),
+              new Uint8Array(0)
+            )
+          )
+          const results = text.split("\n").filter((l) => l !== "").map((l) => JSON.parse(l))
+          assert.deepStrictEqual(Requests.problems(requests, results), [])
+          // Chunks of 4: three parts were written, then joined and deleted.
+          const left = yield* Stream.runCollect(store.list(`${sink.key}.parts/`))
+          assert.strictEqual(left.length, 0)
+          assert.strictEqual((yield* Stream.runCollect(BatchWorkflow.results(started.executionId))).length, 11)
+        }).pipe(Effect.provide(worker))
+      }),
     { timeout: 60_000 }
   )
 })
