@@ -49,7 +49,9 @@ export class UnknownProvider extends Schema.TaggedError<UnknownProvider>("@barge
  * @category models
  */
 export interface Service {
+  /** The providers this worker serves. */
   readonly names: ReadonlyArray<string>
+  /** The `Batch` service of `provider`. */
   readonly get: (provider: string) => Effect.Effect<Batch.Service, UnknownProvider>
 }
 

@@ -23,7 +23,6 @@ import * as Layer from "effect/Layer"
 import * as Option from "effect/Option"
 import * as Schema from "effect/Schema"
 import * as Crypto from "node:crypto"
-import type * as Collect from "./internal/collect.js"
 import * as Sink from "./Sink.js"
 
 /**
@@ -80,6 +79,26 @@ export class Execution extends Schema.Class<Execution>("@barge/workflow/Executio
 }) {}
 
 /**
+ * How far an execution's sink is written: committed after every durable chunk, read back when a collection
+ * resumes.
+ *
+ * @since 0.1.0
+ * @category models
+ */
+export interface Cursor {
+  /** Results committed to the sink, in the order the provider returns them. */
+  readonly results: number
+  /** Of which succeeded. */
+  readonly succeeded: number
+  /** A file sink: bytes committed. An object sink: parts written. */
+  readonly offset: number
+  /** The `customId` of the last committed result: checked on resume, so a reordered result stream is caught. */
+  readonly lastId: string | undefined
+  /** The sink is complete (an object sink's parts are joined). */
+  readonly done: boolean
+}
+
+/**
  * @since 0.1.0
  * @category models
  */
@@ -94,10 +113,13 @@ export interface Service {
     readonly provider: string
     readonly sink: Sink.Sink
   }) => Effect.Effect<{ readonly execution: Execution; readonly created: boolean }, SqlError.SqlError>
+  /** The execution, if this deployment has it. */
   readonly get: (executionId: string) => Effect.Effect<Option.Option<Execution>, SqlError.SqlError>
   /** The most recently updated executions first. */
   readonly list: (options?: { readonly limit?: number }) => Effect.Effect<ReadonlyArray<Execution>, SqlError.SqlError>
+  /** Moves the execution to `stage`. */
   readonly setStage: (executionId: string, stage: Stage) => Effect.Effect<void, SqlError.SqlError>
+  /** Records the provider's status (after the launch or a poll), the stage, poll count and next poll. */
   readonly recordStatus: (
     executionId: string,
     update: {
@@ -107,13 +129,18 @@ export interface Service {
       readonly nextPollAt?: number | undefined
     }
   ) => Effect.Effect<void, SqlError.SqlError>
+  /** Records a status read that failed (the execution backs off and reads again). */
   readonly recordPollFailure: (
     executionId: string,
     update: { readonly polls: number; readonly nextPollAt: number; readonly error: string }
   ) => Effect.Effect<void, SqlError.SqlError>
-  readonly cursor: (executionId: string) => Effect.Effect<Collect.Cursor, SqlError.SqlError>
-  readonly commit: (executionId: string, cursor: Collect.Cursor) => Effect.Effect<void, SqlError.SqlError>
+  /** The sink's committed cursor (the start for an execution that has not collected yet). */
+  readonly cursor: (executionId: string) => Effect.Effect<Cursor, SqlError.SqlError>
+  /** Commits the cursor, once the chunk it covers is durably in the sink. */
+  readonly commit: (executionId: string, cursor: Cursor) => Effect.Effect<void, SqlError.SqlError>
+  /** Notes that a cancel was asked for (the signal itself goes through the workflow engine). */
   readonly requestCancel: (executionId: string) => Effect.Effect<void, SqlError.SqlError>
+  /** The execution ended: `done`, or `failed` with the reason. */
   readonly finish: (
     executionId: string,
     outcome: { readonly stage: "done" | "failed"; readonly error?: string | undefined }
@@ -267,7 +294,7 @@ export const make: Effect.Effect<Service, SqlError.SqlError, SqlClient.SqlClient
           SELECT results_committed, succeeded_committed, sink_offset, last_custom_id, sink_done
           FROM ${t} WHERE execution_id = ${executionId}
         `,
-        (rows): Collect.Cursor => {
+        (rows): Cursor => {
           const row = rows[0] ?? {}
           return {
             results: toNumber(row.results_committed),

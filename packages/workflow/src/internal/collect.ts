@@ -10,21 +10,11 @@ import * as Chunk from "effect/Chunk"
 import * as Effect from "effect/Effect"
 import * as Option from "effect/Option"
 import * as Stream from "effect/Stream"
+import type * as Executions from "../Executions.js"
 import * as Sink from "../Sink.js"
 
 /** How far a sink is written; stored after every chunk. */
-export interface Cursor {
-  /** Results committed to the sink, in stream order. */
-  readonly results: number
-  /** Of which succeeded. */
-  readonly succeeded: number
-  /** A file sink: bytes committed. An object sink: parts written. */
-  readonly offset: number
-  /** The `customId` of the last committed result: checked on resume, so a reordered stream is caught. */
-  readonly lastId: string | undefined
-  /** The sink is complete (an object sink's parts are joined). */
-  readonly done: boolean
-}
+export type Cursor = Executions.Cursor
 
 /** An empty sink. */
 export const start: Cursor = { results: 0, succeeded: 0, offset: 0, lastId: undefined, done: false }
