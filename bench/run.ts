@@ -5,6 +5,7 @@
  */
 import { writeFileSync } from "node:fs"
 import * as os from "node:os"
+import * as durable from "./durable.js"
 import * as polling from "./polling.js"
 import { type Bench, markdown, type Report } from "./report.js"
 import * as results from "./results.js"
@@ -36,7 +37,8 @@ const benches: ReadonlyArray<Bench> = [
   { name: "results", run: results.run },
   { name: "upload", run: upload.run },
   signingBench,
-  { name: "polling", run: polling.run }
+  { name: "polling", run: polling.run },
+  { name: "durable", run: durable.run }
 ]
 
 const args = process.argv.slice(2)

@@ -96,11 +96,24 @@ export interface EmbeddedOptions {
   readonly runner?: boolean | undefined
   /**
    * Overrides of `@effect/cluster`'s settings. Defaults here: messages read from the database every 500 ms (what a
-   * durable wait can overshoot by), shard leases of 10 s (how long a restarted process waits for the leases of one
-   * that was killed).
+   * durable wait can overshoot by), shard leases of 10 s (how long a runner on another machine waits for the leases
+   * of one that was killed; a restart on the same machine takes them over at once), 32 shards (every process on a
+   * database must use the same number, and it must never change for a database with executions in it).
    */
   readonly shardingConfig?: Partial<ShardingConfig.ShardingConfig["Type"]> | undefined
 }
+
+/**
+ * The engine over a cluster, beside the executions view; both over the deployment's `SqlClient`. (The view is not
+ * given to the cluster: the services workflows see are the worker's, not ones the cluster captured.)
+ */
+const withEngine = <E>(
+  cluster: Layer.Layer<ClusterServices, E, SqlClient.SqlClient>
+): Layer.Layer<
+  WorkflowEngine.WorkflowEngine | Executions.Executions | ClusterServices,
+  E | SqlError.SqlError,
+  SqlClient.SqlClient
+> => Layer.merge(ClusterWorkflowEngine.layer.pipe(Layer.provideMerge(cluster)), Executions.layer)
 
 /**
  * The cluster defaults both deployments change: storage is read often enough that a durable wait is not late by
@@ -171,6 +184,9 @@ export const layerEmbedded = (
   const config = ShardingConfig.layerFromEnv({
     ...sharedDefaults,
     shardLockExpiration: Duration.seconds(10),
+    // One process rarely needs the cluster's 300 shards, and each is a lease row refreshed every few seconds.
+    // Every process on a database must agree on this number, and it must never change for that database.
+    shardsPerGroup: 32,
     runnerAddress: runner ? Option.some(RunnerAddress.make(embeddedHost, process.pid)) : Option.none(),
     ...options.shardingConfig
   })
@@ -181,12 +197,11 @@ export const layerEmbedded = (
     Layer.provide([runner ? runnerStorageReapingDead : SqlRunnerStorage.layer, RunnerHealth.layerNoop]),
     Layer.provide(config)
   )
-  return ClusterWorkflowEngine.layer.pipe(
-    Layer.provideMerge(cluster),
-    Layer.provideMerge(Executions.layer),
-    Layer.provideMerge(sqlitePragmas),
-    Layer.provideMerge(LibsqlClient.layer({ url: `file:${options.file}`, intMode: "bigint" }))
+  const sqlite = Layer.provideMerge(
+    sqlitePragmas,
+    LibsqlClient.layer({ url: `file:${options.file}`, intMode: "bigint" })
   )
+  return withEngine(cluster).pipe(Layer.provideMerge(sqlite))
 }
 
 /**
@@ -255,9 +270,5 @@ export const layerPg = (options: PgOptions): Layer.Layer<Services, StartError> =
     ...(options.password === undefined ? {} : { password: options.password }),
     ...(options.maxConnections === undefined ? {} : { maxConnections: options.maxConnections })
   })
-  return ClusterWorkflowEngine.layer.pipe(
-    Layer.provideMerge(cluster),
-    Layer.provideMerge(Executions.layer),
-    Layer.provideMerge(pg)
-  )
+  return withEngine(cluster).pipe(Layer.provideMerge(pg))
 }

@@ -35,7 +35,12 @@ const withWorker = <A, E>(
     const dir = tempDir()
     const worker = BatchWorkflow.layer.pipe(
       Layer.provide(Providers.layer(emulator.urls)),
-      Layer.provideMerge(BargeCluster.layerEmbedded({ file: Path.join(dir, "barge.db") })),
+      Layer.provideMerge(
+        BargeCluster.layerEmbedded({
+          file: Path.join(dir, "barge.db"),
+          shardingConfig: { entityMessagePollInterval: "100 millis" }
+        })
+      ),
       Layer.provide(settings),
       Layer.provideMerge(Layer.mergeAll(NodeContext.layer, NodeHttpClient.layerUndici))
     )
@@ -213,7 +218,12 @@ describe("embedded", () => {
         )
         const worker = BatchWorkflow.layer.pipe(
           Layer.provide(Providers.layer(emulator.urls)),
-          Layer.provideMerge(BargeCluster.layerEmbedded({ file: Path.join(dir, "barge.db") })),
+          Layer.provideMerge(
+            BargeCluster.layerEmbedded({
+              file: Path.join(dir, "barge.db"),
+              shardingConfig: { entityMessagePollInterval: "100 millis" }
+            })
+          ),
           Layer.provide(settings),
           Layer.provideMerge(bos),
           Layer.provideMerge(Layer.mergeAll(NodeContext.layer, NodeHttpClient.layerUndici))

@@ -14,8 +14,12 @@ export interface Child {
   readonly stderr: () => string
 }
 
-export const start = (args: ReadonlyArray<string>, env: Record<string, string> = {}): Child => {
-  const child = spawn("node", ["--import", "tsx", ...args], {
+export const start = (
+  args: ReadonlyArray<string>,
+  env: Record<string, string> = {},
+  nodeOptions: ReadonlyArray<string> = []
+): Child => {
+  const child = spawn("node", [...nodeOptions, "--import", "tsx", ...args], {
     cwd: root,
     stdio: "pipe",
     env: { ...process.env, ...env }

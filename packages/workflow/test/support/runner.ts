@@ -19,6 +19,8 @@ export interface Args {
   readonly pg: string
   readonly port: number
   readonly urls: Emulator.Urls
+  /** `test` (default): dead runners noticed within about two seconds; `library`: `BargeCluster.layerPg`'s defaults. */
+  readonly cluster?: "test" | "library"
 }
 
 /** Cluster settings for tests: a dead runner is noticed within about two seconds. */
@@ -54,7 +56,7 @@ const main = (args: Args) =>
         Layer.provideMerge(BargeCluster.layerPg({
           url: Redacted.make(args.pg),
           runner: { host: "127.0.0.1", port: args.port },
-          shardingConfig
+          ...(args.cluster === "library" ? {} : { shardingConfig })
         })),
         Layer.provide(settings),
         Layer.provideMerge(Layer.mergeAll(NodeContext.layer, NodeHttpClient.layerUndici))

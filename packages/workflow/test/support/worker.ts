@@ -40,7 +40,9 @@ const main = (args: Args) =>
     Effect.provide(
       BatchWorkflow.layer.pipe(
         Layer.provide(Providers.layer(args.urls)),
-        Layer.provideMerge(BargeCluster.layerEmbedded({ file: args.db })),
+        Layer.provideMerge(
+          BargeCluster.layerEmbedded({ file: args.db, shardingConfig: { entityMessagePollInterval: "100 millis" } })
+        ),
         Layer.provide(BatchWorkflow.layerSettings({
           poll: { floor: "50 millis", cap: "500 millis", initial: "50 millis", max: "300 millis" },
           chunkSize: args.chunkSize ?? 2,
