@@ -32,6 +32,7 @@ import * as Predicate from "effect/Predicate"
 import * as Schedule from "effect/Schedule"
 import * as Schema from "effect/Schema"
 import * as Stream from "effect/Stream"
+import * as Durable from "./Durable.js"
 import * as Providers from "./Providers.js"
 import * as Render from "./Render.js"
 
@@ -434,7 +435,8 @@ const submit = Command.make(
       Options.optional
     ),
     watch: Options.boolean("watch").pipe(Options.withAlias("w"), Options.withDescription("follow it to the end")),
-    output
+    output,
+    ...Durable.submitOptions
   },
   (options) =>
     withBatch(options.provider, options, (batch) =>
@@ -458,9 +460,14 @@ const submit = Command.make(
           if (Option.isSome(options.output)) yield* writeResults(batch, submitted.id, options.output)
         }
       }))
-).pipe(Command.withDescription("validate a JSONL file of chat requests and submit it as one batch"))
+).pipe(
+  Command.transformHandler((handler, options) =>
+    Durable.choose(options.durable, () => Durable.submit(options), () => handler)
+  ),
+  Command.withDescription("validate a JSONL file of chat requests and submit it as one batch")
+)
 
-const id = { ...common, id: batchId }
+const id = { ...common, ...Durable.deploymentOptions, id: batchId }
 
 const status = Command.make(
   "status",
@@ -470,7 +477,12 @@ const status = Command.make(
       providerOfId(options.id),
       (p) => withBatch(p, options, (batch) => Effect.flatMap(batch.get(options.id), (s) => printStatus(s, options)))
     )
-).pipe(Command.withDescription("show a batch's phase and counts"))
+).pipe(
+  Command.transformHandler((handler, options) =>
+    Durable.route(options.id, () => Durable.status(options), () => handler)
+  ),
+  Command.withDescription("show a batch's phase and counts")
+)
 
 const watch = Command.make(
   "watch",
@@ -480,7 +492,12 @@ const watch = Command.make(
       providerOfId(options.id),
       (p) => withBatch(p, options, (batch) => Effect.asVoid(follow(batch, options.id, options)))
     )
-).pipe(Command.withDescription("follow a batch to its end with live progress"))
+).pipe(
+  Command.transformHandler((handler, options) =>
+    Durable.route(options.id, () => Durable.watch(options), () => handler)
+  ),
+  Command.withDescription("follow a batch to its end with live progress")
+)
 
 const results = Command.make(
   "results",
@@ -490,7 +507,12 @@ const results = Command.make(
       providerOfId(options.id),
       (p) => withBatch(p, options, (batch) => writeResults(batch, options.id, options.output))
     )
-).pipe(Command.withDescription("stream every result of a batch as JSON lines"))
+).pipe(
+  Command.transformHandler((handler, options) =>
+    Durable.route(options.id, () => Durable.results(options), () => handler)
+  ),
+  Command.withDescription("stream every result of a batch as JSON lines")
+)
 
 const cancel = Command.make(
   "cancel",
@@ -500,7 +522,12 @@ const cancel = Command.make(
       providerOfId(options.id),
       (p) => withBatch(p, options, (batch) => Effect.flatMap(batch.cancel(options.id), (s) => printStatus(s, options)))
     )
-).pipe(Command.withDescription("ask the provider to stop a batch"))
+).pipe(
+  Command.transformHandler((handler, options) =>
+    Durable.route(options.id, () => Durable.cancel(options), () => handler)
+  ),
+  Command.withDescription("ask the provider to stop a batch")
+)
 
 const list = Command.make(
   "list",
@@ -525,7 +552,7 @@ const list = Command.make(
  */
 export const command = Command.make("barge").pipe(
   Command.withDescription("Run LLM batch jobs on Volcengine Ark, Moonshot/Kimi and Baidu Qianfan"),
-  Command.withSubcommands([submit, status, watch, results, cancel, list])
+  Command.withSubcommands([submit, status, watch, results, cancel, list, Durable.worker(common)])
 )
 
 /**
@@ -570,7 +597,7 @@ export const exitCodeOf = (error: unknown): number => {
     case "InvalidOptions": // the embedded emulator refused an option (a time scale of 0)
       return ExitCode.Usage
     default:
-      return ExitCode.Unexpected
+      return Durable.exitCodeOf(String(error._tag)) ?? ExitCode.Unexpected
   }
 }
 

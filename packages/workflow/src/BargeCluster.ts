@@ -27,6 +27,7 @@
  *
  * @since 0.1.0
  */
+import type { PersistenceError } from "@effect/cluster/ClusterError"
 import * as ClusterWorkflowEngine from "@effect/cluster/ClusterWorkflowEngine"
 import type * as MessageStorage from "@effect/cluster/MessageStorage"
 import * as RunnerAddress from "@effect/cluster/RunnerAddress"
@@ -43,9 +44,10 @@ import type * as HttpServerError from "@effect/platform/HttpServerError"
 import type * as SocketServer from "@effect/platform/SocketServer"
 import * as LibsqlClient from "@effect/sql-libsql/LibsqlClient"
 import * as PgClient from "@effect/sql-pg/PgClient"
-import * as SqlClient from "@effect/sql/SqlClient"
+import type * as SqlClient from "@effect/sql/SqlClient"
 import type * as SqlError from "@effect/sql/SqlError"
 import type * as WorkflowEngine from "@effect/workflow/WorkflowEngine"
+import * as Libsql from "@libsql/client"
 import type * as ConfigError from "effect/ConfigError"
 import * as Duration from "effect/Duration"
 import * as Effect from "effect/Effect"
@@ -126,12 +128,37 @@ const sharedDefaults: Partial<ShardingConfig.ShardingConfig["Type"]> = {
   sendRetryInterval: Duration.millis(50)
 }
 
-// The WAL journal lets a client process read while the runner writes; the busy timeout makes a writer wait its turn.
-const sqlitePragmas = Layer.effectDiscard(Effect.gen(function*() {
-  const sql = yield* SqlClient.SqlClient
-  yield* sql`PRAGMA journal_mode = WAL`
-  yield* sql`PRAGMA busy_timeout = 10000`
-}))
+const busyTimeout = "PRAGMA busy_timeout = 10000"
+
+/**
+ * A libsql client on `file` whose every connection waits for a lock held by another process instead of failing at
+ * once with SQLITE_BUSY. The client runs each transaction on its current connection and opens a fresh one for
+ * what follows, and a busy timeout is per connection: so the pragma is set on each new connection as it is opened
+ * (right after a transaction begins). The WAL journal lets readers in other processes run beside the writer.
+ */
+const sqliteClient = (file: string) =>
+  Layer.unwrapScoped(Effect.gen(function*() {
+    const client = yield* Effect.acquireRelease(
+      Effect.sync(() => Libsql.createClient({ url: `file:${file}`, intMode: "bigint" })),
+      (client) => Effect.sync(() => client.close())
+    )
+    yield* Effect.promise(() => client.execute(busyTimeout))
+    yield* Effect.promise(() => client.execute("PRAGMA journal_mode = WAL"))
+    const liveClient = new Proxy(client, {
+      get(target, property, receiver) {
+        if (property === "transaction") {
+          return async (mode?: Libsql.TransactionMode) => {
+            const transaction = await target.transaction(mode)
+            await target.execute(busyTimeout)
+            return transaction
+          }
+        }
+        const value = Reflect.get(target, property, receiver)
+        return typeof value === "function" ? value.bind(target) : value
+      }
+    })
+    return LibsqlClient.layer({ liveClient })
+  }))
 
 const embeddedHost = `embedded-${Os.hostname()}`
 
@@ -197,11 +224,7 @@ export const layerEmbedded = (
     Layer.provide([runner ? runnerStorageReapingDead : SqlRunnerStorage.layer, RunnerHealth.layerNoop]),
     Layer.provide(config)
   )
-  const sqlite = Layer.provideMerge(
-    sqlitePragmas,
-    LibsqlClient.layer({ url: `file:${options.file}`, intMode: "bigint" })
-  )
-  return withEngine(cluster).pipe(Layer.provideMerge(sqlite))
+  return withEngine(cluster).pipe(Layer.provideMerge(sqliteClient(options.file)))
 }
 
 /**
@@ -272,3 +295,20 @@ export const layerPg = (options: PgOptions): Layer.Layer<Services, StartError> =
   })
   return withEngine(cluster).pipe(Layer.provideMerge(pg))
 }
+
+/**
+ * The addresses of the deployment's runners whose heartbeat is fresher than `lease` (the embedded deployment's
+ * lease by default): what a client checks to warn that no worker will pick its execution up.
+ *
+ * @since 0.1.0
+ * @category runners
+ */
+export const liveRunners = (
+  lease: Duration.DurationInput = "10 seconds"
+): Effect.Effect<ReadonlyArray<string>, SqlError.SqlError | PersistenceError, SqlClient.SqlClient> =>
+  SqlRunnerStorage.make({}).pipe(
+    Effect.flatMap((storage) => storage.getRunners),
+    Effect.map((runners) => runners.map(([runner]) => `${runner.address.host}:${runner.address.port}`)),
+    Effect.provide(ShardingConfig.layer({ shardLockExpiration: Duration.decode(lease) })),
+    Effect.scoped
+  )
