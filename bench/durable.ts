@@ -267,11 +267,9 @@ const shardMove = async (batches: number) => {
   try {
     await Processes.until(emulator, () => emulator.lines.length > 0)
     const urls = JSON.parse(emulator.lines[0]!) as Emulator.Urls
-    const basePort = 37_000 + (process.pid % 1000) * 10
     for (let i = 0; i < 2; i++) {
-      runners.push(
-        Processes.start([runnerScript, JSON.stringify({ pg: pg.url, port: basePort + i, urls, cluster: "library" })])
-      )
+      const port = await Postgres.freePort()
+      runners.push(Processes.start([runnerScript, JSON.stringify({ pg: pg.url, port, urls, cluster: "library" })]))
     }
     for (const runner of runners) await Processes.until(runner, () => runner.lines.includes("ready"))
     client = ManagedRuntime.make(BargeCluster.layerPg({ url: Redacted.make(pg.url) }))

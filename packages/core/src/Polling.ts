@@ -319,7 +319,7 @@ export const nextDelay = (
   let delay = initial
   for (const observation of observations) {
     if (observation.progress === undefined) {
-      delay = Math.min(max, initial * Math.pow(factor, unknown))
+      delay = Math.round(Math.min(max, initial * Math.pow(factor, unknown)))
       unknown += 1
     } else {
       ;[track, delay] = adaptiveStep(rule, track, observation.at, observation.progress)

@@ -284,10 +284,11 @@ export const make: Effect.Effect<Service, SqlError.SqlError, SqlClient.SqlClient
         status: encodeStatus(status),
         error: null,
         ...(polls === undefined ? {} : { polls }),
-        next_poll_at: nextPollAt ?? null
+        // Whole milliseconds: PostgreSQL's BIGINT takes no fraction.
+        next_poll_at: nextPollAt === undefined ? null : Math.round(nextPollAt)
       }),
     recordPollFailure: (executionId, { error, nextPollAt, polls }) =>
-      update(executionId, { polls, next_poll_at: nextPollAt, error }),
+      update(executionId, { polls, next_poll_at: Math.round(nextPollAt), error }),
     cursor: (executionId) =>
       Effect.map(
         sql<Row>`

@@ -5,13 +5,18 @@
  * runners left, each result once in its sink, one provider job per batch. Then several processes submit the same
  * input at once: one execution, one provider job.
  *
- * CI size: 3 runners, 4 batches per provider, 4 submitting processes. `pnpm durable:large` runs it bigger.
+ * Nothing depends on how fast the machine is: the emulator runs in this process with its clock all but stopped, so
+ * every batch is still queued (and polled) when the runner is killed, however slow the start; the test then moves
+ * emulated time on and every batch completes.
+ *
+ * CI size: 3 runners, 12 batches (4 per provider), 4 submitting processes. `pnpm durable:large` runs 100 batches
+ * and 20 submitting processes (`BARGE_DURABLE_*` below).
  */
-import type * as Emulator from "@barge/emulator/Emulator"
+import * as Emulator from "@barge/emulator/Emulator"
 import { BargeCluster, BatchProviders, BatchWorkflow, Executions, Sink } from "@barge/workflow"
 import { NodeContext, NodeHttpClient } from "@effect/platform-node"
 import { afterAll, assert, beforeAll, describe, it } from "@effect/vitest"
-import { Chunk, Effect, Layer, ManagedRuntime, Redacted, Stream } from "effect"
+import { Chunk, Effect, Exit, Layer, ManagedRuntime, Redacted, Scope, Stream } from "effect"
 import * as Fs from "node:fs"
 import * as Os from "node:os"
 import * as Path from "node:path"
@@ -23,17 +28,17 @@ import { shardingConfig } from "./support/runner.js"
 
 const size = {
   runners: Number(process.env.BARGE_DURABLE_RUNNERS ?? 3),
-  batchesPerProvider: Number(process.env.BARGE_DURABLE_BATCHES ?? 4),
+  batches: Number(process.env.BARGE_DURABLE_BATCHES ?? 12),
   requests: Number(process.env.BARGE_DURABLE_REQUESTS ?? 6),
   submitters: Number(process.env.BARGE_DURABLE_SUBMITTERS ?? 4)
 }
 
 const runnerScript = Path.resolve(import.meta.dirname, "support/runner.ts")
 const submitScript = Path.resolve(import.meta.dirname, "support/submit.ts")
-const basePort = 36_000 + (process.pid % 1000) * 10
 
 let pg: Postgres.Server
-let emulator: Processes.Child
+const emulatorScope = Effect.runSync(Scope.make())
+let emulator: Emulator.Service
 let urls: Emulator.Urls
 let runners: Array<Processes.Child> = []
 let client: ManagedRuntime.ManagedRuntime<BargeCluster.Services | NodeContext.NodeContext, unknown>
@@ -41,13 +46,12 @@ const dir = Fs.mkdtempSync(Path.join(Os.tmpdir(), "barge-durable-pg-"))
 
 beforeAll(async () => {
   pg = await Postgres.start()
-  emulator = Processes.start(["packages/emulator/src/bin.ts", "--port", "0", "--time-scale", "4"])
-  assert.isTrue(await Processes.until(emulator, () => emulator.lines.length > 0), Processes.describe(emulator))
-  urls = JSON.parse(emulator.lines[0]!) as Emulator.Urls
-  runners = Array.from(
-    { length: size.runners },
-    (_, i) => Processes.start([runnerScript, JSON.stringify({ pg: pg.url, port: basePort + i, urls })])
-  )
+  emulator = await Effect.runPromise(Scope.extend(Emulator.make({ timeScale: 0.0001 }), emulatorScope))
+  urls = emulator.urls
+  for (let i = 0; i < size.runners; i++) {
+    const port = await Postgres.freePort()
+    runners.push(Processes.start([runnerScript, JSON.stringify({ pg: pg.url, port, urls })]))
+  }
   for (const runner of runners) {
     assert.isTrue(await Processes.until(runner, () => runner.lines.includes("ready")), Processes.describe(runner))
   }
@@ -59,7 +63,7 @@ beforeAll(async () => {
 afterAll(async () => {
   await client?.dispose()
   await Promise.all(runners.map((runner) => Processes.kill(runner)))
-  if (emulator !== undefined) await Processes.kill(emulator)
+  await Effect.runPromise(Scope.close(emulatorScope, Exit.void))
   pg?.stop()
 }, 60_000)
 
@@ -79,13 +83,10 @@ describe("PostgreSQL deployment", () => {
     "a runner SIGKILLed mid-poll: its batches move, every batch finishes, each result once, one job each",
     () =>
       Effect.promise(async () => {
-        const batches = Providers.providers.flatMap((provider) =>
-          Array.from({ length: size.batchesPerProvider }, (_, i) => ({
-            provider,
-            tag: `pg-${provider}-${i}`,
-            sink: Path.join(dir, `${provider}-${i}.jsonl`)
-          }))
-        )
+        const batches = Array.from({ length: size.batches }, (_, i) => {
+          const provider = Providers.providers[i % Providers.providers.length]!
+          return { provider, tag: `pg-${provider}-${i}`, sink: Path.join(dir, `${provider}-${i}.jsonl`) }
+        })
         const started = await client.runPromise(Effect.all(
           batches.map((batch) =>
             BatchWorkflow.start(Requests.make(size.requests, batch.tag, Providers.models[batch.provider]), {
@@ -98,19 +99,23 @@ describe("PostgreSQL deployment", () => {
         const ids = new Set(started.map((s) => s.executionId))
         assert.strictEqual(ids.size, batches.length)
 
-        // Kill the first runner while it holds workflows and the batches are being polled.
-        const victim = runners[0]!
-        const holding = () => Number(victim.lines.filter((l) => l.startsWith("entities ")).at(-1)?.split(" ")[1] ?? 0)
+        // Every batch launched and being polled (their jobs stay queued: emulated time is all but stopped).
+        const entities = (runner: Processes.Child) =>
+          Number(runner.lines.filter((l) => l.startsWith("entities ")).at(-1)?.split(" ")[1] ?? 0)
         assert.isTrue(
-          await Processes.until(victim, async () => {
+          await Processes.until(runners[0]!, async () => {
             const polled = (await executions()).filter((e) => ids.has(e.executionId) && e.polls >= 1)
-            return holding() > 0 && polled.length >= batches.length / 2
-          }, 120_000),
-          Processes.describe(victim)
+            return polled.length === batches.length && runners.some((runner) => entities(runner) > 0)
+          }, 60_000 + 2_000 * batches.length),
+          runners.map(Processes.describe).join("\n")
         )
+        // Kill the runner holding the most workflows, mid-poll.
+        const victim = runners.reduce((a, b) => entities(b) > entities(a) ? b : a)
         const atKill = (await executions()).filter((e) => ids.has(e.executionId))
-        const heldAtKill = holding()
+        const heldAtKill = entities(victim)
         await Processes.kill(victim)
+        // The jobs finish: emulated time jumps past their queue, run and finalizing.
+        await Effect.runPromise(emulator.advance("1 hour"))
 
         const outcomes = await client.runPromise(Effect.all(
           started.map((s) => BatchWorkflow.await(s.executionId, { every: "100 millis" })),
@@ -118,7 +123,7 @@ describe("PostgreSQL deployment", () => {
         ))
         const context = `held ${heldAtKill}; stages at kill: ${atKill.map((e) => `${e.stage}/${e.polls}`).join(" ")}`
         assert.isAbove(heldAtKill, 0, context)
-        assert.isTrue(atKill.some((e) => !Executions.isFinal(e.stage)), context)
+        assert.isTrue(atKill.every((e) => e.stage === "running"), context)
         for (const [i, batch] of batches.entries()) {
           const outcome = outcomes[i]!
           assert.strictEqual(outcome.phase, "completed", `${batch.tag}: ${context}`)
@@ -131,7 +136,7 @@ describe("PostgreSQL deployment", () => {
           assert.deepStrictEqual([...(await jobsOf(provider))].sort(), expected, provider)
         }
       }),
-    { timeout: 300_000 }
+    { timeout: 120_000 + 5_000 * size.batches }
   )
 
   it.live(
@@ -148,6 +153,7 @@ describe("PostgreSQL deployment", () => {
         const before = (await jobsOf("moonshot")).length
         const submitters = Array.from({ length: size.submitters }, () => Processes.start([submitScript, args]))
         const codes = await Promise.all(submitters.map((child) => child.exited))
+        await Effect.runPromise(emulator.advance("1 hour"))
         assert.deepStrictEqual(codes, submitters.map(() => 0), submitters.map(Processes.describe).join("\n"))
         const lines = submitters.map((child) => child.lines.find((l) => l.startsWith("started "))!.split(" "))
         assert.strictEqual(new Set(lines.map((l) => l[1])).size, 1, "one execution")
@@ -165,6 +171,6 @@ describe("PostgreSQL deployment", () => {
           []
         )
       }),
-    { timeout: 300_000 }
+    { timeout: 60_000 + 15_000 * size.submitters }
   )
 })

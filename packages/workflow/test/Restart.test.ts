@@ -3,10 +3,15 @@
  * emulator in another process and is SIGKILLed during the upload, right after the create, while polling and while
  * collecting — then started again with the same input each time. It must join the same execution, resume from its
  * last stored step, end with every result exactly once in the sink, and leave exactly one provider job. Where each
- * kill landed is read from the database by this (third) process, through the client layer.
+ * kill landed is read from the database by this process, through the client layer.
+ *
+ * Nothing here depends on how fast the machine is: the emulator runs in this process with its clock all but
+ * stopped (jobs stay queued, however slow the restarts, until the test moves emulated time on), and the windows to
+ * kill in are requests the emulator holds open far longer than the test needs to see them (each only once: the
+ * next run is not slowed).
  */
 import * as Batch from "@barge/core/Batch"
-import type * as Emulator from "@barge/emulator/Emulator"
+import * as Emulator from "@barge/emulator/Emulator"
 import { BargeCluster, BatchProviders, BatchWorkflow, type Executions } from "@barge/workflow"
 import { NodeContext, NodeHttpClient } from "@effect/platform-node"
 import { assert, describe, it } from "@effect/vitest"
@@ -19,31 +24,44 @@ import * as Providers from "./support/providers.js"
 import * as Requests from "./support/requests.js"
 
 const worker = Path.resolve(import.meta.dirname, "support/worker.ts")
-const emulatorBin = "packages/emulator/src/bin.ts"
 
 /** Windows to kill in: the first upload waits, the create's answer trickles, the first result download crawls. */
-const faults = {
+const faults: Emulator.FaultSpec = {
   rules: [
-    { kind: "latency", rate: 1, services: ["tos"], match: "^PUT /", limit: 1, delayMs: 2000 },
-    { kind: "latency", rate: 1, services: ["bos"], match: "^PUT /", limit: 1, delayMs: 2000 },
-    { kind: "latency", rate: 1, services: ["moonshot"], match: "^POST /v1/files$", limit: 1, delayMs: 2000 },
+    { kind: "latency" as const, rate: 1, services: ["tos"], match: "^PUT /", limit: 1, delayMs: 20_000 },
+    { kind: "latency" as const, rate: 1, services: ["bos"], match: "^PUT /", limit: 1, delayMs: 20_000 },
+    { kind: "latency" as const, rate: 1, services: ["moonshot"], match: "^POST /v1/files$", limit: 1, delayMs: 20_000 },
     ...(["ark", "moonshot", "qianfan"] as const).map((service) => ({
-      kind: "slowBody",
+      kind: "slowBody" as const,
       rate: 1,
       services: [service],
       match: String.raw`^POST (/v1/batches$|.*[?&]Action=CreateBatchInference(Job|Task)(&|$))`,
       limit: 1,
-      delayMs: 2500
+      delayMs: 20_000
     })),
-    { kind: "slowBody", rate: 1, services: ["tos"], match: String.raw`^GET /[^/?]+/[^?]+`, limit: 1, delayMs: 3000 },
-    { kind: "slowBody", rate: 1, services: ["bos"], match: String.raw`^GET /[^/?]+/[^?]+`, limit: 1, delayMs: 3000 },
     {
-      kind: "slowBody",
+      kind: "slowBody" as const,
+      rate: 1,
+      services: ["tos"],
+      match: String.raw`^GET /[^/?]+/[^?]+`,
+      limit: 1,
+      delayMs: 20_000
+    },
+    {
+      kind: "slowBody" as const,
+      rate: 1,
+      services: ["bos"],
+      match: String.raw`^GET /[^/?]+/[^?]+`,
+      limit: 1,
+      delayMs: 20_000
+    },
+    {
+      kind: "slowBody" as const,
       rate: 1,
       services: ["moonshot"],
       match: String.raw`^GET /v1/files/[^/]+/content$`,
       limit: 1,
-      delayMs: 3000
+      delayMs: 20_000
     }
   ],
   maxConsecutive: 100
@@ -71,7 +89,8 @@ const restartProviders = (process.env.BARGE_DURABLE_RESTART ?? "ark").split(",")
 })
 
 /** One provider: four killed runs and one that finishes; returns where each kill landed and the end state. */
-const scenario = async (provider: Providers.Provider, urls: Emulator.Urls, random: () => number) => {
+const scenario = async (provider: Providers.Provider, emulator: Emulator.Service, random: () => number) => {
+  const urls = emulator.urls
   const dir = Fs.mkdtempSync(Path.join(Os.tmpdir(), `barge-durable-restart-${provider}-`))
   const db = Path.join(dir, "barge.db")
   const sink = Path.join(dir, "results.jsonl")
@@ -106,7 +125,7 @@ const scenario = async (provider: Providers.Provider, urls: Emulator.Urls, rando
       await Processes.until(child, async () => (await read())?.stage === "launching"),
       `${provider}: ${JSON.stringify(await read())}\n${Processes.describe(child)}`
     )
-    await new Promise((resolve) => setTimeout(resolve, 300 + random() * 800))
+    await new Promise((resolve) => setTimeout(resolve, random() * 500))
     killedAt.push(`upload: ${(await read())?.stage}, jobs ${(await jobsOf(provider, urls)).length}`)
     await Processes.kill(child)
 
@@ -132,6 +151,8 @@ const scenario = async (provider: Providers.Provider, urls: Emulator.Urls, rando
     )
     killedAt.push(`polling: ${(await read())?.stage}`)
     await Processes.kill(child)
+    // Let the job finish: emulated time jumps past its queue, run and finalizing.
+    await Effect.runPromise(emulator.advance("1 hour"))
 
     // 4. While collecting: some results committed (chunks of 2), not all.
     child = Processes.start(args)
@@ -169,24 +190,15 @@ describe("restart (embedded, SQLite)", () => {
   it.live(
     "killed during upload, after create, while polling and while collecting: one job, every result once",
     () =>
-      Effect.promise(async () => {
-        const emulator = Processes.start([
-          emulatorBin,
-          "--port",
-          "0",
-          "--time-scale",
-          "0.3",
-          "--faults",
-          JSON.stringify(faults)
-        ])
-        try {
-          assert.isTrue(await Processes.until(emulator, () => emulator.lines.length > 0), Processes.describe(emulator))
-          const urls = JSON.parse(emulator.lines[0]!) as Emulator.Urls
+      Effect.gen(function*() {
+        const providers = restartProviders
+        // One emulator per scenario, its time all but stopped: a job stays queued until its test advances it.
+        const emulators = yield* Effect.forEach(providers, () => Emulator.make({ timeScale: 0.0001, faults }))
+        yield* Effect.promise(async () => {
           const seed = Date.now() % 100_000
           let state = seed
           const random = () => ((state = (state * 48271) % 2147483647) / 2147483647)
-          const providers = restartProviders
-          const runs = await Promise.all(providers.map((provider) => scenario(provider, urls, random)))
+          const runs = await Promise.all(providers.map((provider, i) => scenario(provider, emulators[i]!, random)))
           for (const [i, provider] of providers.entries()) {
             const run = runs[i]!
             const context = `${provider} (seed ${seed}): killed at ${run.killedAt.join("; ")}`
@@ -206,11 +218,8 @@ describe("restart (embedded, SQLite)", () => {
             assert.strictEqual(run.results.length, count, context)
             assert.isTrue(Batch.isTerminal(run.execution!.status!.phase))
           }
-        } finally {
-          emulator.process.kill("SIGTERM")
-          await emulator.exited
-        }
-      }),
-    { timeout: 180_000 }
+        })
+      }).pipe(Effect.scoped),
+    { timeout: 240_000 }
   )
 })

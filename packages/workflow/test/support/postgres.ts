@@ -16,7 +16,8 @@ export interface Server {
   readonly stop: () => void
 }
 
-const freePort = (): Promise<number> =>
+/** A TCP port nothing listens on right now (on loopback). */
+export const freePort = (): Promise<number> =>
   new Promise((resolve, reject) => {
     const server = Net.createServer()
     server.once("error", reject)
