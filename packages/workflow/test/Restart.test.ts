@@ -51,7 +51,8 @@ const faults: Emulator.FaultSpec = {
       kind: "slowBody" as const,
       rate: 1,
       services: ["bos"],
-      match: String.raw`^GET /[^/?]+/[^?]+`,
+      // An object (`/v1/<bucket>/<key>`), not a listing (`/v1/<bucket>?prefix=…`).
+      match: String.raw`^GET /v1/[^/?]+/[^?]+`,
       limit: 1,
       delayMs: 20_000
     },
