@@ -269,6 +269,22 @@ export const adaptive = <S>(options: AdaptiveOptions<S>): Schedule.Schedule<Dura
 }
 
 /**
+ * The parameters of the default schedule: {@link adaptive}'s `floor`, `cap` and `fraction`, and {@link backoff}'s
+ * `initial`, `max` and `factor` for while no progress is known.
+ *
+ * @since 0.1.0
+ * @category models
+ */
+export interface DefaultOptions {
+  readonly floor?: Duration.DurationInput | undefined
+  readonly cap?: Duration.DurationInput | undefined
+  readonly fraction?: number | undefined
+  readonly initial?: Duration.DurationInput | undefined
+  readonly max?: Duration.DurationInput | undefined
+  readonly factor?: number | undefined
+}
+
+/**
  * One status check as a durable poller keeps it: when it happened (epoch milliseconds) and the progress it showed,
  * `undefined` when none was known (or the check failed).
  *
@@ -301,14 +317,7 @@ export interface Observation {
  */
 export const nextDelay = (
   observations: ReadonlyArray<Observation>,
-  options?: {
-    readonly floor?: Duration.DurationInput | undefined
-    readonly cap?: Duration.DurationInput | undefined
-    readonly fraction?: number | undefined
-    readonly initial?: Duration.DurationInput | undefined
-    readonly max?: Duration.DurationInput | undefined
-    readonly factor?: number | undefined
-  }
+  options?: DefaultOptions
 ): Duration.Duration => {
   const rule = ruleOf(options ?? {})
   const initial = Duration.toMillis(options?.initial ?? "2 seconds")
@@ -337,15 +346,7 @@ export const nextDelay = (
  * @category schedules
  */
 export const defaultSchedule = <S = unknown>(
-  options?: {
-    readonly progress?: ((state: S) => Progress | undefined) | undefined
-    readonly floor?: Duration.DurationInput | undefined
-    readonly cap?: Duration.DurationInput | undefined
-    readonly fraction?: number | undefined
-    readonly initial?: Duration.DurationInput | undefined
-    readonly max?: Duration.DurationInput | undefined
-    readonly factor?: number | undefined
-  }
+  options?: DefaultOptions & { readonly progress?: ((state: S) => Progress | undefined) | undefined }
 ): Schedule.Schedule<unknown, S> =>
   adaptive<S>({
     // Any state may carry the conventional `counts`; the default reader checks.

@@ -189,7 +189,7 @@ export class NotFinished extends Schema.TaggedError<NotFinished>("@barge/workflo
  */
 export interface Settings {
   /** The adaptive poll schedule's parameters (`Polling.nextDelay`): floor 5 s, cap 10 min by default. */
-  readonly poll: Parameters<typeof Polling.nextDelay>[1]
+  readonly poll: Polling.DefaultOptions
   /**
    * Waits up to this long run in memory; longer ones suspend the execution on the durable clock (no fiber, no
    * memory held, and a cancel is seen at once). Default 0: every wait suspends.

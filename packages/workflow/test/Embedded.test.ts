@@ -25,6 +25,20 @@ const settings = BatchWorkflow.layerSettings({
 
 const tempDir = () => Fs.mkdtempSync(Path.join(Os.tmpdir(), "barge-durable-"))
 
+/** Object sinks go to the emulator's BOS. */
+const bosStore = (emulator: Emulator.Service) =>
+  Layer.effect(
+    Sink.ObjectStore,
+    QianfanStorage.make({
+      endpoint: emulator.urls.bos,
+      bucket: "barge",
+      signer: Signer.bce({
+        accessKeyId: emulator.credentials.bce.accessKeyId,
+        secretAccessKey: Redacted.make(emulator.credentials.bce.secretAccessKey)
+      })
+    })
+  )
+
 /** A worker on a fresh database and an emulator; the test body gets both. */
 const withWorker = <A, E>(
   use: (env: { readonly emulator: Emulator.Service; readonly dir: string }) => Effect.Effect<A, E, any>,
@@ -42,6 +56,7 @@ const withWorker = <A, E>(
         })
       ),
       Layer.provide(settings),
+      Layer.provideMerge(bosStore(emulator)),
       Layer.provideMerge(Layer.mergeAll(NodeContext.layer, NodeHttpClient.layerUndici))
     )
     return yield* Effect.provide(use({ emulator, dir }), worker)
@@ -202,33 +217,8 @@ describe("embedded", () => {
   it.scopedLive(
     "an object sink gets every result once in one object, its parts cleaned up",
     () =>
-      Effect.gen(function*() {
-        const emulator = yield* Emulator.make({ timeScale: 20 })
-        const dir = tempDir()
-        const bos = Layer.effect(
-          Sink.ObjectStore,
-          QianfanStorage.make({
-            endpoint: emulator.urls.bos,
-            bucket: "barge",
-            signer: Signer.bce({
-              accessKeyId: emulator.credentials.bce.accessKeyId,
-              secretAccessKey: Redacted.make(emulator.credentials.bce.secretAccessKey)
-            })
-          })
-        )
-        const worker = BatchWorkflow.layer.pipe(
-          Layer.provide(Providers.layer(emulator.urls)),
-          Layer.provideMerge(
-            BargeCluster.layerEmbedded({
-              file: Path.join(dir, "barge.db"),
-              shardingConfig: { entityMessagePollInterval: "100 millis" }
-            })
-          ),
-          Layer.provide(settings),
-          Layer.provideMerge(bos),
-          Layer.provideMerge(Layer.mergeAll(NodeContext.layer, NodeHttpClient.layerUndici))
-        )
-        yield* Effect.gen(function*() {
+      withWorker(() =>
+        Effect.gen(function*() {
           const store = yield* Sink.ObjectStore
           const requests = Requests.make(11, "object", Providers.models.qianfan)
           const sink = Sink.object("results/object.jsonl")
@@ -247,8 +237,8 @@ describe("embedded", () => {
           const left = yield* Stream.runCollect(store.list(`${sink.key}.parts/`))
           assert.strictEqual(left.length, 0)
           assert.strictEqual((yield* Stream.runCollect(BatchWorkflow.results(started.executionId))).length, 11)
-        }).pipe(Effect.provide(worker))
-      }),
+        })
+      ),
     { timeout: 60_000 }
   )
 })

@@ -2,6 +2,7 @@
  * Child processes for the crash tests: start one (`node --import tsx …`), collect its stdout lines, wait for a
  * condition or its exit, SIGKILL it.
  */
+import { Effect } from "effect"
 import { type ChildProcessWithoutNullStreams, spawn } from "node:child_process"
 import * as Path from "node:path"
 
@@ -66,3 +67,18 @@ export const kill = async (child: Child): Promise<void> => {
 }
 
 export const describe = (child: Child): string => `${child.lines.join("\n")}\n${child.stderr()}`
+
+/** Runs `effect` as a script's whole life: exit 0 once it succeeds, 1 with the cause on stderr if it fails. */
+export const runScript = <A, E>(effect: Effect.Effect<A, E>): void => {
+  void Effect.runPromiseExit(effect).then((exit) => {
+    if (exit._tag === "Failure") {
+      process.stderr.write(`${String(exit.cause)}\n`)
+      process.exit(1)
+    }
+    process.exit(0)
+  })
+}
+
+/** Whether the module at `url` is the script node was started with. */
+export const isMain = (url: string): boolean =>
+  process.argv[1] !== undefined && Path.resolve(process.argv[1]) === Path.resolve(new URL(url).pathname)

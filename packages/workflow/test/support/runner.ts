@@ -12,7 +12,7 @@ import { BargeCluster, BatchWorkflow } from "@barge/workflow"
 import * as Sharding from "@effect/cluster/Sharding"
 import { NodeContext, NodeHttpClient, NodeRuntime } from "@effect/platform-node"
 import { Duration, Effect, Layer, Redacted, Schedule } from "effect"
-import * as Path from "node:path"
+import * as Processes from "./processes.js"
 import * as Providers from "./providers.js"
 
 export interface Args {
@@ -64,6 +64,4 @@ const main = (args: Args) =>
     )
   )
 
-if (process.argv[1] !== undefined && Path.resolve(process.argv[1]) === Path.resolve(import.meta.filename)) {
-  NodeRuntime.runMain(main(JSON.parse(process.argv[2]!) as Args))
-}
+if (Processes.isMain(import.meta.url)) NodeRuntime.runMain(main(JSON.parse(process.argv[2]!) as Args))

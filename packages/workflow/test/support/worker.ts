@@ -13,7 +13,7 @@ import type * as Emulator from "@barge/emulator/Emulator"
 import { BargeCluster, BatchWorkflow, Sink } from "@barge/workflow"
 import { NodeContext, NodeHttpClient } from "@effect/platform-node"
 import { Effect, Layer, Schedule, Schema } from "effect"
-import * as Path from "node:path"
+import * as Processes from "./processes.js"
 import * as Providers from "./providers.js"
 import * as Requests from "./requests.js"
 
@@ -53,12 +53,4 @@ const main = (args: Args) =>
     )
   )
 
-if (process.argv[1] !== undefined && Path.resolve(process.argv[1]) === Path.resolve(import.meta.filename)) {
-  Effect.runPromiseExit(main(JSON.parse(process.argv[2]!) as Args)).then((exit) => {
-    if (exit._tag === "Failure") {
-      process.stderr.write(`${String(exit.cause)}\n`)
-      process.exit(1)
-    }
-    process.exit(0)
-  })
-}
+if (Processes.isMain(import.meta.url)) Processes.runScript(main(JSON.parse(process.argv[2]!) as Args))
