@@ -21,7 +21,10 @@ const db = path.join(tmp, "barge.db")
 const spawnWorker = (args: ReadonlyArray<string>) =>
   Effect.acquireRelease(
     Effect.async<{ readonly kill: () => void; readonly stderr: () => string }, Error>((resume) => {
-      const child = spawn("node", ["--import", "tsx", "src/bin.ts", "worker", ...args], { stdio: "pipe" })
+      const child = spawn("node", ["--import", "tsx", "src/bin.ts", "worker", ...args], {
+        cwd: path.resolve(import.meta.dirname, ".."),
+        stdio: "pipe"
+      })
       let stderr = ""
       let ready = false
       child.stderr.on("data", (chunk: Buffer) => {

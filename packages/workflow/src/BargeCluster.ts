@@ -42,12 +42,10 @@ import * as NodeClusterHttp from "@effect/platform-node/NodeClusterHttp"
 import * as NodeClusterSocket from "@effect/platform-node/NodeClusterSocket"
 import type * as HttpServerError from "@effect/platform/HttpServerError"
 import type * as SocketServer from "@effect/platform/SocketServer"
-import * as LibsqlClient from "@effect/sql-libsql/LibsqlClient"
 import * as PgClient from "@effect/sql-pg/PgClient"
 import type * as SqlClient from "@effect/sql/SqlClient"
 import type * as SqlError from "@effect/sql/SqlError"
 import type * as WorkflowEngine from "@effect/workflow/WorkflowEngine"
-import * as Libsql from "@libsql/client"
 import type * as ConfigError from "effect/ConfigError"
 import * as Duration from "effect/Duration"
 import * as Effect from "effect/Effect"
@@ -56,6 +54,7 @@ import * as Option from "effect/Option"
 import type * as Redacted from "effect/Redacted"
 import * as Os from "node:os"
 import * as Executions from "./Executions.js"
+import * as Sqlite from "./internal/sqlite.js"
 
 /**
  * What every deployment layer provides.
@@ -128,38 +127,6 @@ const sharedDefaults: Partial<ShardingConfig.ShardingConfig["Type"]> = {
   sendRetryInterval: Duration.millis(50)
 }
 
-const busyTimeout = "PRAGMA busy_timeout = 10000"
-
-/**
- * A libsql client on `file` whose every connection waits for a lock held by another process instead of failing at
- * once with SQLITE_BUSY. The client runs each transaction on its current connection and opens a fresh one for
- * what follows, and a busy timeout is per connection: so the pragma is set on each new connection as it is opened
- * (right after a transaction begins). The WAL journal lets readers in other processes run beside the writer.
- */
-const sqliteClient = (file: string) =>
-  Layer.unwrapScoped(Effect.gen(function*() {
-    const client = yield* Effect.acquireRelease(
-      Effect.sync(() => Libsql.createClient({ url: `file:${file}`, intMode: "bigint" })),
-      (client) => Effect.sync(() => client.close())
-    )
-    yield* Effect.promise(() => client.execute(busyTimeout))
-    yield* Effect.promise(() => client.execute("PRAGMA journal_mode = WAL"))
-    const liveClient = new Proxy(client, {
-      get(target, property, receiver) {
-        if (property === "transaction") {
-          return async (mode?: Libsql.TransactionMode) => {
-            const transaction = await target.transaction(mode)
-            await target.execute(busyTimeout)
-            return transaction
-          }
-        }
-        const value = Reflect.get(target, property, receiver)
-        return typeof value === "function" ? value.bind(target) : value
-      }
-    })
-    return LibsqlClient.layer({ liveClient })
-  }))
-
 const embeddedHost = `embedded-${Os.hostname()}`
 
 const isAlive = (pid: number): boolean => {
@@ -224,7 +191,7 @@ export const layerEmbedded = (
     Layer.provide([runner ? runnerStorageReapingDead : SqlRunnerStorage.layer, RunnerHealth.layerNoop]),
     Layer.provide(config)
   )
-  return withEngine(cluster).pipe(Layer.provideMerge(sqliteClient(options.file)))
+  return withEngine(cluster).pipe(Layer.provideMerge(Sqlite.layer(options.file)))
 }
 
 /**
