@@ -211,7 +211,7 @@ const memoryChild = async (batches: number, urls: Emulator.Urls) => {
     { concurrency: 20 }
   ))
   // Tracked: every batch launched and waiting on its next poll.
-  for (;;) {
+  for (const deadline = Date.now() + 600_000; Date.now() < deadline;) {
     const view = await runtime.runPromise(Effect.flatMap(Executions.Executions, (v) => v.list({ limit: batches })))
     if (view.filter((e) => ids.includes(e.executionId) && e.stage === "running").length === batches) break
     await new Promise((resolve) => setTimeout(resolve, 200))
@@ -230,8 +230,8 @@ const memoryChild = async (batches: number, urls: Emulator.Urls) => {
 }
 
 const memory = async (batches: number): Promise<MemoryFigures> => {
-  // Slow jobs (time scale 0.01: queued for over three minutes), so every batch stays in progress while measured.
-  const emulator = Processes.start(["packages/emulator/src/bin.ts", "--port", "0", "--time-scale", "0.01"])
+  // The emulator's clock all but stopped: every job stays queued, so every batch is in progress when measured.
+  const emulator = Processes.start(["packages/emulator/src/bin.ts", "--port", "0", "--time-scale", "0.0001"])
   try {
     await Processes.until(emulator, () => emulator.lines.length > 0)
     const child = Processes.start([self, "--memory-child", String(batches), emulator.lines[0]!], {}, ["--expose-gc"])
@@ -259,7 +259,8 @@ const havePostgres = (): boolean => {
 
 const shardMove = async (batches: number) => {
   const pg = await Postgres.start()
-  const emulator = Processes.start(["packages/emulator/src/bin.ts", "--port", "0", "--time-scale", "0.05"])
+  // The emulator's clock all but stopped: the jobs stay queued and polled, however long the setup takes.
+  const emulator = Processes.start(["packages/emulator/src/bin.ts", "--port", "0", "--time-scale", "0.0001"])
   const runners: Array<Processes.Child> = []
   const runnerScript = Path.resolve(import.meta.dirname, "../packages/workflow/test/support/runner.ts")
   const dir = Fs.mkdtempSync(Path.join(Os.tmpdir(), "barge-bench-move-"))
@@ -289,7 +290,7 @@ const shardMove = async (batches: number) => {
       client!.runPromise(Effect.flatMap(Executions.Executions, (v) => v.list({ limit: 10 * batches })))
         .then((all) => all.filter((e) => ids.includes(e.executionId)))
     // Every batch polled at least twice: each runner is busy polling its share.
-    for (;;) {
+    for (const deadline = Date.now() + 300_000; Date.now() < deadline;) {
       const executions = await view()
       if (executions.length === batches && executions.every((e) => e.polls >= 2)) break
       await new Promise((resolve) => setTimeout(resolve, 100))
@@ -298,7 +299,8 @@ const shardMove = async (batches: number) => {
     const killedAt = Date.now()
     await Processes.kill(runners[0]!)
     const resumed = new Map<string, number>()
-    while (resumed.size < batches) {
+    const deadline = Date.now() + 300_000
+    while (resumed.size < batches && Date.now() < deadline) {
       for (const e of await view()) {
         if (!resumed.has(e.executionId) && e.polls > before.get(e.executionId)!) {
           resumed.set(e.executionId, e.updatedAt.epochMillis - killedAt)
