@@ -291,10 +291,14 @@ const asExecutionError = (step: StepFailed["step"]) => (error: unknown): Executi
     ? error
     : new StepFailed({ step, error: tagOf(error), detail: messageOf(error) })
 
-/** Retries a step on anything but invalid input (which no retry fixes), then names the step in the failure. */
+/** Invalid input, and a sink that was shortened or reordered, stay so however often the step is tried. */
+const isFinal = (error: unknown): boolean =>
+  error instanceof InputValidation.InputValidationError || (error instanceof Sink.SinkError && error.reason !== "Io")
+
+/** Retries a step on what a retry can fix (a provider or storage hiccup), then names the step in the failure. */
 const guarded = <A, E, R>(step: StepFailed["step"], settings: Settings, effect: Effect.Effect<A, E, R>) =>
   effect.pipe(
-    Effect.retry({ schedule: settings.retry, while: (e) => !(e instanceof InputValidation.InputValidationError) }),
+    Effect.retry({ schedule: settings.retry, while: (e) => !isFinal(e) }),
     Effect.mapError(asExecutionError(step))
   )
 
