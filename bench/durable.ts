@@ -392,9 +392,10 @@ export const run = async (options: { readonly smoke: boolean }): Promise<Report>
       ]]
     })
     notes.push(
-      "Shard move: the surviving runner pings the others every 5 s (`runnerHealthCheckInterval`); a dead one " +
-        "fails its pings, is marked unhealthy, its shards are reassigned, and the PostgreSQL advisory locks it held " +
-        "were freed when its connection dropped — lower the interval to move sooner."
+      "Shard move: a runner pings the others every 5 s (`runnerHealthCheckInterval`); a dead one fails its pings, " +
+        "is marked unhealthy and its shards are reassigned (the PostgreSQL advisory locks it held were freed when " +
+        "its connection dropped). The check is a cluster singleton: when it ran on the runner that died, the move " +
+        "waits for that runner's heartbeat to lapse (10 s, `shardLockExpiration`). Lower both to move sooner."
     )
   } else {
     notes.push(

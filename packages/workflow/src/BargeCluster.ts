@@ -221,7 +221,8 @@ export interface PgOptions {
   readonly transport?: "socket" | "http" | "websocket" | undefined
   /**
    * Overrides of `@effect/cluster`'s settings. Defaults here: runners health-checked every 5 s (a dead runner's
-   * shards move within seconds of the check), messages read from the database every 500 ms.
+   * shards move within seconds of the check), heartbeats that lapse after 10 s (the bound when the check itself
+   * ran on the runner that died), messages read from the database every 500 ms.
    */
   readonly shardingConfig?: Partial<ShardingConfig.ShardingConfig["Type"]> | undefined
 }
@@ -236,6 +237,9 @@ export const layerPg = (options: PgOptions): Layer.Layer<Services, StartError> =
   const shardingConfig: Partial<ShardingConfig.ShardingConfig["Type"]> = {
     ...sharedDefaults,
     runnerHealthCheckInterval: Duration.seconds(5),
+    // A runner's heartbeat lapses after this: how long its shards can wait when the health check itself ran on the
+    // runner that died (the check is a cluster singleton and has to move first).
+    shardLockExpiration: Duration.seconds(10),
     runnerAddress: options.runner === undefined
       ? Option.none()
       : Option.some(RunnerAddress.make(options.runner.host, options.runner.port)),
