@@ -201,6 +201,12 @@ export interface Settings {
   readonly maxPollFailures: number
   /** Retries a failed step (a provider or storage hiccup) before it fails the execution. */
   readonly retry: Schedule.Schedule<unknown, unknown>
+  /**
+   * How long to wait before launching again when the provider has no room for another job (an account limit on
+   * running jobs): from `initial`, doubling up to `max` (default 30 s to 10 minutes). The execution waits on the
+   * durable clock meanwhile, for as long as it takes, and can be cancelled.
+   */
+  readonly capacityWait: { readonly initial: Duration.DurationInput; readonly max: Duration.DurationInput }
 }
 
 /**
@@ -212,7 +218,8 @@ export const defaultSettings: Settings = {
   inMemoryThreshold: Duration.zero,
   chunkSize: 1000,
   maxPollFailures: 30,
-  retry: Schedule.exponential("1 second").pipe(Schedule.intersect(Schedule.recurs(4)))
+  retry: Schedule.exponential("1 second").pipe(Schedule.intersect(Schedule.recurs(4))),
+  capacityWait: { initial: "30 seconds", max: "10 minutes" }
 }
 
 /**
@@ -261,10 +268,10 @@ export const workflow = Workflow.make({
   idempotencyKey: (submission) => submission.key
 })
 
-const Launch = Schema.Union(
-  Schema.TaggedStruct("Launched", { at: Schema.Number, status: Batch.BatchStatus }),
-  Schema.TaggedStruct("Skipped", {})
-)
+const Launched = Schema.TaggedStruct("Launched", { at: Schema.Number, status: Batch.BatchStatus })
+const Skipped = Schema.TaggedStruct("Skipped", {})
+const Busy = Schema.TaggedStruct("Busy", { reason: Schema.String })
+const Launch = Schema.Union(Launched, Skipped, Busy)
 
 const Observation = Schema.Struct({
   at: Schema.Number,
@@ -314,6 +321,15 @@ const delayAfter = (observations: ReadonlyArray<Observation>, settings: Settings
   return expiresAt !== undefined && expiresAt > last ? Math.min(delay, expiresAt - last) : delay
 }
 
+/** The wait before launch attempt `n + 1` when the provider had no room: `initial` × 2ⁿ⁻¹, at most `max`. */
+const capacityDelay = (settings: Settings, n: number): Duration.Duration =>
+  Duration.millis(
+    Math.min(
+      Duration.toMillis(settings.capacityWait.max),
+      Duration.toMillis(settings.capacityWait.initial) * Math.pow(2, n - 1)
+    )
+  )
+
 const expiryOf = (status: Batch.BatchStatus | undefined) =>
   status?.expiresAt === undefined ? undefined : DateTime.toEpochMillis(status.expiresAt)
 
@@ -341,33 +357,51 @@ const execute = (submission: Submission.Submission, executionId: string) =>
       )
     })
 
-    // The cancel check lives inside the activity, so whether the job was created is stored, never re-decided.
-    const launch = yield* Activity.make({
-      name: "launch",
-      success: Launch,
-      error: ExecutionError,
-      execute: guarded(
-        "launch",
-        settings,
-        Effect.gen(function*() {
-          const cancelled = (yield* engine.deferredResult(CancelSignal)) !== undefined
-          if (cancelled) return Launch.members[1].make({})
-          yield* executions.setStage(executionId, "launching")
-          const status = yield* steps.launch(submission, prepared)
-          const at = yield* Clock.currentTimeMillis
-          const observations = [{ at, status }]
-          yield* executions.recordStatus(executionId, {
-            stage: "running",
-            status,
-            polls: 0,
-            nextPollAt: Batch.isTerminal(status.phase)
-              ? undefined
-              : at + delayAfter(observations, settings, expiryOf(status))
+    // The cancel check lives inside the activity, so whether the job was created is stored, never re-decided. A
+    // provider with no room for another job is not a failure: the attempt is stored as `Busy`, the execution waits
+    // on the durable clock and launches again (`launch/2`, …).
+    const launchOnce = (attempt: number) =>
+      Activity.make({
+        name: attempt === 1 ? "launch" : `launch/${attempt}`,
+        success: Launch,
+        error: ExecutionError,
+        execute: guarded(
+          "launch",
+          settings,
+          Effect.gen(function*() {
+            const cancelled = (yield* engine.deferredResult(CancelSignal)) !== undefined
+            if (cancelled) return Skipped.make({})
+            yield* executions.setStage(executionId, "launching")
+            const launched = yield* Effect.either(steps.launch(submission, prepared))
+            if (launched._tag === "Left") {
+              if (!steps.isBusy(launched.left)) return yield* launched.left
+              const reason = messageOf(launched.left)
+              yield* executions.recordWait(executionId, `waiting for the provider to have room: ${reason}`)
+              return Busy.make({ reason })
+            }
+            const status = launched.right
+            const at = yield* Clock.currentTimeMillis
+            yield* executions.recordStatus(executionId, {
+              stage: "running",
+              status,
+              polls: 0,
+              nextPollAt: Batch.isTerminal(status.phase)
+                ? undefined
+                : at + delayAfter([{ at, status }], settings, expiryOf(status))
+            })
+            return Launched.make({ at, status })
           })
-          return Launch.members[0].make({ at, status })
-        })
-      )
-    })
+        )
+      })
+    let launch = yield* launchOnce(1)
+    for (let attempt = 2; launch._tag === "Busy" && !cancelRequested; attempt++) {
+      yield* DurableClock.sleep({
+        name: `capacity/${attempt - 1}`,
+        duration: capacityDelay(settings, attempt - 1),
+        inMemoryThreshold: Duration.millis(Duration.toMillis(settings.inMemoryThreshold))
+      })
+      launch = yield* launchOnce(attempt)
+    }
 
     const collect = (batchId: string | undefined) =>
       Activity.make({
@@ -393,7 +427,7 @@ const execute = (submission: Submission.Submission, executionId: string) =>
         )
       })
 
-    if (launch._tag === "Skipped") {
+    if (launch._tag !== "Launched") {
       const collected = yield* collect(undefined)
       return new Outcome({ executionId, phase: "cancelled", ...collected, sink: submission.sink })
     }

@@ -129,6 +129,8 @@ export interface Service {
       readonly nextPollAt?: number | undefined
     }
   ) => Effect.Effect<void, SqlError.SqlError>
+  /** Records why the execution is waiting (the provider has no room for another job yet). */
+  readonly recordWait: (executionId: string, reason: string) => Effect.Effect<void, SqlError.SqlError>
   /** Records a status read that failed (the execution backs off and reads again). */
   readonly recordPollFailure: (
     executionId: string,
@@ -287,6 +289,7 @@ export const make: Effect.Effect<Service, SqlError.SqlError, SqlClient.SqlClient
         // Whole milliseconds: PostgreSQL's BIGINT takes no fraction.
         next_poll_at: nextPollAt === undefined ? null : Math.round(nextPollAt)
       }),
+    recordWait: (executionId, reason) => update(executionId, { error: reason }),
     recordPollFailure: (executionId, { error, nextPollAt, polls }) =>
       update(executionId, { polls, next_poll_at: Math.round(nextPollAt), error }),
     cursor: (executionId) =>

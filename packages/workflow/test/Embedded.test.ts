@@ -11,7 +11,7 @@ import * as QianfanStorage from "@barge/qianfan/Storage"
 import { BargeCluster, BatchProviders, BatchWorkflow, Sink } from "@barge/workflow"
 import { NodeContext, NodeHttpClient } from "@effect/platform-node"
 import { assert, describe, it } from "@effect/vitest"
-import { Chunk, Effect, Layer, Redacted, Stream } from "effect"
+import { Chunk, Effect, Fiber, Layer, Redacted, Schedule, Stream } from "effect"
 import * as Fs from "node:fs"
 import * as Os from "node:os"
 import * as Path from "node:path"
@@ -20,7 +20,8 @@ import * as Requests from "./support/requests.js"
 
 const settings = BatchWorkflow.layerSettings({
   poll: { floor: "40 millis", cap: "400 millis", initial: "40 millis", max: "200 millis" },
-  chunkSize: 4
+  chunkSize: 4,
+  capacityWait: { initial: "100 millis", max: "400 millis" }
 })
 
 const tempDir = () => Fs.mkdtempSync(Path.join(Os.tmpdir(), "barge-durable-"))
@@ -240,5 +241,46 @@ describe("embedded", () => {
         })
       ),
     { timeout: 60_000 }
+  )
+
+  it.scopedLive(
+    "a provider with no room for another job: the execution waits, then launches once jobs finish",
+    () =>
+      withWorker(
+        ({ emulator }) =>
+          Effect.gen(function*() {
+            // Qianfan takes 20 active tasks per account; emulated time is stopped, so the first 20 stay queued.
+            const started = yield* Effect.forEach(
+              Array.from({ length: 21 }, (_, i) => i),
+              (i) =>
+                BatchWorkflow.start(Requests.make(2, `room-${i}`, Providers.models.qianfan), {
+                  provider: "qianfan",
+                  sink: Sink.file(Path.join(tempDir(), "out.jsonl"))
+                }),
+              { concurrency: 4 }
+            )
+            // Waits (re-reading every 50 ms) until 20 run and one waits for room.
+            const waiting = yield* Effect.gen(function*() {
+              const view = yield* Effect.forEach(started, (s) => BatchWorkflow.status(s.executionId))
+              const running = view.filter((e) => e.stage === "running")
+              const held = view.filter((e) => e.stage === "launching" && (e.error ?? "").startsWith("waiting"))
+              return running.length === 20 && held.length === 1 ? held[0]! : yield* Effect.fail("not yet")
+            }).pipe(Effect.retry({ schedule: Schedule.spaced("50 millis"), while: (e) => e === "not yet" }))
+            assert.include(waiting.error, "TaskRunningNumberExceedLimit")
+            assert.strictEqual((yield* jobsOf("qianfan", emulator.urls)).length, 20)
+            // Emulated time moves on: the 20 finish, the 21st launches, and finishes in turn.
+            const clock = yield* Effect.fork(Effect.repeat(emulator.advance("1 hour"), Schedule.spaced("100 millis")))
+            const outcomes = yield* Effect.forEach(
+              started,
+              (s) => BatchWorkflow.await(s.executionId, { every: "50 millis" }),
+              { concurrency: "unbounded" }
+            )
+            yield* Fiber.interrupt(clock)
+            assert.isTrue(outcomes.every((o) => o.phase === "completed" && o.results === 2))
+            assert.strictEqual((yield* jobsOf("qianfan", emulator.urls)).length, 21)
+          }),
+        { timeScale: 0.0001 }
+      ),
+    { timeout: 90_000 }
   )
 })

@@ -12,6 +12,9 @@
  * - `results(id)`: every result of a finished batch, in the same order every time it is read (the collect cursor
  *   counts results already in the sink and skips that many on resume).
  * - `cancel(id)`: asks the provider to stop; harmless on a finished batch.
+ * - `isBusy(error)`: a `launch` failure that means "the provider has no room now, try later" (an account limit on
+ *   running jobs, throttling) rather than a refusal of this batch; the workflow then waits on the durable clock and
+ *   launches again instead of failing.
  *
  * Today `Batch.Service` has a single `submit` that validates, uploads and creates, idempotent on content (each
  * provider finds the job it created for the same file: Moonshot by metadata key, Ark by its duplicate rule,
@@ -51,7 +54,21 @@ export interface Steps {
   readonly poll: (id: string) => Effect.Effect<Batch.BatchStatus, Batch.BatchError>
   readonly results: (id: string) => Stream.Stream<Batch.BatchResult, Batch.BatchError>
   readonly cancel: (id: string) => Effect.Effect<Batch.BatchStatus, Batch.BatchError>
+  readonly isBusy: (error: Batch.BatchError) => boolean
 }
+
+/**
+ * Provider errors that mean "no room now": today Qianfan's limit of 20 active tasks (the one such limit the
+ * providers' services name). With the unified `ApiError` (issue 12) this becomes its `RateLimited` / `Overloaded`
+ * reasons and the running-jobs kind of `QuotaExceeded`.
+ */
+const busyTags: ReadonlySet<string> = new Set(["TaskRunningNumberExceedLimit"])
+
+/** Whether a submit failed because the provider has no room for another job now. */
+export const isBusy = (error: Batch.BatchError): boolean =>
+  error._tag === "ProviderError"
+    ? busyTags.has(error.cause._tag)
+    : error._tag === "PartialSubmission" && busyTags.has(error.cause.cause._tag)
 
 const encoder = new TextEncoder()
 
@@ -71,5 +88,6 @@ export const make = (batch: Batch.Service): Steps => ({
     ),
   poll: batch.get,
   results: batch.results,
-  cancel: batch.cancel
+  cancel: batch.cancel,
+  isBusy
 })
