@@ -2,29 +2,41 @@
  * The processes of the results-streaming benchmark (bench/results.ts starts each one separately, so every measured
  * side has a clean peak RSS):
  *
- * - `serve BYTES`: runs the emulator, writes a Moonshot output file of about BYTES of result lines (chat
- *   completions with usage) straight into its store with a completed batch pointing at it, prints
- *   `{ url, batchId, lines, bytes }` and serves until its stdin closes.
- * - `barge URL BATCH`: Barge's `MoonshotBatch.results` (loopback download + line split + schema decode).
- * - `text URL BATCH`: the usual approach — the whole body as text (`Response.text()`, as openai-node's
+ * - `serve BYTES`: runs the emulator with two generated output files of about BYTES each — OpenAI batch result
+ *   lines (Moonshot, Ark) and Qianfan output lines — placed where each provider reads them (bench/providers.ts),
+ *   prints `{ urls, files }` and serves until its stdin closes.
+ * - `core URLS [warm]`: Barge's core results path — `Transport` → `Download.resumableLines` → `ResultLine.decodeLines` —
+ *   on the OpenAI-format file, counting `Succeeded` results.
+ * - `provider NAME URLS`: today's `results` path of one provider (bench/providers.ts), counting `Succeeded`.
+ * - `tuned URLS FORMAT [warm]`: the hand-tuned baseline — undici body → one streaming `TextDecoder` → `indexOf("\n")` →
+ *   `JSON.parse` → count. No Effect, no schema, no resumption: the practical limit on this machine. With `warm`
+ *   (either mode), the file is read once unmeasured first, then measured on compiled code.
+ * - `lines URLS`: Barge's download and line split alone (core Transport + Download + Jsonl; no JSON, no schema).
+ * - `text URLS`: the usual approach — the whole body as text (`Response.text()`, as openai-node's
  *   `files.content().text()` does), split on "\n", `JSON.parse` each line.
- * - `upload TOS_URL PATH`: the upload benchmark's side — validates the JSONL file at PATH with core
- *   `InputValidation` and Ark's rules, then streams it to TOS with Ark's `Storage.put`; prints one JSON line per phase.
- * - `lines URL`: Barge's download and line split alone (core Transport + Download + Jsonl; no JSON, no schema).
- * - `decoded URL`: the same plus `Jsonl.decodeLines(ResultLine)` without `results`' hand-written fast path (the
- *   schema interpreter on every line) and `toResult`, chunk by chunk: what the fast path saves.
- * - `raw URL`: the loopback transfer alone (`fetch`, bytes counted, nothing split or parsed), for reference.
- * - `parse BYTES`: the floor — a bare `JSON.parse` loop over the same lines, already in memory (not timed: making them).
+ * - `raw URLS`: the loopback transfer alone (undici body, bytes counted, nothing decoded), for reference.
+ * - `parse BYTES FORMAT`: the floor — a bare `JSON.parse` loop over the same lines, already in memory (making them
+ *   is not timed).
+ * - `upload TOS_URL PATH PHASES`: the upload benchmark's side — PHASES (comma-separated) of `validate` (core
+ *   `InputValidation` with Ark's rules), `put` (Ark's `Storage.put` to TOS), `usual` (whole file, split, parse, a
+ *   Set of ids); prints one JSON line per phase.
  *
  * Each measured phase prints one JSON line: `{ lines, seconds, baseRss, peakRss, maxRss, heapGrowth,
  * buffersGrowth, error? }` (the growths are peak minus the value just before the phase).
  */
 // Each mode imports what it needs, so the light modes start fast and load no code they do not measure.
+import type { HttpClient } from "@effect/platform/HttpClient"
+import type { Effect } from "effect/Effect"
+import type { Stream } from "effect/Stream"
+import type { Batch } from "../packages/core/src/index.js"
+import { phaseProfiler } from "./phase-profile.js"
+import { type Format, places, readers, seed, uploads, type Urls } from "./providers.js"
+import { serveUntilStdinCloses } from "./serving.js"
 
 /** A small seeded generator (mulberry32): the server and the floor make byte-identical lines. */
-const prng = (seed: number) => () => {
-  seed = (seed + 0x6d2b79f5) | 0
-  let t = Math.imul(seed ^ (seed >>> 15), 1 | seed)
+const prng = (state: number) => () => {
+  state = (state + 0x6d2b79f5) | 0
+  let t = Math.imul(state ^ (state >>> 15), 1 | state)
   t = (t + Math.imul(t ^ (t >>> 7), 61 | t)) ^ t
   return ((t ^ (t >>> 14)) >>> 0) / 4294967296
 }
@@ -35,15 +47,24 @@ const words = (
   "summarise translate classify extract 翻译 摘要 分类 抽取 with a short explanation of why"
 ).split(" ")
 
-/** Result lines as a Moonshot/OpenAI batch output file has them: one chat completion with usage per line. */
-export function* resultLines(targetBytes: number): Generator<string> {
+/** A generated answer: 20–180 words of mixed English and Chinese, and its usage. */
+const answer = (random: () => number) => {
+  const length = 20 + Math.floor(random() * 160)
+  const content: Array<string> = []
+  for (let w = 0; w < length; w++) content.push(words[Math.floor(random() * words.length)]!)
+  const prompt = 20 + Math.floor(random() * 500)
+  return {
+    content: content.join(" "),
+    usage: { prompt_tokens: prompt, completion_tokens: length * 2, total_tokens: prompt + length * 2 }
+  }
+}
+
+/** Result lines as a Moonshot/OpenAI (and Ark) batch output file has them: one chat completion per line. */
+function* openAiLines(targetBytes: number): Generator<string> {
   const random = prng(42)
   let bytes = 0
   for (let i = 1; bytes < targetBytes; i++) {
-    const length = 20 + Math.floor(random() * 160)
-    const content: Array<string> = []
-    for (let w = 0; w < length; w++) content.push(words[Math.floor(random() * words.length)]!)
-    const prompt = 20 + Math.floor(random() * 500)
+    const { content, usage } = answer(random)
     const line = JSON.stringify({
       id: `batch_req_${i}`,
       custom_id: `request-${i}`,
@@ -55,12 +76,8 @@ export function* resultLines(targetBytes: number): Generator<string> {
           object: "chat.completion",
           created: 1764000000 + i,
           model: "moonshot-v1-8k",
-          choices: [{
-            index: 0,
-            message: { role: "assistant", content: content.join(" ") },
-            finish_reason: "stop"
-          }],
-          usage: { prompt_tokens: prompt, completion_tokens: length * 2, total_tokens: prompt + length * 2 }
+          choices: [{ index: 0, message: { role: "assistant", content }, finish_reason: "stop" }],
+          usage
         }
       },
       error: null
@@ -70,18 +87,37 @@ export function* resultLines(targetBytes: number): Generator<string> {
   }
 }
 
-/** The emulator serving the generated file, and how to stop it. */
-export interface Serving {
-  readonly url: string
-  readonly tos: string
-  readonly batchId: string
-  readonly lines: number
-  readonly bytes: number
-  readonly stop: () => Promise<void>
+/** Output lines as Qianfan writes them: the input record echoed with `output`, the v1 ERNIE response. */
+function* qianfanLines(targetBytes: number): Generator<string> {
+  const random = prng(43)
+  let bytes = 0
+  for (let i = 1; bytes < targetBytes; i++) {
+    const { content, usage } = answer(random)
+    const line = JSON.stringify({
+      id: `request-${i}`,
+      query: `问题 ${i}: summarise the document`,
+      output: {
+        id: `as-${i.toString(36)}`,
+        object: "chat.completion",
+        created: 1764000000 + i,
+        result: content,
+        is_truncated: false,
+        need_clear_history: false,
+        finish_reason: "normal",
+        usage
+      }
+    }) + "\n"
+    bytes += Buffer.byteLength(line)
+    yield line
+  }
 }
 
-/** Starts the emulator in this process with a Moonshot output file of about `targetBytes` and a batch naming it. */
-export const startEmulator = async (targetBytes: number): Promise<Serving> => {
+/** The generated lines of a format, each ending in "\n". */
+export const resultLines = (format: Format, targetBytes: number): Generator<string> =>
+  format === "openai" ? openAiLines(targetBytes) : qianfanLines(targetBytes)
+
+/** A generated file in 1 MiB chunks, as the emulator stores it. */
+const generate = (format: Format, targetBytes: number) => {
   const block = 1 << 20
   const chunks: Array<Uint8Array> = []
   let pending: Array<string> = []
@@ -95,94 +131,77 @@ export const startEmulator = async (targetBytes: number): Promise<Serving> => {
     pending = []
     pendingBytes = 0
   }
-  for (const line of resultLines(targetBytes)) {
+  for (const line of resultLines(format, targetBytes)) {
     pending.push(line)
     pendingBytes += line.length
     lines++
     if (pendingBytes >= block) flush()
   }
   if (pending.length > 0) flush()
+  return { chunks, lines, bytes }
+}
 
+/** What `serve` prints: where the files are served, and their sizes. */
+export interface Served {
+  readonly urls: Urls
+  readonly files: Readonly<Record<Format, { readonly lines: number; readonly bytes: number }>>
+}
+
+/** The emulator serving the generated files, and how to stop it. */
+export interface Serving extends Served {
+  readonly stop: () => Promise<void>
+}
+
+/** Starts the emulator in this process with both files of about `targetBytes`, placed for every provider. */
+export const startEmulator = async (targetBytes: number): Promise<Serving> => {
+  const files = { openai: generate("openai", targetBytes), qianfan: generate("qianfan", targetBytes) }
   const Effect = await import("effect/Effect")
   const Exit = await import("effect/Exit")
   const Scope = await import("effect/Scope")
   const { Emulator } = await import("../packages/emulator/src/index.js")
   const scope = await Effect.runPromise(Scope.make())
-  return Effect.runPromise(Effect.gen(function*() {
-    const emulator = yield* Scope.extend(Emulator.make({}), scope)
-    const state = emulator.state.moonshot
-    const file = {
-      id: "file-bench-output",
-      filename: "output.jsonl",
-      purpose: "batch_output",
-      bytes,
-      createdAt: 0,
-      chunks
-    }
-    state.files.set(file.id, file)
-    // A batch that finished long ago, with the file as its output: its counts are read from the plan and
-    // `failedBefore`, so those are the only parts that must match the line count.
-    state.batches.set("batch-bench", {
-      id: "batch-bench",
-      endpoint: "/v1/chat/completions",
-      inputFileId: "file-bench-input",
-      completionWindow: "24h",
-      metadata: null,
-      plan: {
-        createdAt: 0,
-        expiresAt: Number.MAX_SAFE_INTEGER,
-        total: lines,
-        invalid: false,
-        cancelRequestedAt: undefined
-      },
-      requests: { length: lines } as never,
-      outcomes: [],
-      failedBefore: new Int32Array(lines + 1),
-      errors: [],
-      results: { outputFileId: file.id, errorFileId: null }
-    })
-    // The upload benchmark puts its input here.
-    emulator.state.objects.tos.createBucket("bench")
-    return {
-      url: emulator.urls.moonshot,
-      tos: emulator.urls.tos,
-      batchId: "batch-bench",
-      lines,
-      bytes,
-      stop: () => Effect.runPromise(Scope.close(scope, Exit.void))
-    }
-  }))
+  const emulator = await Effect.runPromise(Scope.extend(Emulator.make({}), scope))
+  seed(emulator, files)
+  return {
+    urls: { moonshot: emulator.urls.moonshot, tos: emulator.urls.tos, bos: emulator.urls.bos },
+    files: {
+      openai: { lines: files.openai.lines, bytes: files.openai.bytes },
+      qianfan: { lines: files.qianfan.lines, bytes: files.qianfan.bytes }
+    },
+    stop: () => Effect.runPromise(Scope.close(scope, Exit.void))
+  }
 }
 
 const serve = async (targetBytes: number) => {
   const { stop, ...served } = await startEmulator(targetBytes)
-  process.stdout.write(JSON.stringify(served) + "\n")
-  await new Promise<void>((resolve) => {
-    process.stdin.on("end", resolve)
-    process.stdin.on("close", resolve)
-    process.stdin.resume()
-  })
-  await stop()
-  process.exit(0)
+  return serveUntilStdinCloses({ stop }, served)
 }
 
-/** Samples RSS, heap and array buffers every 20 ms (and on demand) to catch their peaks until `stop()`. */
+/**
+ * Samples RSS, heap and array buffers every 20 ms and when a side asks (`sample`, called from hot loops, reads at
+ * most once per 5 ms: `process.memoryUsage()` costs tens of microseconds) to catch their peaks until `stop()`.
+ */
 const rssSampler = () => {
   let peak = 0
   let heap = 0
   let buffers = 0
-  const sample = () => {
+  let last = 0
+  const read = () => {
+    last = performance.now()
     const usage = process.memoryUsage()
     peak = Math.max(peak, usage.rss)
     heap = Math.max(heap, usage.heapTotal)
     buffers = Math.max(buffers, usage.arrayBuffers)
   }
-  const timer = setInterval(sample, 20)
+  const sample = () => {
+    if (performance.now() - last >= 5) read()
+  }
+  const timer = setInterval(read, 20)
   return {
     sample,
     stop: () => {
       clearInterval(timer)
-      sample()
+      read()
       return { peak, heap, buffers }
     }
   }
@@ -192,6 +211,8 @@ const rssSampler = () => {
 export interface Measured {
   readonly lines: number
   readonly seconds: number
+  /** CPU time of the whole process (all its threads) during the phase: less sensitive to other load than wall time. */
+  readonly cpuSeconds?: number
   readonly baseRss: number
   readonly peakRss: number
   readonly maxRss: number
@@ -202,8 +223,10 @@ export interface Measured {
 
 const measure = async (run: (sample: () => void) => Promise<number>): Promise<Measured> => {
   global.gc?.()
+  const stopProfile = await phaseProfiler()
   const base = process.memoryUsage()
   const sampler = rssSampler()
+  const cpu = process.cpuUsage()
   const start = performance.now()
   let lines = 0
   let error: string | undefined
@@ -213,11 +236,14 @@ const measure = async (run: (sample: () => void) => Promise<number>): Promise<Me
     error = cause instanceof Error ? `${cause.name}: ${cause.message}` : String(cause)
   }
   const seconds = (performance.now() - start) / 1000
+  const used = process.cpuUsage(cpu)
   const peaks = sampler.stop()
+  await stopProfile?.()
   const maxRss = process.resourceUsage().maxRSS * 1024
   return {
     lines,
     seconds,
+    cpuSeconds: (used.user + used.system) / 1e6,
     baseRss: base.rss,
     peakRss: peaks.peak,
     maxRss,
@@ -227,142 +253,213 @@ const measure = async (run: (sample: () => void) => Promise<number>): Promise<Me
   }
 }
 
-/** Barge's download and line splitting alone (core Transport + Download + Jsonl, as Moonshot uses them). */
-export const lines = async (url: string, decoded = false) => {
+const fileUrl = (urls: Urls, format: Format) => `${urls.moonshot}/v1/files/${places.fileIds[format]}/content`
+const bearer = { authorization: "Bearer sk-barge-emulator" }
+
+/**
+ * A runtime with undici as the `HttpClient`, built before the measured phase: a program builds its layers once, and
+ * the first use loads modules that are not the path being measured.
+ */
+const undiciRuntime = async () => {
+  const ManagedRuntime = await import("effect/ManagedRuntime")
   const { NodeHttpClient } = await import("@effect/platform-node")
+  const runtime = ManagedRuntime.make(NodeHttpClient.layerUndici)
+  await runtime.runtime()
+  return <A>(program: Effect<A, unknown, HttpClient>): Promise<A> => runtime.runPromise(program)
+}
+
+/** Counts `Succeeded` results the way the README's program does (`Stream.runFold`: no Effect per element). */
+const countSucceeded = async <E, R>(results: Stream<Batch.BatchResult, E, R>) => {
+  const { runFold } = await import("effect/Stream")
+  return (sample: () => void) =>
+    runFold(results, 0, (count, result) => {
+      if ((count & 8191) === 0) sample()
+      return result._tag === "Succeeded" ? count + 1 : count
+    })
+}
+
+/** The OpenAI-format file as lines, through core Transport + Download + Jsonl (what every provider uses). */
+const coreLines = async (urls: Urls) => {
   const HttpClientRequest = await import("@effect/platform/HttpClientRequest")
   const Effect = await import("effect/Effect")
   const Redacted = await import("effect/Redacted")
   const Stream = await import("effect/Stream")
-  const { Download, Jsonl, Signer, Transport } = await import("../packages/core/src/index.js")
-  const { OpenAiCompatible, Wire } = await import("../packages/moonshot/src/index.js")
-  return measure((sample) =>
-    Effect.gen(function*() {
-      const transport = yield* Transport.make({
-        provider: "moonshot",
-        baseUrl: `${url}/v1`,
-        signer: Signer.bearer(Redacted.make("sk-barge-emulator")),
-        allowInsecureHttp: true
-      })
-      const request = HttpClientRequest.get("/files/file-bench-output/content")
-      const split = Download.resumableLines(Download.rangeOpener(transport, request, { action: "FileContent" }))
-      let count = 0
-      const counted = (chunk: { readonly length: number }) =>
-        Effect.sync(() => {
-          count += chunk.length
-          sample()
-        })
-      if (!decoded) yield* Stream.runForEachChunk(split, counted)
-      else {
-        // The same decoding as `results` (ResultLine, then `toResult`) but without `Wire.fastResultLine`.
-        const results = split.pipe(Jsonl.decodeLines(Wire.ResultLine), Stream.map(OpenAiCompatible.toResult))
-        yield* Stream.runForEachChunk(results, counted)
-      }
-      return count
-    }).pipe(Effect.provide(NodeHttpClient.layerUndici), Effect.runPromise)
-  )
+  const { Download, Signer, Transport } = await import("../packages/core/src/index.js")
+  return Stream.unwrap(Effect.map(
+    Transport.make({
+      provider: "moonshot",
+      baseUrl: `${urls.moonshot}/v1`,
+      signer: Signer.bearer(Redacted.make("sk-barge-emulator")),
+      allowInsecureHttp: true
+    }),
+    (transport) =>
+      Download.resumableLines(
+        Download.rangeOpener(
+          transport,
+          HttpClientRequest.get(`/files/${places.fileIds.openai}/content`),
+          { action: "FileContent" }
+        )
+      )
+  ))
 }
 
-export const barge = async (url: string, batchId: string) => {
-  const { NodeHttpClient } = await import("@effect/platform-node")
-  const Effect = await import("effect/Effect")
-  const Redacted = await import("effect/Redacted")
+/** Barge's download and line split alone. */
+export const lines = async (urls: Urls) => {
   const Stream = await import("effect/Stream")
-  const { MoonshotBatch } = await import("../packages/moonshot/src/index.js")
+  const split = await coreLines(urls)
+  const run = await undiciRuntime()
   return measure((sample) =>
-    Effect.gen(function*() {
-      const client = yield* MoonshotBatch.make({ apiKey: Redacted.make("sk-barge-emulator"), baseUrl: `${url}/v1` })
-      let lines = 0
-      yield* Stream.runForEach(client.results(batchId), (result) =>
-        Effect.sync(() => {
-          if (result._tag === "Succeeded") lines++
-          if ((lines & 8191) === 0) sample()
-        }))
-      return lines
-    }).pipe(Effect.provide(NodeHttpClient.layerUndici), Effect.runPromise)
+    run(Stream.runFold(split, 0, (count) => {
+      if ((count & 8191) === 0) sample()
+      return count + 1
+    }))
   )
 }
 
-export const raw = (url: string) =>
-  measure(async (sample) => {
-    const response = await fetch(`${url}/v1/files/file-bench-output/content`, {
-      headers: { authorization: "Bearer sk-barge-emulator" }
-    })
+/**
+ * Barge's core results path: download, split, `ResultLine.decodeLines`. `warm`: read the whole file once unmeasured
+ * first, so the measured pass runs on compiled code (what a long-lived process sees from its second file on).
+ */
+export const core = async (urls: Urls, warm = false) => {
+  const { ResultLine } = await import("../packages/core/src/index.js")
+  const count = await countSucceeded(ResultLine.decodeLines(await coreLines(urls)))
+  const run = await undiciRuntime()
+  if (warm) await run(count(() => {}))
+  return measure((sample) => run(count(sample)))
+}
+
+/** One provider's `results` path (bench/providers.ts). */
+export const provider = async (name: keyof typeof readers, urls: Urls) => {
+  const count = await countSucceeded(await readers[name].read(urls))
+  const run = await undiciRuntime()
+  return measure((sample) => run(count(sample)))
+}
+
+/** A parsed line that counts: a 200 response (OpenAI format) or an output without an error code (Qianfan). */
+const succeeded = (format: Format) =>
+  format === "openai"
+    ? (value: { response?: { status_code?: number } }) => value.response?.status_code === 200
+    : (value: { output?: { error_code?: unknown } }) =>
+      typeof value.output === "object" && value.output !== null && value.output.error_code === undefined
+
+/**
+ * The hand-tuned baseline: undici body → one streaming `TextDecoder` → `indexOf("\n")` → `JSON.parse` → count.
+ * Nothing else: no Effect, no schema, no byte offsets, no resumption, no line numbers.
+ */
+export const tuned = async (urls: Urls, format: Format, warm = false) => {
+  const { request } = await import("@effect/platform-node/Undici")
+  const ok = succeeded(format) as (value: unknown) => boolean
+  const pass = async (sample: () => void) => {
+    const { body } = await request(fileUrl(urls, format), { headers: bearer })
+    const decoder = new TextDecoder()
+    let rest = ""
+    let count = 0
+    for await (const chunk of body) {
+      const text = rest + decoder.decode(chunk as Uint8Array, { stream: true })
+      let from = 0
+      let newline = text.indexOf("\n")
+      while (newline !== -1) {
+        if (newline > from && ok(JSON.parse(text.slice(from, newline)))) count++
+        from = newline + 1
+        newline = text.indexOf("\n", from)
+      }
+      rest = text.slice(from)
+      sample()
+    }
+    if (rest !== "" && ok(JSON.parse(rest))) count++
+    return count
+  }
+  if (warm) await pass(() => {})
+  return measure(pass)
+}
+
+/** The loopback transfer alone: the undici body, bytes counted. */
+export const raw = async (urls: Urls) => {
+  const { request } = await import("@effect/platform-node/Undici")
+  return measure(async (sample) => {
+    const { body } = await request(fileUrl(urls, "openai"), { headers: bearer })
     let bytes = 0
-    const reader = response.body!.getReader()
-    for (let read = await reader.read(); !read.done; read = await reader.read()) {
-      bytes += read.value.byteLength
+    for await (const chunk of body) {
+      bytes += (chunk as Uint8Array).byteLength
       sample()
     }
     return bytes
   })
+}
 
-export const text = (url: string, batchId: string) =>
+/** The usual approach: the whole body as one string, split, parsed. */
+export const text = (urls: Urls) =>
   measure(async (sample) => {
-    const headers = { authorization: "Bearer sk-barge-emulator" }
-    const batch = await (await fetch(`${url}/v1/batches/${batchId}`, { headers })).json() as { output_file_id: string }
-    const response = await fetch(`${url}/v1/files/${batch.output_file_id}/content`, { headers })
+    const response = await fetch(fileUrl(urls, "openai"), { headers: bearer })
     const body = await response.text()
     sample()
-    let lines = 0
+    const ok = succeeded("openai")
+    let count = 0
     for (const line of body.split("\n")) {
       if (line === "") continue
-      const value = JSON.parse(line) as { response: { status_code: number } }
-      if (value.response.status_code === 200) lines++
-      if ((lines & 8191) === 0) sample()
+      if (ok(JSON.parse(line))) count++
+      if ((count & 8191) === 0) sample()
     }
-    return lines
+    return count
   })
 
-export const parse = async (targetBytes: number) => {
-  const lines = Array.from(resultLines(targetBytes), (line) => line.slice(0, -1))
+/** The floor: `JSON.parse` of the same lines, made in memory beforehand. */
+export const parse = async (targetBytes: number, format: Format) => {
+  const lines = Array.from(resultLines(format, targetBytes), (line) => line.slice(0, -1))
+  const ok = succeeded(format) as (value: unknown) => boolean
   return measure(async (sample) => {
     let count = 0
     for (const line of lines) {
-      const value = JSON.parse(line) as { response: { status_code: number } }
-      if (value.response.status_code === 200) count++
+      if (ok(JSON.parse(line))) count++
       if ((count & 8191) === 0) sample()
     }
     return count
   })
 }
 
-export const upload = async (tosUrl: string, path: string, withUsual = true) => {
-  const { NodeHttpClient } = await import("@effect/platform-node")
+/** The upload benchmark's phases, each measured on its own (bench/upload.ts runs one phase per process). */
+export type UploadPhase = "validate" | "put" | "usual"
+
+/**
+ * The upload benchmark's side: validates the JSONL file at `path` with core `InputValidation` and a provider's
+ * rules, streams it to object storage, or does what a usual client does (bench/providers.ts names the provider).
+ */
+export const upload = async (tosUrl: string, path: string, phases: ReadonlyArray<UploadPhase>) => {
   const Effect = await import("effect/Effect")
-  const Redacted = await import("effect/Redacted")
   const Stream = await import("effect/Stream")
   const { createReadStream, statSync } = await import("node:fs")
   const { InputValidation } = await import("../packages/core/src/index.js")
-  const { rules } = await import("../packages/ark/src/internal/input.js")
-  const { Storage } = await import("../packages/ark/src/index.js")
-  const { Emulator } = await import("../packages/emulator/src/index.js")
   const size = statSync(path).size
   const file = () =>
     Stream.fromAsyncIterable(createReadStream(path, { highWaterMark: 1 << 20 }), (e) => e as Error).pipe(
       Stream.map((chunk) => chunk as Uint8Array)
     )
-  const credentials = Emulator.defaultCredentials.volcengine
-  const validation = await measure(() =>
-    Effect.runPromise(Effect.map(InputValidation.validate(rules)(file()), (summary) => summary.lines))
-  )
-  const put = await measure(() =>
-    Effect.gen(function*() {
-      const storage = yield* Storage.make({
-        endpoint: tosUrl,
-        region: "cn-beijing",
-        bucket: "bench",
-        accessKeyId: credentials.accessKeyId,
-        secretAccessKey: Redacted.make(credentials.secretAccessKey),
-        retry: false
-      })
-      yield* storage.put("input.jsonl", file(), { contentLength: size, contentType: "application/jsonl" })
-      return size
-    }).pipe(Effect.provide(NodeHttpClient.layerUndici), Effect.runPromise)
-  )
-  if (!withUsual) return [validation, put]
+  const rules = await uploads.rules()
+  const put = await uploads.put(tosUrl)
+  const run = await undiciRuntime()
+  const measured: Array<Measured> = []
+  for (const phase of phases) {
+    switch (phase) {
+      case "validate":
+        measured.push(
+          await measure(() => Effect.runPromise(Effect.map(InputValidation.validate(rules)(file()), (s) => s.lines)))
+        )
+        break
+      case "put":
+        measured.push(await measure(() => run(Effect.as(put(file(), size), size))))
+        break
+      case "usual":
+        measured.push(await usualValidation(path))
+        break
+    }
+  }
+  return measured
+}
+
+/** What a client usually does: the whole file as one string, split, `JSON.parse`, a Set of ids. */
+const usualValidation = async (path: string) => {
   const { readFile } = await import("node:fs/promises")
-  const usual = await measure(async () => {
+  return measure(async () => {
     const text = await readFile(path, "utf8")
     const ids = new Set<string>()
     let lines = 0
@@ -377,7 +474,6 @@ export const upload = async (tosUrl: string, path: string, withUsual = true) => 
     }
     return lines
   })
-  return [validation, put, usual]
 }
 
 const print = (measured: Measured | ReadonlyArray<Measured>) => {
@@ -385,32 +481,36 @@ const print = (measured: Measured | ReadonlyArray<Measured>) => {
 }
 
 const [mode, a, b] = process.argv.slice(2)
+const urlsArg = (json: string | undefined): Urls => JSON.parse(json!) as Urls
 // Only as a process of its own: importing this module (smoke mode, `resultLines`) must not start a mode.
 if (process.argv[1]?.endsWith("results-worker.ts")) {
   switch (mode) {
     case "serve":
       await serve(Number(a))
       break
-    case "barge":
-      print(await barge(a!, b!))
+    case "core":
+      print(await core(urlsArg(a), b === "warm"))
       break
-    case "upload":
-      print(await upload(a!, b!, process.argv[5] !== "no-usual"))
+    case "provider":
+      print(await provider(a as keyof typeof readers, urlsArg(b)))
+      break
+    case "tuned":
+      print(await tuned(urlsArg(a), b as Format, process.argv[5] === "warm"))
       break
     case "lines":
-      print(await lines(a!))
-      break
-    case "decoded":
-      print(await lines(a!, true))
+      print(await lines(urlsArg(a)))
       break
     case "raw":
-      print(await raw(a!))
+      print(await raw(urlsArg(a)))
       break
     case "text":
-      print(await text(a!, b!))
+      print(await text(urlsArg(a)))
       break
     case "parse":
-      print(await parse(Number(a)))
+      print(await parse(Number(a), b as Format))
+      break
+    case "upload":
+      print(await upload(a!, b!, (process.argv[5] ?? "validate,put,usual").split(",") as Array<UploadPhase>))
       break
     default:
       console.error(`unknown mode ${mode}`)

@@ -1,33 +1,33 @@
 /**
- * Results streaming: a Moonshot output file of chat completions with usage (100 MB and 1 GB) sits in the emulator;
- * each side reads it in its own child process (bench/results-worker.ts) so its peak RSS is its own:
- * Barge's `MoonshotBatch.results` Stream, the usual whole-body-as-text approach, and the bare `JSON.parse` floor.
- * The loopback transfer alone is measured too, to show how much of Barge's time is the download itself.
+ * Results streaming: output files of chat completions (100 MB and 1 GB; OpenAI batch lines for Moonshot and Ark,
+ * Qianfan's output lines) sit in the emulator; each side reads them in its own child process
+ * (bench/results-worker.ts) so its peak RSS is its own:
  *
- * A missed goal gets a CPU profile of Barge's side (`node --cpu-prof`) summarised by where the time goes.
+ * - Barge's core results path (`Transport` → `Download.resumableLines` → `ResultLine.decodeLines`), and today's
+ *   per-provider `results` paths (bench/providers.ts);
+ * - the hand-tuned loop (undici body → streaming `TextDecoder` → `indexOf` → `JSON.parse`): the practical limit;
+ * - the bare `JSON.parse` floor over the same lines already in memory: the absolute limit;
+ * - for reference, the loopback transfer alone, Barge's download + line split alone, and the usual whole-body
+ *   `text()` approach.
+ *
+ * Every figure is a ratio against a baseline measured in the same run. A missed goal gets a CPU profile of the
+ * core path (`node --cpu-prof`) summarised by where the time goes.
  */
 import { spawn } from "node:child_process"
 import { mkdtempSync, readdirSync, rmSync } from "node:fs"
 import { tmpdir } from "node:os"
 import { join } from "node:path"
 import { hotspots } from "./profile.js"
+import type { Format, Urls } from "./providers.js"
 import { fmt, type Goal, mib, type Report, type Table } from "./report.js"
 import * as Worker from "./results-worker.js"
+import { startServer } from "./serving.js"
 
 /** One measured phase (see results-worker.ts). */
 export type Measured = Worker.Measured
 
 const root = new URL("..", import.meta.url).pathname
 const worker = new URL("./results-worker.ts", import.meta.url).pathname
-
-/** The emulator process, serving. */
-export interface Served {
-  readonly url: string
-  readonly tos: string
-  readonly batchId: string
-  readonly lines: number
-  readonly bytes: number
-}
 
 /** V8 flags that keep the collector from growing the heap far past what is live. */
 export const cappedHeap: ReadonlyArray<string> = ["--max-old-space-size=48", "--max-semi-space-size=1"]
@@ -37,11 +37,13 @@ const nodeArgs = (extra: ReadonlyArray<string>) => ["--expose-gc", ...extra, "--
 /** Runs a worker mode in a fresh process and returns every JSON line it printed (or the crash as an error). */
 export const runWorker = (
   args: ReadonlyArray<string>,
-  flags: ReadonlyArray<string> = []
+  flags: ReadonlyArray<string> = [],
+  env: Readonly<Record<string, string>> = {}
 ): Promise<ReadonlyArray<Measured>> =>
   new Promise((resolve) => {
     const child = spawn(process.execPath, [...nodeArgs(flags), ...args], {
       cwd: root,
+      env: { ...process.env, ...env },
       stdio: ["ignore", "pipe", "pipe"]
     })
     let out = ""
@@ -76,21 +78,24 @@ export const runMode = async (
 ): Promise<ReadonlyArray<Measured>> => {
   if (!smoke) return runWorker(args, flags)
   const [mode, a, b] = args as [string, string, string]
+  const urls = () => JSON.parse(a) as Urls
   switch (mode) {
-    case "raw":
-      return [await Worker.raw(a)]
+    case "core":
+      return [await Worker.core(urls(), b === "warm")]
+    case "provider":
+      return [await Worker.provider(a as "moonshot", JSON.parse(b) as Urls)]
+    case "tuned":
+      return [await Worker.tuned(urls(), b as Format, args[3] === "warm")]
     case "lines":
-      return [await Worker.lines(a)]
-    case "decoded":
-      return [await Worker.lines(a, true)]
-    case "barge":
-      return [await Worker.barge(a, b)]
+      return [await Worker.lines(urls())]
+    case "raw":
+      return [await Worker.raw(urls())]
     case "text":
-      return [await Worker.text(a, b)]
+      return [await Worker.text(urls())]
     case "parse":
-      return [await Worker.parse(Number(a))]
+      return [await Worker.parse(Number(a), b as Format)]
     case "upload":
-      return Worker.upload(a, b)
+      return Worker.upload(a, b, (args[3] ?? "validate,put,usual").split(",") as Array<Worker.UploadPhase>)
     default:
       throw new Error(`unknown mode ${mode}`)
   }
@@ -99,25 +104,12 @@ export const runMode = async (
 const measure = async (args: ReadonlyArray<string>, flags: ReadonlyArray<string> = [], smoke = false) =>
   (await runMode(smoke, args, flags)).at(-1)!
 
-/** Starts the emulator with the file (its own process unless `smoke`); resolves once it is serving. */
-export const serve = (bytes: number, smoke: boolean): Promise<Served & { readonly stop: () => Promise<void> | void }> =>
+/** The emulator with the files, serving (its own process unless `smoke`); resolves once it is serving. */
+export const serve = (bytes: number, smoke: boolean): Promise<Worker.Served & { readonly stop: () => unknown }> =>
   smoke ? Worker.startEmulator(bytes) : serveProcess(bytes)
 
-const serveProcess = (bytes: number): Promise<Served & { readonly stop: () => void }> =>
-  new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [...nodeArgs(["--max-old-space-size=4096"]), "serve", String(bytes)], {
-      cwd: root,
-      stdio: ["pipe", "pipe", "inherit"]
-    })
-    let out = ""
-    child.stdout.on("data", (data) => {
-      out += data
-      const newline = out.indexOf("\n")
-      if (newline !== -1) resolve({ ...(JSON.parse(out.slice(0, newline)) as Served), stop: () => child.stdin.end() })
-    })
-    child.on("error", reject)
-    child.on("close", (code) => reject(new Error(`the emulator process exited (${code}) before serving`)))
-  })
+const serveProcess = (bytes: number) =>
+  startServer<Worker.Served>([...nodeArgs(["--max-old-space-size=4096"]), "serve", String(bytes)])
 
 export const lineRate = (m: Measured) => (m.error === undefined && m.seconds > 0 ? m.lines / m.seconds : 0)
 export const growth = (m: Measured) => Math.max(0, m.peakRss - m.baseRss)
@@ -130,195 +122,411 @@ const area = (name: string): string =>
     ? "garbage collection"
     : name.startsWith("(idle)")
     ? "idle (waiting for bytes from the emulator process)"
-    : /Jsonl\.ts|Download\.ts|InputValidation\.ts/.test(name)
-    ? "core Jsonl/Download/InputValidation (line splitting, checks)"
-    : /^decode node:internal\/encoding/.test(name)
+    : /Jsonl\.ts|Download\.ts|ResultLine\.ts|InputValidation\.ts|ChatRequest\.ts/.test(name)
+    ? "core Jsonl/Download/ResultLine (splitting, checks)"
+    : /^decode( node:internal\/encoding)?/.test(name)
     ? "TextDecoder (UTF-8 → string)"
     : /ParseResult|Schema\.js|SchemaAST/.test(name)
-    ? "Schema decoding (ResultLine, ChatResponse)"
-    : /parse$|JSON/.test(name)
+    ? "Schema decoding"
+    : /^parse$|JSON/.test(name)
     ? "JSON.parse"
-    : /effect\/dist\/esm\/internal\/(channel|stream|fiberRuntime|core|sink)|effect\/dist\/esm\/(Chunk|Either|Option|Function|Predicate|Array)/
+    : /effect\/dist\/esm\/internal\/(channel|stream|fiberRuntime|core|sink|schedule)|effect\/dist\/esm\/(Chunk|Either|Option|Function|Predicate|Array)/
         .test(name)
     ? "Effect Stream/fiber machinery"
-    : /undici|node:internal\/(deps\/undici|streams|net)|platform-node/.test(name)
-    ? "HTTP client (undici, platform-node)"
-    : /modules|loader|compile|tsx|esbuild|source_map/.test(name)
+    : /undici|node:internal\/(deps\/undici|streams|net|stream_base)|platform-node|^(read|writev?|onStreamRead)$/
+        .test(name)
+    ? "HTTP client and socket (undici, platform-node)"
+    : /memoryUsage|resourceUsage/.test(name)
+    ? "benchmark's own RSS sampling"
+    : /modules|loader|compile|tsx|esbuild|source_map|receiveMessageOnPort|MessageChannel|postMessage/.test(name)
     ? "module loading (tsx, once per process)"
     : "other"
 
 /**
- * Runs a worker mode under `node --cpu-prof` and summarises where its time went: by area, then the top functions
- * by self time. `what` names the run in the note.
+ * Runs a worker mode with a CPU profile of its measured phases (`BARGE_BENCH_PROFILE`: the inspector's sampling
+ * profiler, started after start-up and the imports) and summarises where the time went: by area, then the top
+ * functions by self time. `what` names the run in the note.
  */
 export const profile = async (args: ReadonlyArray<string>, what: string): Promise<Array<string>> => {
   const dir = mkdtempSync(join(tmpdir(), "barge-prof-"))
   try {
-    const phases = await runWorker(args, [`--cpu-prof`, `--cpu-prof-dir=${dir}`])
+    const phases = await runWorker(args, [], { BARGE_BENCH_PROFILE: dir })
     const files = readdirSync(dir).map((f) => join(dir, f))
-    // The main thread's profile has the most samples (tsx's loader thread writes a small one too).
-    const total = (spots: ReadonlyArray<{ readonly millis: number }>) => spots.reduce((n, s) => n + s.millis, 0)
-    const main = files.map((f) => ({ f, spots: hotspots(f, 10_000) })).sort((a, b) =>
-      total(b.spots) - total(a.spots)
-    )[0]
-    if (main === undefined) return [`${what}: no profile was written`]
-    const sampled = total(main.spots)
+    // Stopping the profiler is sampled too (`dispatch`, the inspector call): not part of the phase.
+    const spots = files.flatMap((f) => hotspots(f, 10_000)).filter((spot) => spot.name !== "dispatch")
+    if (spots.length === 0) return [`${what}: no profile was written`]
+    const merged = new Map<string, number>()
+    for (const spot of spots) merged.set(spot.name, (merged.get(spot.name) ?? 0) + spot.millis)
+    const sampled = [...merged.values()].reduce((n, millis) => n + millis, 0)
     const areas = new Map<string, number>()
-    for (const spot of main.spots) areas.set(area(spot.name), (areas.get(area(spot.name)) ?? 0) + spot.millis)
+    for (const [name, millis] of merged) areas.set(area(name), (areas.get(area(name)) ?? 0) + millis)
     const byArea = [...areas.entries()].sort((a, b) => b[1] - a[1])
       .map(([name, millis]) => `${name} ${fmt((millis / sampled) * 100, 0)} %`)
-    const top = main.spots.slice(0, 8).map((s) => `\`${s.name}\` ${fmt(s.share * 100, 1)} %`)
+    const top = [...merged.entries()].sort((a, b) => b[1] - a[1]).slice(0, 8)
+      .map(([name, millis]) => `\`${name}\` ${fmt((millis / sampled) * 100, 1)} %`)
     return [
-      `Profile of ${what} (\`node --cpu-prof\`, ${fmt(sampled / 1000, 1)} s sampled incl. process start-up; ` +
-      `measured phases ${phases.map((m) => `${fmt(m.seconds, 1)} s`).join(" + ")}): by area — ${byArea.join("; ")}.`,
-      `Top functions by self time: ${top.join(", ")}.`
+      `Profile of ${what} (inspector sampling profiler over the measured phase only, ${
+        fmt(sampled / 1000, 1)
+      } s sampled; phase ${
+        phases.map((m) => `${fmt(m.seconds, 1)} s wall, ${fmt(m.cpuSeconds ?? 0, 1)} s CPU`).join(" + ")
+      }). ` +
+      `Samples are wall-clock: while the OS runs other work they land on whatever was on the stack. By area — ${
+        byArea.join("; ")
+      }.`,
+      `Top functions by self time (a builtin such as \`JSON.parse\` is counted in the function that calls it): ${
+        top.join(", ")
+      }.`
     ]
   } finally {
     rmSync(dir, { recursive: true, force: true })
   }
 }
 
+/** The sides measured per size: worker arguments, the row's name, the file it reads. */
+interface Side {
+  readonly key: string
+  readonly name: string
+  readonly format: Format
+  readonly args: (served: Worker.Served, bytes: number) => ReadonlyArray<string>
+  /** Not a result count: the row shows bytes only. */
+  readonly bytesOnly?: boolean
+  /** Needs no server (the floor): measured after the emulator process stops, so it does not share the memory. */
+  readonly offline?: boolean
+  /** Only at the first (smallest) size: the warm passes (the cold start is what 1 GB amortises anyway) and the
+   * whole-body text baseline (a 1 GB body does not fit in one V8 string: it fails with "Cannot create a string"). */
+  readonly firstSizeOnly?: boolean
+}
+
+const urlsOf = (served: Worker.Served) => JSON.stringify(served.urls)
+
+const sides: ReadonlyArray<Side> = [
+  {
+    key: "floor",
+    name: "bare JSON.parse (floor)",
+    format: "openai",
+    args: (_, b) => ["parse", String(b), "openai"],
+    offline: true
+  },
+  {
+    key: "tuned",
+    name: "hand-tuned loop: undici → streaming TextDecoder → indexOf → JSON.parse",
+    format: "openai",
+    args: (s) => ["tuned", urlsOf(s), "openai"]
+  },
+  {
+    key: "core",
+    name: "**Barge core results path**: Transport → Download.resumableLines → ResultLine.decodeLines",
+    format: "openai",
+    args: (s) => ["core", urlsOf(s)]
+  },
+  {
+    key: "moonshot",
+    name: "Moonshot `results` (today's provider path)",
+    format: "openai",
+    args: (s) => ["provider", "moonshot", urlsOf(s)]
+  },
+  {
+    key: "ark",
+    name: "Ark `results` (today's provider path, TOS)",
+    format: "openai",
+    args: (s) => ["provider", "ark", urlsOf(s)]
+  },
+  {
+    key: "tuned-warm",
+    name: "hand-tuned loop, second pass in the same process (compiled code)",
+    format: "openai",
+    args: (s) => ["tuned", urlsOf(s), "openai", "warm"],
+    firstSizeOnly: true
+  },
+  {
+    key: "core-warm",
+    name: "Barge core results path, second pass in the same process (compiled code)",
+    format: "openai",
+    args: (s) => ["core", urlsOf(s), "warm"],
+    firstSizeOnly: true
+  },
+  {
+    key: "lines",
+    name: "Barge download + line split only (no JSON)",
+    format: "openai",
+    args: (s) => ["lines", urlsOf(s)]
+  },
+  {
+    key: "text",
+    name: "usual: text() + split + JSON.parse",
+    format: "openai",
+    args: (s) => ["text", urlsOf(s)],
+    firstSizeOnly: true
+  },
+  {
+    key: "raw",
+    name: "loopback transfer only (undici body, nothing decoded)",
+    format: "openai",
+    args: (s) => ["raw", urlsOf(s)],
+    bytesOnly: true
+  },
+  {
+    key: "qianfan-floor",
+    name: "Qianfan file: bare JSON.parse (floor)",
+    format: "qianfan",
+    args: (_, b) => ["parse", String(b), "qianfan"],
+    offline: true
+  },
+  {
+    key: "qianfan-tuned",
+    name: "Qianfan file: hand-tuned loop",
+    format: "qianfan",
+    args: (s) => ["tuned", urlsOf(s), "qianfan"]
+  },
+  {
+    key: "qianfan",
+    name: "Qianfan file: Qianfan `results` (today's provider path, BOS)",
+    format: "qianfan",
+    args: (s) => ["provider", "qianfan", urlsOf(s)]
+  }
+]
+
+/** The sides timed several times (best of), interleaved so a change in the machine's load hits them alike. */
+const timed = new Set([
+  "floor",
+  "tuned",
+  "core",
+  "tuned-warm",
+  "core-warm",
+  "moonshot",
+  "ark",
+  "qianfan-floor",
+  "qianfan-tuned",
+  "qianfan"
+])
+
+/** Of several runs, the fastest (its memory figures are the highest seen across the runs: a bound, not a luck). */
+export const best = (runs: ReadonlyArray<Measured>): Measured => {
+  const ok = runs.filter((m) => m.error === undefined)
+  if (ok.length === 0) return runs[runs.length - 1]!
+  const fastest = ok.reduce((a, b) => (b.seconds < a.seconds ? b : a))
+  return {
+    ...fastest,
+    peakRss: fastest.baseRss + Math.max(...ok.map(growth)),
+    maxRss: Math.max(...ok.map((m) => m.maxRss))
+  }
+}
+
+const megabytes = 2 ** 20
+
 /**
- * Runs the benchmark; `smoke` uses a 2 MB file.
+ * Runs the benchmark; `smoke` uses 2 MB files in this process.
  */
 export const run = async (options: { readonly smoke: boolean }): Promise<Report> => {
   const sizes = options.smoke ? [2e6] : [1e8, 1e9]
-  const rows: Array<Array<string | number>> = []
+  const tables: Array<Table> = []
   const goals: Array<Goal> = []
   const notes: Array<string> = []
   let profileNotes: Array<string> = []
   for (const size of sizes) {
-    const served = await serve(size, options.smoke)
-    let raw: Measured, split: Measured, decoded: Measured, barge: Measured, text: Measured
+    const repeats = options.smoke || size >= 1e9 ? 1 : 3
+    const here = sides.filter((side) => size === sizes[0] || !side.firstSizeOnly)
+    const runs = new Map<string, Array<Measured>>(here.map((side) => [side.key, []]))
     let capped: Measured | undefined
+    const served = await serve(size, options.smoke)
+    const name = sizeName(served.files.openai.bytes)
     try {
-      const modes = [
-        ["raw", served.url],
-        ["lines", served.url],
-        ["decoded", served.url],
-        ["barge", served.url, served.batchId],
-        ["text", served.url, served.batchId]
-      ]
-      const measured: Array<Measured> = []
-      for (const args of modes) measured.push(await measure(args, [], options.smoke))
-      ;[raw, split, decoded, barge, text] = measured as [Measured, Measured, Measured, Measured, Measured]
-      // Same run with V8's heap held small: if Barge kept anything per line it would die here; if it completes,
-      // the default run's growth is the collector's headroom, not data held.
-      if (size === sizes[sizes.length - 1] && !options.smoke) {
-        capped = await measure(["barge", served.url, served.batchId], cappedHeap)
+      for (let repeat = 0; repeat < repeats; repeat++) {
+        for (const side of here) {
+          if (side.offline || (repeat > 0 && !timed.has(side.key))) continue
+          runs.get(side.key)!.push(await measure(side.args(served, size), [], options.smoke))
+        }
       }
-      const floorFirst = size === sizes[0]
-      if (!options.smoke && floorFirst) {
-        profileNotes = await profile(
-          ["barge", served.url, served.batchId],
-          `Barge's \`results\` at ${sizeName(served.bytes)}`
-        )
+      // Same path with V8's heap held small: if it kept anything per line it would die here; if it completes, the
+      // default run's growth is the collector's headroom, not data held.
+      if (size === sizes[sizes.length - 1] && !options.smoke) {
+        capped = await measure(["core", urlsOf(served)], cappedHeap)
       }
     } finally {
       await served.stop()
     }
-    const floor = await measure(["parse", String(size)], ["--max-old-space-size=8192"], options.smoke)
-    const name = sizeName(served.bytes)
-    const floorRate = lineRate(floor)
-    const cell = (m: Measured, what: string, bytesOnly = false) => [
-      `${name}: ${what}`,
-      m.error === undefined && !bytesOnly ? fmt(m.lines) : "—",
-      m.error === undefined ? fmt(m.seconds, 2) : "—",
-      m.error === undefined && !bytesOnly ? fmt(lineRate(m)) : "—",
-      m.error === undefined ? `${fmt((served.bytes / 2 ** 20) / m.seconds, 0)} MiB/s` : "—",
-      m.error === undefined && floorRate > 0 && !bytesOnly ? `${fmt(lineRate(m) / floorRate, 2)}×` : "—",
-      mib(growth(m)),
-      m.heapGrowth === undefined ? "—" : `${mib(m.heapGrowth)} / ${mib(m.buffersGrowth ?? 0)}`,
-      mib(m.maxRss),
-      m.error ?? "ok"
-    ]
-    rows.push(
-      cell(barge, "Barge `results` Stream"),
-      cell(text, "text() + split + JSON.parse"),
-      cell(floor, "bare JSON.parse (floor)"),
-      cell(split, "Barge download + line split only (core Transport/Download/Jsonl, no JSON/schema)"),
-      cell(
-        decoded,
-        "Barge path without the ResultLine fast path: split + Jsonl.decodeLines(ResultLine) + map(toResult)"
-      ),
-      cell(raw, "loopback download only (no split, no parse)", true)
-    )
-    if (capped !== undefined) rows.push(cell(capped, `Barge \`results\` Stream, heap capped (${cappedHeap.join(" ")})`))
-    for (const [m, what] of [[barge, "Barge"], [text, "baseline"], [floor, "floor"]] as const) {
-      if (m.error === undefined && m.lines !== served.lines) {
-        notes.push(`${name}: ${what} counted ${m.lines} lines, the file has ${served.lines}.`)
+    for (let repeat = 0; repeat < repeats; repeat++) {
+      for (const side of here.filter((s) => s.offline)) {
+        runs.get(side.key)!.push(await measure(side.args(served, size), ["--max-old-space-size=8192"], options.smoke))
       }
     }
-    const ratio = floorRate > 0 ? lineRate(barge) / floorRate : 0
-    if ([raw, split, barge, floor].every((m) => m.error === undefined && m.seconds > 0)) {
-      notes.push(
-        `${name}, where Barge's ${fmt(barge.seconds, 1)} s go (from the rows above): the loopback transfer alone ` +
-          `${fmt(raw.seconds, 1)} s; download + line split (Transport, Download, Jsonl, Effect Stream) ` +
-          `${fmt(split.seconds, 1)} s, i.e. ${fmt(split.seconds - raw.seconds, 1)} s over the transfer; JSON.parse + ` +
-          `ResultLine/ChatResponse decode (chunk by chunk, hand-written fast paths) ${
-            fmt(barge.seconds - split.seconds, 1)
-          } s. ` +
-          `The same with the ResultLine schema interpreter on every line (no fast path) took ${
-            decoded.error === undefined ? `${fmt(decoded.seconds, 1)} s` : `— (${decoded.error})`
-          }. 0.5× the floor needs the whole path within ${fmt(2 * floor.seconds, 1)} s.`
+    const m = new Map([...runs].map(([key, list]) => [key, best(list)]))
+    const get = (key: string) => m.get(key)!
+    const baseline = (format: Format) => ({
+      floor: get(format === "openai" ? "floor" : "qianfan-floor"),
+      tuned: get(format === "openai" ? "tuned" : "qianfan-tuned")
+    })
+    const ratio = (side: Measured, base: Measured) => {
+      const rate = lineRate(base)
+      return rate > 0 && side.error === undefined ? lineRate(side) / rate : 0
+    }
+    const cell = (side: Side, measured: Measured, label = side.name) => {
+      const { floor, tuned } = baseline(side.format)
+      const ok = measured.error === undefined
+      const bytes = served.files[side.format].bytes
+      return [
+        `${name}: ${label}`,
+        ok && !side.bytesOnly ? fmt(measured.lines) : "—",
+        ok ? fmt(measured.seconds, 2) : "—",
+        ok && measured.cpuSeconds !== undefined ? fmt(measured.cpuSeconds, 2) : "—",
+        ok && !side.bytesOnly ? fmt(lineRate(measured)) : "—",
+        ok ? `${fmt(bytes / megabytes / measured.seconds, 0)} MiB/s` : "—",
+        ok && !side.bytesOnly ? `${fmt(ratio(measured, floor), 2)}×` : "—",
+        ok && !side.bytesOnly ? `${fmt(ratio(measured, tuned), 2)}×` : "—",
+        mib(growth(measured)),
+        measured.heapGrowth === undefined
+          ? "—"
+          : `${mib(Math.max(0, measured.heapGrowth))} / ${mib(Math.max(0, measured.buffersGrowth ?? 0))}`,
+        measured.error ?? "ok"
+      ]
+    }
+    const rows = here.map((side) => cell(side, get(side.key)))
+    if (capped !== undefined) {
+      rows.push(
+        cell(sides.find((s) => s.key === "core")!, capped, `Barge core path, heap capped (${cappedHeap.join(" ")})`)
       )
     }
-    goals.push({
-      name: `results ${name}: Barge lines/s vs bare JSON.parse`,
-      target: "≥ 0.50×",
-      actual: barge.error === undefined
-        ? `${fmt(ratio, 2)}× (${fmt(lineRate(barge))} vs ${fmt(floorRate)} lines/s)${
-          ratio < 0.5 ? `: short by ${fmt(0.5 / Math.max(ratio, 1e-9), 1)}×` : ""
-        }`
-        : `failed: ${barge.error}`,
-      met: barge.error === undefined && ratio >= 0.5
+    tables.push({
+      title: `Results streaming, ${name}: ${fmt(served.files.openai.lines)} OpenAI-format lines (Moonshot, Ark) and ${
+        fmt(served.files.qianfan.lines)
+      } Qianfan lines, served by the emulator over loopback${repeats > 1 ? ` (timed rows: best of ${repeats})` : ""}`,
+      columns: [
+        "case",
+        "lines",
+        "seconds",
+        "CPU s",
+        "lines/s",
+        "throughput",
+        "× floor",
+        "× hand-tuned",
+        "peak RSS growth",
+        "heap / buffers growth",
+        "outcome"
+      ],
+      rows
     })
-    if (size >= 1e9 || options.smoke) {
+    for (const side of here) {
+      const measured = get(side.key)
+      const expected = served.files[side.format].lines
+      if (measured.error === undefined && !side.bytesOnly && measured.lines !== expected) {
+        notes.push(`${name}: ${side.name} counted ${fmt(measured.lines)} results, the file has ${fmt(expected)}.`)
+      }
+    }
+    // The goals: the core path against both baselines, and each provider's path the same way.
+    const judged: ReadonlyArray<readonly [string, string]> = [
+      ["core", "Barge core results path"],
+      ["moonshot", "Moonshot `results`"],
+      ["ark", "Ark `results`"],
+      ["qianfan", "Qianfan `results`"]
+    ]
+    let coreMet = true
+    for (const [key, what] of judged) {
+      const side = sides.find((s) => s.key === key)!
+      const measured = get(key)
+      const { floor, tuned } = baseline(side.format)
+      const vsFloor = ratio(measured, floor)
+      const vsTuned = ratio(measured, tuned)
+      const rss = growth(measured)
+      const short = (
+        value: number,
+        target: number
+      ) => (value >= target ? "" : ` (short by ${fmt(target / Math.max(value, 1e-9), 2)}×)`)
       goals.push({
-        name: `results ${name}: Barge peak RSS growth`,
-        target: "≤ 64 MiB",
-        actual: `${mib(growth(barge))} (baseline: ${
-          text.error === undefined ? mib(growth(text)) : `failed — ${text.error}`
-        })`,
-        met: barge.error === undefined && growth(barge) <= 64 * 2 ** 20
+        name: `results ${name}: ${what} vs floor / vs hand-tuned / peak RSS growth`,
+        target: "≥ 0.50× / ≥ 0.85× / ≤ 64 MiB",
+        actual: measured.error === undefined
+          ? `${fmt(vsFloor, 2)}×${short(vsFloor, 0.5)} / ${fmt(vsTuned, 2)}×${short(vsTuned, 0.85)} / ${mib(rss)}${
+            rss <= 64 * megabytes ? "" : ` (over by ${mib(rss - 64 * megabytes)})`
+          }`
+          : `failed: ${measured.error}`,
+        met: measured.error === undefined && vsFloor >= 0.5 && vsTuned >= 0.85 && rss <= 64 * megabytes
       })
-      if (capped !== undefined) {
-        goals.push({
-          name: `results ${name}: Barge peak RSS growth with the heap capped (${cappedHeap.join(" ")})`,
-          target: "≤ 64 MiB (completes: nothing held per line)",
-          actual: capped.error === undefined
-            ? `${mib(growth(capped))}, ${fmt(lineRate(capped))} lines/s`
-            : `failed: ${capped.error}`,
-          met: capped.error === undefined && growth(capped) <= 64 * 2 ** 20
-        })
+      if (key === "core") coreMet = goals[goals.length - 1]!.met
+    }
+    if (capped !== undefined) {
+      goals.push({
+        name: `results ${name}: Barge core path with the heap capped (${cappedHeap.join(" ")})`,
+        target: "completes, RSS growth ≤ 64 MiB (nothing held per line)",
+        actual: capped.error === undefined
+          ? `${mib(growth(capped))}, ${fmt(lineRate(capped))} lines/s`
+          : `failed: ${capped.error}`,
+        met: capped.error === undefined && growth(capped) <= 64 * megabytes
+      })
+    }
+    const [raw, lines, core, tuned] = ["raw", "lines", "core", "tuned"].map(get) as [
+      Measured,
+      Measured,
+      Measured,
+      Measured
+    ]
+    if ([raw, lines, core, tuned].every((x) => x.error === undefined && x.seconds > 0)) {
+      const cpu = (x: Measured) => x.cpuSeconds ?? 0
+      notes.push(
+        `${name}, where the core path's time goes, in CPU seconds of the reader (steadier than wall time while other ` +
+          `work shares the cores): the loopback transfer alone ${fmt(cpu(raw), 2)} s; download + line split ` +
+          `${fmt(cpu(lines), 2)} s; the whole path ${fmt(cpu(core), 2)} s, so JSON.parse + ResultLine ` +
+          `${fmt(cpu(core) - cpu(lines), 2)} s. The hand-tuned loop (transfer, decode, split, parse) ` +
+          `${fmt(cpu(tuned), 2)} s: the core path uses ${fmt(cpu(core) / Math.max(cpu(tuned), 1e-9), 2)}× its CPU. ` +
+          `Wall time: core ${fmt(core.seconds, 2)} s, hand-tuned ${fmt(tuned.seconds, 2)} s.`
+      )
+      notes.push(
+        `${name}, memory: reading the body alone over undici (loopback transfer row) grows RSS by ${
+          mib(growth(raw))
+        } (socket reads and body buffers, freed by the collector when it gets to them); the hand-tuned loop by ${
+          mib(growth(tuned))
+        }, the core path by ${mib(growth(core))}, of which ${mib(Math.max(0, core.heapGrowth ?? 0))} is JS heap.`
+      )
+      const tunedVsFloor = ratio(tuned, get("floor"))
+      if (tunedVsFloor < 0.5) {
+        notes.push(
+          `${name}: the floor parses lines already in memory; every reader here also waits for the emulator, which ` +
+            `serves from another process on the same two cores. Even the hand-tuned loop reaches only ` +
+            `${fmt(tunedVsFloor, 2)}× the floor in this run, so "≥ 0.50× the floor" is out of reach of any reader in ` +
+            "this setup; the ratio to the hand-tuned loop is the one that measures Barge's own cost."
+        )
+      }
+    }
+    const [coreWarm, tunedWarm] = [m.get("core-warm"), m.get("tuned-warm")]
+    if (
+      coreWarm !== undefined && tunedWarm !== undefined && coreWarm.error === undefined && tunedWarm.error === undefined
+    ) {
+      notes.push(
+        `${name}, cold start: read a second time in the same process (code compiled, connections open), the core ` +
+          `path takes ${fmt(coreWarm.seconds, 2)} s (${fmt(coreWarm.cpuSeconds ?? 0, 2)} s CPU) and the hand-tuned ` +
+          `loop ${fmt(tunedWarm.seconds, 2)} s (${fmt(tunedWarm.cpuSeconds ?? 0, 2)} s CPU): ` +
+          `${fmt(ratio(coreWarm, tunedWarm), 2)}× the hand-tuned loop, against ${fmt(ratio(core, tuned), 2)}× on a ` +
+          (ratio(coreWarm, tunedWarm) > ratio(core, tuned)
+            ? "first pass. The first pass pays for compiling the Effect runtime, the stream stages and undici on " +
+              "first use (a one-off per process, amortised over a 1 GB file)."
+            : "first pass: in this run the first pass's compile cost is within the spread between runs.")
+      )
+    }
+    if (!options.smoke && size === sizes[0] && !coreMet) {
+      const servedAgain = await serve(size, false)
+      try {
+        profileNotes = await profile(["core", urlsOf(servedAgain)], `the core results path at ${name}`)
+      } finally {
+        await servedAgain.stop()
       }
     }
   }
-  const table: Table = {
-    title: "Results streaming: Moonshot output file served by the emulator over loopback",
-    columns: [
-      "case",
-      "lines",
-      "seconds",
-      "lines/s",
-      "throughput",
-      "× floor",
-      "peak RSS growth",
-      "heap / buffers growth",
-      "max RSS",
-      "outcome"
-    ],
-    rows
-  }
   return {
-    tables: [table],
+    tables,
     goals,
     notes: [
-      "Each side runs in its own process. Peak RSS growth = highest sampled RSS (every 20 ms and every 8,192 " +
-      "lines) minus RSS just before reading; max RSS = `process.resourceUsage().maxRSS` (includes startup). The " +
-      "floor parses lines made in memory beforehand (not timed). Barge counts `Succeeded` results of " +
-      "`MoonshotBatch.results` (download via core Download/Jsonl, ResultLine + ChatResponse schema decode). The " +
-      "emulator runs in a separate process on the same 2 cores, so its serving competes with the reader.",
+      "Each side runs in its own process, one at a time; the emulator serves from another process on the same 2 " +
+      "cores. Peak RSS growth = highest RSS sampled (every 20 ms, and from the read loops at most every 5 ms) minus " +
+      "RSS just before reading. The floor parses the same lines made in memory beforehand (not timed). Barge's rows " +
+      "count `Succeeded` results with `Stream.runFold` (as the README's program does): a consumer that runs an Effect " +
+      "per element or per chunk (`Stream.runForEach`, `runForEachChunk`) adds its own cost and, through the fiber " +
+      "machinery, its own promoted garbage. CPU s = user + system time of the reading process (all threads): less " +
+      "sensitive to other load on the machine than the wall time the ratios use.",
+      "The Moonshot, Ark and Qianfan rows are today's provider paths, measured until the provider rewrite (issue 12) " +
+      "points them at the core path: the same core Download and Jsonl, then each provider's own decoding — " +
+      "Moonshot's and Ark's own `Wire.ResultLine` classes, fast paths and `toResult` (Ark converts each line twice: " +
+      "`Job.resultFromWire`, then the driver's `resultOf`), Qianfan's output lines rebuilt into chat completions " +
+      "(an object spread per line). Their shortfalls against the core path's row are that decoding; Moonshot's also " +
+      "includes the batch lookup before the download.",
       ...notes,
       ...profileNotes
     ]

@@ -1,5 +1,5 @@
 /**
- * `pnpm bench [NAME…] [--smoke]`: runs the registered benchmarks (all four by default), prints their tables and
+ * `pnpm bench [NAME…] [--smoke]`: runs the registered benchmarks (all of them by default), prints their tables and
  * goals, and writes bench/RESULTS.md with the machine and date. Naming benchmarks runs only those, and RESULTS.md
  * then holds only them: run the whole set before committing it.
  */
@@ -11,6 +11,7 @@ import { type Bench, markdown, type Report } from "./report.js"
 import * as results from "./results.js"
 import * as signing from "./signing.js"
 import * as upload from "./upload.js"
+import * as watch from "./watch.js"
 
 const signingBench: Bench = {
   name: "signing",
@@ -38,6 +39,7 @@ const benches: ReadonlyArray<Bench> = [
   { name: "upload", run: upload.run },
   signingBench,
   { name: "polling", run: polling.run },
+  { name: "watch", run: watch.run },
   { name: "durable", run: durable.run }
 ]
 

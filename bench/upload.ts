@@ -7,7 +7,8 @@ import { createWriteStream, mkdtempSync, rmSync } from "node:fs"
 import { tmpdir } from "node:os"
 import { join } from "node:path"
 import { fmt, type Goal, mib, type Report } from "./report.js"
-import { growth, type Measured, profile, runMode, serve } from "./results.js"
+import type * as Worker from "./results-worker.js"
+import { best, growth, type Measured, profile, runMode, serve } from "./results.js"
 
 /**
  * V8 flags that keep the collector from growing the heap far past what is live. Roomier than the results bench's:
@@ -60,76 +61,93 @@ export const run = async (options: { readonly smoke: boolean }): Promise<Report>
   try {
     const bytes = await writeInput(path, size)
     const served = await serve(1, options.smoke)
-    let phases: ReadonlyArray<Measured>
-    let cappedPhases: ReadonlyArray<Measured> = []
+    const phase = async (name: Worker.UploadPhase, flags: ReadonlyArray<string> = []) =>
+      (await runMode(options.smoke, ["upload", served.urls.tos, path, name], flags))[0]!
+    const runs: Record<"validate" | "usual", Array<Measured>> = { validate: [], usual: [] }
+    let put: Measured
+    let capped: ReadonlyArray<Measured> = []
     let profileNotes: Array<string> = []
     try {
-      phases = await runMode(options.smoke, ["upload", served.tos, path])
-      // Again with V8's heap held small: completing proves nothing grows with the input (see results.ts).
-      if (!options.smoke) cappedPhases = await runMode(false, ["upload", served.tos, path, "no-usual"], cappedHeap)
-      const validated = phases[0]
-      if (!options.smoke && validated !== undefined && validated.seconds > 0 && bytes / validated.seconds < 100e6) {
-        profileNotes = await profile(["upload", served.tos, path, "no-usual"], "the upload worker (validate + put)")
+      // Each phase in its own process (its peak RSS is its own); validation and the usual approach alternate, best
+      // of three, so a change in the machine's load hits both alike.
+      for (let repeat = 0; repeat < (options.smoke ? 1 : 3); repeat++) {
+        runs.validate.push(await phase("validate"))
+        runs.usual.push(await phase("usual"))
       }
-      if (!options.smoke && cappedPhases.length < 2) {
-        cappedPhases = [...cappedPhases, ...Array.from({ length: 2 - cappedPhases.length }, () => cappedPhases.at(-1)!)]
+      put = await phase("put")
+      // Again with V8's heap held small: completing proves nothing grows with the input (see results.ts).
+      if (!options.smoke) capped = [await phase("validate", cappedHeap), await phase("put", cappedHeap)]
+      const first = best(runs.validate)
+      if (!options.smoke && (first.seconds === 0 || bytes / first.seconds < 100e6 || growth(first) > 64 * 2 ** 20)) {
+        profileNotes = await profile(["upload", served.urls.tos, path, "validate"], "validation")
       }
     } finally {
       await served.stop()
     }
-    const [validation, put, usual] = phases
+    const validation = best(runs.validate)
+    const usual = best(runs.usual)
     const rate = (m: Measured | undefined) =>
-      m === undefined || m.error !== undefined || m.seconds === 0 ? 0 : bytes / 2 ** 20 / m.seconds
+      m === undefined || m.error !== undefined || m.seconds === 0 ? 0 : bytes / m.seconds
     const row = (what: string, m: Measured | undefined) => [
       what,
       m?.error === undefined && m !== undefined ? fmt(m.seconds, 2) : "—",
-      `${fmt(rate(m), 0)} MiB/s`,
+      m?.cpuSeconds === undefined ? "—" : fmt(m.cpuSeconds, 2),
+      `${fmt(rate(m) / 1e6, 0)} MB/s`,
+      rate(usual) > 0 ? `${fmt(rate(m) / rate(usual), 2)}×` : "—",
       m === undefined ? "—" : mib(growth(m)),
       m?.error ?? "ok"
     ]
+    const mb = fmt(bytes / 1e6, 0)
+    const validationOk = validation.error === undefined && rate(validation) >= 100e6 &&
+      growth(validation) <= 64 * 2 ** 20
     const goals: Array<Goal> = [
       {
-        name: `upload ${fmt(bytes / 1e6, 0)} MB: validation throughput`,
-        target: "≥ 100 MB/s",
-        actual: `${fmt((rate(validation) * 2 ** 20) / 1e6, 0)} MB/s`,
-        met: (rate(validation) * 2 ** 20) / 1e6 >= 100
+        name: `upload ${mb} MB: validation throughput / peak RSS growth (default V8 flags)`,
+        target: "≥ 100 MB/s / ≤ 64 MiB",
+        actual: validation.error === undefined
+          ? `${fmt(rate(validation) / 1e6, 0)} MB/s (${
+            fmt(rate(validation) / Math.max(rate(usual), 1), 2)
+          }× the usual ` +
+            `approach) / ${mib(growth(validation))} (usual: ${mib(growth(usual))})`
+          : `failed: ${validation.error}`,
+        met: validationOk
       },
-      ...(cappedPhases.length < 2 ? [] : [{
-        name: `upload ${fmt(bytes / 1e6, 0)} MB: memory with the heap capped (${cappedHeap.join(" ")})`,
-        target: "RSS growth ≤ 64 MiB (completes: nothing held per line)",
-        actual: `validate ${mib(growth(cappedPhases[0]!))}${cappedPhases[0]!.error ?? ""}, put ${
-          mib(growth(cappedPhases[1]!))
-        }${cappedPhases[1]!.error ?? ""}`,
-        met: cappedPhases.slice(0, 2).every((m) => m.error === undefined && growth(m) <= 64 * 2 ** 20)
-      }]),
       {
-        name: `upload ${fmt(bytes / 1e6, 0)} MB: constant memory (validate + put)`,
-        target: "RSS growth ≤ 64 MiB, independent of size",
-        actual: `validate ${mib(validation ? growth(validation) : 0)}, put ${mib(put ? growth(put) : 0)} (usual: ${
-          mib(usual ? growth(usual) : 0)
-        })`,
-        met: validation !== undefined && put !== undefined && validation.error === undefined &&
-          put.error === undefined && Math.max(growth(validation), growth(put)) <= 64 * 2 ** 20
-      }
+        name: `upload ${mb} MB: put peak RSS growth (streamed, default V8 flags)`,
+        target: "≤ 64 MiB",
+        actual: put.error === undefined ? mib(growth(put)) : `failed: ${put.error}`,
+        met: put.error === undefined && growth(put) <= 64 * 2 ** 20
+      },
+      ...(capped.length < 2 ? [] : [{
+        name: `upload ${mb} MB: memory with the heap capped (${cappedHeap.join(" ")})`,
+        target: "completes, RSS growth ≤ 64 MiB (nothing held per line)",
+        actual: `validate ${mib(growth(capped[0]!))}${capped[0]!.error ?? ""}, put ${mib(growth(capped[1]!))}${
+          capped[1]!.error ?? ""
+        }`,
+        met: capped.every((m) => m.error === undefined && growth(m) <= 64 * 2 ** 20)
+      }])
     ]
     return {
       tables: [{
-        title: `Upload: ${fmt(bytes / 1e6, 1)} MB batch input, from disk, in a child process`,
-        columns: ["phase", "seconds", "throughput", "peak RSS growth", "outcome"],
+        title: `Upload: ${fmt(bytes / 1e6, 1)} MB batch input, from disk, each phase in its own process${
+          options.smoke ? "" : " (validation and usual: best of 3)"
+        }`,
+        columns: ["phase", "seconds", "CPU s", "throughput", "× usual", "peak RSS growth", "outcome"],
         rows: [
           row("Barge: InputValidation.validate (Ark rules), streamed", validation),
-          row("Barge: Storage.put to emulated TOS (streamed, signed)", put),
           row("usual: readFile + split + JSON.parse + Set of ids", usual),
-          ...(cappedPhases.length < 2 ? [] : [
-            row(`Barge: validate, heap capped (${cappedHeap.join(" ")})`, cappedPhases[0]),
-            row(`Barge: put, heap capped`, cappedPhases[1])
+          row("Barge: Storage.put to emulated TOS (streamed, signed)", put),
+          ...(capped.length < 2 ? [] : [
+            row(`Barge: validate, heap capped (${cappedHeap.join(" ")})`, capped[0]),
+            row(`Barge: put, heap capped`, capped[1])
           ])
         ]
       }],
       goals,
       notes: [
-        "The emulator runs in its own process; `put` streams the file in 1 MiB chunks with " +
-        "`Content-Length` (TOS signs it `UNSIGNED-PAYLOAD`). Peak RSS growth is measured from just before each phase.",
+        "The emulator runs in its own process; the file is read in 1 MiB chunks; `put` streams it with " +
+        "`Content-Length` (TOS signs it `UNSIGNED-PAYLOAD`). Peak RSS growth is measured from just before the phase. " +
+        "Validation keeps every id to find duplicates (by design; about 10 MB for this input's 154,000 lines).",
         ...profileNotes
       ]
     }

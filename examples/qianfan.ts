@@ -1,79 +1,88 @@
 /**
- * Baidu Qianfan batch inference end to end: submit questions, watch the task, print the answers.
+ * Baidu Qianfan batch inference (the `/v2/batchinference` console API with BOS) end to end: submit → watch → results.
  *
- *   npx tsx examples/qianfan.ts
+ *   npx tsx examples/qianfan.ts              # against an embedded emulator (no credentials needed)
+ *   QIANFAN_ACCESS_KEY=… QIANFAN_SECRET_KEY=… QIANFAN_BOS_BUCKET=… npx tsx examples/qianfan.ts   # against Qianfan
  *
- * Without credentials it runs against Barge's embedded emulator (loopback only, about a second). With
- * `QIANFAN_ACCESS_KEY`, `QIANFAN_SECRET_KEY` and `QIANFAN_BOS_BUCKET` set it talks to the real Qianfan and BOS
- * (`QIANFAN_ENDPOINT` / `QIANFAN_BOS_ENDPOINT` override the default hosts; `QIANFAN_MODEL` the endpoint name).
+ * Optional: QIANFAN_MODEL (default `ernie-4.5-turbo-32k`), QIANFAN_ENDPOINT, QIANFAN_BOS_ENDPOINT.
  */
 import { Emulator } from "@barge/emulator"
 import { QianfanBatch } from "@barge/qianfan"
-import type { HttpClient } from "@effect/platform"
+import type { HttpClient, HttpServerError } from "@effect/platform"
 import { NodeHttpClient } from "@effect/platform-node"
-import { Chunk, Console, Effect, Layer, Option, Redacted, Schedule, Stream } from "effect"
+import { Config, type ConfigError, Effect, Layer, Option, Schedule, Stream } from "effect"
 
 const questions = [
   "地球的自转周期是多久？",
   "太阳系中最大的行星是哪颗？",
-  "大气中最丰富的气体是什么？",
-  "What is the boiling point of water at sea level?",
-  "Name three primary colours."
-].map((query, i) => ({ id: `q${i + 1}`, query }))
-
-const real = ["QIANFAN_ACCESS_KEY", "QIANFAN_SECRET_KEY", "QIANFAN_BOS_BUCKET"].every((name) => process.env[name])
-
-/** The emulator runs five times faster than real time, so the example ends in about a second. */
-const embedded = Layer.unwrapScoped(Effect.gen(function*() {
-  const emulator = yield* Emulator.make({ timeScale: 5 })
-  yield* Console.log(`Using the embedded emulator at ${emulator.urls.qianfan} (BOS ${emulator.urls.bos})`)
-  return QianfanBatch.layer({
-    accessKeyId: Redacted.make(emulator.credentials.bce.accessKeyId),
-    secretAccessKey: Redacted.make(emulator.credentials.bce.secretAccessKey),
-    endpoint: emulator.urls.qianfan,
-    bosEndpoint: emulator.urls.bos,
-    bucket: "barge"
-  })
-}))
-
-const poll = { schedule: real ? Schedule.spaced("15 seconds") : Schedule.spaced("50 millis") }
+  "What is 12 × 12?",
+  "Name three prime numbers.",
+  `Please fail this one ${Emulator.failMarker} (the emulator fails it on purpose).`
+]
 
 const program = Effect.gen(function*() {
   const qianfan = yield* QianfanBatch.QianfanBatch
-  const model = process.env.QIANFAN_MODEL ?? "ernie-4.0-8k"
-  const submission = yield* qianfan.submit(questions, {
-    model: { endpoint: model },
-    inferenceParams: { temperature: 0.7 }
-  })
-  yield* Console.log(
-    `Submitted ${submission.lines} lines as task(s) ${submission.taskIds.join(", ")}` +
-      (submission.attached > 0 ? ` (attached to ${submission.attached} existing)` : "")
+  const model = yield* Config.string("QIANFAN_MODEL").pipe(Config.withDefault("ernie-4.5-turbo-32k"))
+  // Qianfan takes parameters per task: requests with different ones go to different tasks, none is dropped.
+  const submitted = yield* qianfan.submit(
+    questions.map((content, i) => ({
+      customId: `q-${i + 1}`,
+      model,
+      messages: [{ role: "user", content }],
+      ...(i < 2 ? { temperature: 0.2 } : {})
+    })),
+    { completionWindow: "24h" }
   )
-  yield* qianfan.watch(submission, poll).pipe(
-    Stream.runForEach((task) =>
-      Console.log(`  ${task.taskId}: ${task.runStatus} ${task.progress ?? 0}/${task.totalCount ?? "?"}`)
+  console.log(`submitted ${submitted.id} as ${submitted.status.parts.length} task(s)`)
+
+  const done = yield* qianfan.watch(submitted.id, { schedule: Schedule.spaced("250 millis") }).pipe(
+    Stream.tap((p) =>
+      Effect.sync(() => {
+        const c = p.status.counts
+        console.log(
+          `  ${p.status.providerStatus.padEnd(11)} ${c.completed + c.failed}/${c.total} done (${c.failed} failed)`
+        )
+      })
+    ),
+    Stream.runLast,
+    Effect.map(Option.getOrThrow)
+  )
+
+  let succeeded = 0
+  yield* qianfan.results(submitted.id).pipe(
+    Stream.runForEach((result) =>
+      Effect.sync(() => {
+        if (result._tag === "Succeeded") {
+          succeeded++
+          console.log(`  ✓ ${result.customId}: ${result.response.choices[0]?.message.content ?? ""}`)
+        } else {
+          console.log(`  ✗ ${result.customId}: ${result.error.code}: ${result.error.message}`)
+        }
+      })
     )
   )
-  const tasks = yield* qianfan.await(submission, poll)
-  const results = Chunk.toReadonlyArray(yield* Stream.runCollect(qianfan.results(submission)))
-  for (const result of results) {
-    const text = result._tag === "Succeeded"
-      ? Option.getOrElse(Option.fromNullable(result.response.choices[0]?.message.content), () => "")
-      : `error ${result.error.code}: ${result.error.message}`
-    yield* Console.log(`${result.customId}: ${text}`)
-  }
-  const ok = results.filter((r) => r._tag === "Succeeded").length
-  const tokens = tasks.reduce((sum, t) => sum + (t.inputTokenUsage ?? 0) + (t.outputTokenUsage ?? 0), 0)
-  yield* Console.log(`Summary: ${ok} succeeded, ${results.length - ok} failed, ${tokens} tokens`)
+  console.log(`summary: ${done.status.phase}, ${succeeded} of ${questions.length} succeeded`)
 })
 
-const qianfanLayer: Layer.Layer<QianfanBatch.QianfanBatch, unknown, HttpClient.HttpClient> = real
-  ? QianfanBatch.layerConfig()
-  : embedded
+/** Qianfan when credentials are configured, else the embedded emulator (time runs 4× faster there). */
+const Qianfan = Layer.unwrapEffect(
+  Effect.map(Config.option(Config.redacted("QIANFAN_ACCESS_KEY")), (key): Layer.Layer<
+    QianfanBatch.QianfanBatch,
+    ConfigError.ConfigError | Emulator.InvalidOptions | HttpServerError.ServeError,
+    HttpClient.HttpClient
+  > =>
+    Option.isSome(key)
+      ? QianfanBatch.layerConfig()
+      : QianfanBatch.layerEmulated.pipe(
+        Layer.tap(() => Effect.sync(() => console.log("no QIANFAN_ACCESS_KEY: using the embedded emulator"))),
+        Layer.provide(Emulator.layer({ timeScale: 4 }))
+      ))
+)
 
 program.pipe(
-  Effect.provide(qianfanLayer),
-  Effect.provide(NodeHttpClient.layerUndici),
-  Effect.tapErrorCause((cause) => Console.error(cause)),
+  Effect.provide(Qianfan.pipe(Layer.provide(NodeHttpClient.layerUndici))),
   Effect.runPromise
-).catch(() => process.exit(1))
+).catch((error) => {
+  console.error(String(error))
+  process.exit(1)
+})

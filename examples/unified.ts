@@ -1,24 +1,17 @@
 /**
- * One batch program, three providers: `program` below needs only `Batch.Batch`, and the provider is chosen by
- * the Layer it is given. Run directly it uses the embedded emulator (or a provider whose credentials are set):
+ * One batch program, every provider: `program` below needs only `Batch.Batch`, and the provider is chosen by the
+ * Layer it is given. Run directly it uses the embedded emulator (or a provider whose credentials are set):
  *
  *   npx tsx examples/unified.ts
  *
- * The test suite runs the same `program` on all three providers against the emulator
- * (`packages/cli/test/Unified.test.ts`).
+ * The test suite runs the same `program` on every provider against the emulator
+ * (`packages/cli/test/BatchEmulator.test.ts`) and on their mock layers (`BatchMock.test.ts`).
  */
 import { Providers } from "@barge/cli"
-import { Batch, ChatRequest } from "@barge/core"
+import { Batch, ChatRequest, Registry } from "@barge/core"
 import { Emulator } from "@barge/emulator"
 import { NodeContext, NodeHttpClient, NodeRuntime } from "@effect/platform-node"
 import { Effect, Layer, Option, Schedule, Stream } from "effect"
-
-/** A model each provider (and the emulator) knows. */
-export const models: Record<Providers.ProviderName, string> = {
-  ark: "doubao-pro-32k",
-  moonshot: "kimi-k2.6",
-  qianfan: "ernie-4.5-turbo-32k"
-}
 
 const questions = [
   "Why is the sky blue?",
@@ -38,7 +31,7 @@ export const program = (model: string, options: { readonly poll?: Batch.PollOpti
       customId: `q-${i + 1}`,
       model,
       messages: [{ role: "user", content }],
-      temperature: 0.2
+      max_tokens: 256
     }))
     const submitted = yield* batch.submit(requests)
     const done = yield* batch.await(submitted.id, options.poll)
@@ -58,15 +51,15 @@ export const program = (model: string, options: { readonly poll?: Batch.PollOpti
 
 const main = Effect.gen(function*() {
   const emulator = yield* Emulator.make({ timeScale: 100 })
-  for (const provider of Providers.names) {
-    const live = Providers.hasCredentials(provider, process.env)
+  for (const entry of Providers.entries) {
+    const live = Registry.hasCredentials(entry, process.env)
     const target: Providers.Target = live
       ? { _tag: "Provider" }
-      : { _tag: "Emulator", urls: emulator.urls, credentials: emulator.credentials }
-    const model = process.env[`${provider.toUpperCase()}_MODEL`] ?? models[provider]
+      : { _tag: "Emulator", endpoints: Emulator.endpoints(emulator) }
+    const model = process.env[`${entry.name.toUpperCase().replace("-", "_")}_MODEL`] ?? entry.model
     const poll = live ? {} : { schedule: Schedule.spaced("100 millis") }
     // The same program, a different Layer:
-    const outcome = yield* program(model, { poll }).pipe(Effect.provide(Providers.layer(provider, target)))
+    const outcome = yield* program(model, { poll }).pipe(Effect.provide(Providers.layer(entry, target)))
     console.log(`${outcome.provider} (${live ? "live" : "emulator"}) ${outcome.id}: ${outcome.phase}`)
     for (const [id, answer] of outcome.answers) console.log(`  ${id}  ${answer}`)
     for (const [id, code] of outcome.failures) console.log(`  ${id}  failed: ${code}`)

@@ -1,6 +1,7 @@
 /**
- * The domain model of an Ark batch inference job, in camelCase, and the one mapping between it and the wire
- * (`Wire.BatchInferenceJob`, results lines). Everything public in `@barge/ark` speaks these types.
+ * The domain model of an Ark batch inference job, in camelCase, and the one mapping from the wire
+ * (`Wire.BatchInferenceJob`). Everything public in `@barge/ark` speaks these types. Only `id` is sure to be there:
+ * Ark's official SDK marks every field of a job optional, so Barge does too.
  *
  * @since 0.1.0
  */
@@ -19,7 +20,7 @@ export class Location extends Schema.Class<Location>("@barge/ark/Job/Location")(
 }) {}
 
 /**
- * The model a job runs: a foundation model at a version, or a custom model id.
+ * The model a job runs: a foundation model at a version, or a custom (fine-tuned) model id.
  *
  * @since 0.1.0
  * @category models
@@ -64,14 +65,6 @@ export class Counts extends Schema.Class<Counts>("@barge/ark/Job/Counts")({
 }) {}
 
 /**
- * A phase: one of `Wire.Phase`, or a string Ark added later (treated as not terminal).
- *
- * @since 0.1.0
- * @category models
- */
-export type Phase = Wire.Phase | (string & {})
-
-/**
  * A batch inference job.
  *
  * @since 0.1.0
@@ -79,21 +72,22 @@ export type Phase = Wire.Phase | (string & {})
  */
 export class Job extends Schema.Class<Job>("@barge/ark/Job/Job")({
   id: Schema.String,
-  name: Schema.String,
+  name: Schema.optional(Schema.String),
   description: Schema.optional(Schema.String),
-  projectName: Schema.String,
-  model: Model,
-  input: Location,
-  outputDir: Location,
+  projectName: Schema.optional(Schema.String),
+  model: Schema.optional(Model),
+  input: Schema.optional(Location),
+  outputDir: Schema.optional(Location),
   /** Where failed requests are written (only `get` reports it; `list` items lack it). */
   errorFile: Schema.optional(Location),
   completionWindow: Schema.optional(Schema.String),
+  /** Ark's phase word verbatim (one of `Wire.Phase`, or a word Ark added); `""` when Ark sent none. */
   phase: Schema.String,
   phaseTime: Schema.optional(Schema.DateFromSelf),
   message: Schema.String,
   counts: Counts,
   tags: Schema.Array(Schema.Struct({ key: Schema.String, value: Schema.String })),
-  createdAt: Schema.DateFromSelf,
+  createdAt: Schema.optional(Schema.DateFromSelf),
   updatedAt: Schema.optional(Schema.DateFromSelf),
   expiresAt: Schema.optional(Schema.DateFromSelf)
 }) {
@@ -103,24 +97,18 @@ export class Job extends Schema.Class<Job>("@barge/ark/Job/Job")({
    * @since 0.1.0
    */
   get isTerminal(): boolean {
-    return isTerminalPhase(this.phase)
+    return this.phase === "Completed" || this.phase === "Terminated" || this.phase === "Failed"
+  }
+
+  /**
+   * The value of one of the job's tags.
+   *
+   * @since 0.1.0
+   */
+  tag(key: string): string | undefined {
+    return this.tags.find((tag) => tag.key === key)?.value
   }
 }
-
-/**
- * @since 0.1.0
- * @category predicates
- */
-export const isTerminalPhase = (phase: string): boolean =>
-  phase === "Completed" || phase === "Terminated" || phase === "Failed"
-
-/**
- * Queued or Running: the phases that block an identical submission (Ark's idempotency rule).
- *
- * @since 0.1.0
- * @category predicates
- */
-export const isActivePhase = (phase: string): boolean => phase === "Queued" || phase === "Running"
 
 const date = (text: string | undefined): Date | undefined => {
   if (text === undefined || text === "") return undefined
@@ -129,41 +117,15 @@ const date = (text: string | undefined): Date | undefined => {
 }
 
 /**
- * Parses a completion window: `"3d"` as documented, or `"3 days"` as the BytePlus edition returns it. Returns whole
- * days, or `undefined` for anything else.
+ * Whole days of a completion window as Ark returns it: `"3d"` as documented, or `"3 days"` as the BytePlus edition
+ * shows it; `undefined` for anything else.
  *
  * @since 0.1.0
  * @category parsing
  */
-export const parseCompletionWindow = (text: string): number | undefined => {
+export const windowDays = (text: string): number | undefined => {
   const match = /^\s*(\d+)\s*(?:d|days?)\s*$/i.exec(text)
   return match === null ? undefined : Number(match[1])
-}
-
-/**
- * The completion windows `create` and `submit` accept before sending anything: whole days in `[min, max]`. The
- * 2024-09-29 doc reads "1d~28d", whole days only; the BytePlus edition also takes and returns `"N days"`. Whether
- * other spellings (hours, fractions) are refused by the server is UNCONFIRMED: change the range here if Ark widens it.
- *
- * @since 0.1.0
- * @category constants
- */
-export const completionWindowDays = { min: 1, max: 28 } as const
-
-/**
- * Why a completion window (`3`, `"3d"`, `"3 days"`) would be refused, or `undefined` when Ark accepts it.
- *
- * @since 0.1.0
- * @category parsing
- */
-export const checkCompletionWindow = (window: number | string): string | undefined => {
-  const { max, min } = completionWindowDays
-  const days = typeof window === "number" ? window : parseCompletionWindow(window)
-  return days !== undefined && Number.isInteger(days) && days >= min && days <= max
-    ? undefined
-    : `completionWindow ${
-      JSON.stringify(window)
-    } is not allowed: Ark's CompletionWindow takes whole days from ${min} to ${max} (${min}, "${min}d", "${max} days")`
 }
 
 /**
@@ -173,51 +135,49 @@ export const checkCompletionWindow = (window: number | string): string | undefin
  * @category mapping
  */
 export const fromWire = (job: Wire.BatchInferenceJob): Job => {
-  const createdAt = date(job.CreateTime) ?? new Date(0)
-  const window = job.CompletionWindow === undefined ? undefined : parseCompletionWindow(job.CompletionWindow)
+  const createdAt = date(job.CreateTime)
+  const days = job.CompletionWindow === undefined ? undefined : windowDays(job.CompletionWindow)
+  // Ark reports ExpireTime; when it does not, CreateTime + CompletionWindow is the same instant.
+  const expiresAt = date(job.ExpireTime) ??
+    (createdAt === undefined || days === undefined ? undefined : new Date(createdAt.getTime() + days * 86_400_000))
+  const reference = job.ModelReference
+  const model = reference?.FoundationModel !== undefined
+    ? foundationModel(reference.FoundationModel.Name, reference.FoundationModel.ModelVersion)
+    : reference?.CustomModelId !== undefined
+    ? customModel(reference.CustomModelId)
+    : undefined
+  const counts = job.RequestCounts
   return Job.make({
     id: job.Id,
-    name: job.Name,
-    ...(job.Description === undefined ? {} : { description: job.Description }),
-    projectName: job.ProjectName,
-    model: job.ModelReference.FoundationModel !== undefined
-      ? foundationModel(job.ModelReference.FoundationModel.Name, job.ModelReference.FoundationModel.ModelVersion)
-      : customModel(job.ModelReference.CustomModelId ?? ""),
-    input: locationFromWire(job.InputFileTosLocation),
-    outputDir: locationFromWire(job.OutputDirTosLocation),
-    ...(job.ErrorFileTosLocation === undefined ? {} : { errorFile: locationFromWire(job.ErrorFileTosLocation) }),
-    ...(job.CompletionWindow === undefined ? {} : { completionWindow: job.CompletionWindow }),
-    phase: job.Status.Phase,
-    ...optionalDate("phaseTime", job.Status.PhaseTime),
-    message: job.Status.Message,
+    ...defined("name", job.Name),
+    ...defined("description", job.Description),
+    ...defined("projectName", job.ProjectName),
+    ...defined("model", model),
+    ...defined("input", locationFromWire(job.InputFileTosLocation)),
+    ...defined("outputDir", locationFromWire(job.OutputDirTosLocation)),
+    ...defined("errorFile", locationFromWire(job.ErrorFileTosLocation)),
+    ...defined("completionWindow", job.CompletionWindow),
+    phase: job.Status?.Phase ?? "",
+    ...defined("phaseTime", date(job.Status?.PhaseTime)),
+    message: job.Status?.Message ?? "",
     counts: Counts.make({
-      total: job.RequestCounts.Total,
-      completed: job.RequestCounts.Completed,
-      failed: job.RequestCounts.Failed
+      total: counts?.Total ?? 0,
+      completed: counts?.Completed ?? 0,
+      failed: counts?.Failed ?? 0
     }),
-    tags: job.Tags.map((tag) => ({ key: tag.Key, value: tag.Value })),
-    createdAt,
-    ...optionalDate("updatedAt", job.UpdateTime),
-    // Ark reports ExpireTime; when it does not, CreateTime + CompletionWindow is the same instant.
-    ...(date(job.ExpireTime) !== undefined
-      ? { expiresAt: date(job.ExpireTime)! }
-      : window === undefined
-      ? {}
-      : { expiresAt: new Date(createdAt.getTime() + window * 86_400_000) })
+    tags: (job.Tags ?? []).map((tag) => ({ key: tag.Key, value: tag.Value })),
+    ...defined("createdAt", createdAt),
+    ...defined("updatedAt", date(job.UpdateTime)),
+    ...defined("expiresAt", expiresAt)
   })
 }
 
-const optionalDate = <K extends string>(key: K, text: string | undefined) => {
-  const value = date(text)
-  return (value === undefined ? {} : { [key]: value }) as { readonly [P in K]?: Date }
-}
+/** `{ [key]: value }`, or nothing when the value is absent (the model's optional fields are exact). */
+const defined = <K extends string, A>(key: K, value: A | undefined) =>
+  (value === undefined ? {} : { [key]: value }) as { readonly [P in K]?: A }
 
-/**
- * @since 0.1.0
- * @category mapping
- */
-export const locationFromWire = (location: Wire.TosLocation): Location =>
-  Location.make({ bucket: location.BucketName, key: location.ObjectKey })
+const locationFromWire = (location: Wire.TosLocation | undefined): Location | undefined =>
+  location === undefined ? undefined : Location.make({ bucket: location.BucketName, key: location.ObjectKey })
 
 /**
  * @since 0.1.0
@@ -238,38 +198,10 @@ export const modelToWire = (model: Model): Wire.ModelReference =>
     : Wire.ModelReference.make({ CustomModelId: model.id })
 
 /**
- * One outcome read from a job's output files: the response body of a request, or its error.
- *
- * @since 0.1.0
- * @category models
- */
-export type Result =
-  | { readonly _tag: "Response"; readonly customId: string; readonly statusCode: number; readonly response: unknown }
-  | {
-    readonly _tag: "Error"
-    readonly customId: string
-    readonly error: { readonly code: string; readonly type?: string | undefined; readonly message: string }
-  }
-
-/**
- * A result line as the domain result: a line with an `error`, or without a 2xx response, is an error.
+ * The model in Barge's words: `name@version`, or `custom:<id>` (what `ChatRequest.model` takes on Ark).
  *
  * @since 0.1.0
  * @category mapping
  */
-export const resultFromWire = (line: Wire.ResultLine): Result => {
-  const response = line.response ?? undefined
-  const status = response?.status_code ?? 200
-  if (line.error != null || response === undefined || status < 200 || status > 299) {
-    return {
-      _tag: "Error",
-      customId: line.custom_id,
-      error: {
-        code: line.error?.code ?? (response === undefined ? "Unknown" : `HTTP${status}`),
-        ...(line.error?.type == null ? {} : { type: line.error.type }),
-        message: line.error?.message ?? ""
-      }
-    }
-  }
-  return { _tag: "Response", customId: line.custom_id, statusCode: status, response: response.body }
-}
+export const modelName = (model: Model): string =>
+  model._tag === "Foundation" ? `${model.name}@${model.version}` : `custom:${model.id}`

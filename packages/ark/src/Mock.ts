@@ -1,303 +1,255 @@
 /**
- * An in-memory `ArkBatch` for users' tests: no HTTP, no TOS, no clock. Each job follows a script — the phases
- * successive `get` calls observe, which requests fail, how it ends — so a program built on `ArkBatch` can be
- * tested by swapping one layer.
+ * An in-memory `ArkBatch` for users' tests, over core's `Mock` platform: jobs move with Effect's `Clock` (so
+ * `TestClock` drives them), requests are checked, sized and encoded by Ark's own rules, statuses use Ark's words and
+ * mapping, and each request gets what `respond` says.
  *
  * @example
  * ```ts
  * import { ArkBatch, Mock } from "@barge/ark"
- * import { Effect } from "effect"
+ * import { Batch } from "@barge/core"
+ * import { Effect, Layer } from "effect"
  *
- * const test = program.pipe(Effect.provide(Mock.layer({ script: () => ({ failCustomIds: ["q2"] }) })))
+ * const BatchTest = ArkBatch.layerBatch.pipe(Layer.provide(Mock.layer({ queuedFor: "1 minute" })))
  * ```
  *
  * @since 0.1.0
  */
-import * as Chunk from "effect/Chunk"
+import * as ApiError from "@barge/core/ApiError"
+import * as Batch from "@barge/core/Batch"
+import * as CompletionWindow from "@barge/core/CompletionWindow"
+import * as InputValidation from "@barge/core/InputValidation"
+import * as CoreMock from "@barge/core/Mock"
+import * as Provider from "@barge/core/Provider"
 import * as Context from "effect/Context"
 import * as Effect from "effect/Effect"
+import * as Either from "effect/Either"
 import * as Layer from "effect/Layer"
 import * as Option from "effect/Option"
 import * as Stream from "effect/Stream"
-import { StreamTypeId } from "effect/Stream"
-import type * as ArkBatchModule from "./ArkBatch.js"
-import { ArkBatch } from "./ArkBatch.js"
+import * as ArkBatch from "./ArkBatch.js"
 import * as Errors from "./Errors.js"
+import * as internal from "./internal/provider.js"
 import * as Job from "./Job.js"
-import type * as Wire from "./Wire.js"
-
-/**
- * How one mock job behaves.
- *
- * @since 0.1.0
- * @category models
- */
-export interface Script {
-  /**
-   * The phases successive observations see (each `get`, and each poll of `await`/`watch`, moves one step; the
-   * last repeats). Default `["Queued", "Running", "Completed"]`. End with `"Failed"` or `"Terminated"` to script
-   * those outcomes.
-   */
-  readonly phases?: ReadonlyArray<string> | undefined
-  /** Requests whose result is an error. */
-  readonly failCustomIds?: ReadonlyArray<string> | undefined
-  /** The status message of the final phase (e.g. why it failed). */
-  readonly message?: string | undefined
-  /** The response body of a successful request (default: a chat completion echoing the custom id). */
-  readonly respond?: ((request: ArkBatchModule.BatchRequest) => unknown) | undefined
-}
 
 /**
  * @since 0.1.0
  * @category models
  */
 export interface Options {
-  /** The script of each new job, from its name and requests (empty for `create`). */
-  readonly script?:
-    | ((job: { readonly name: string; readonly requests: ReadonlyArray<ArkBatchModule.BatchRequest> }) => Script)
-    | undefined
+  /** What each request gets: a completion, or the error it fails with. Default: an echo of the last message. */
+  readonly respond?: CoreMock.Options["respond"]
+  /** How long a job stays Queued; default 1 s. */
+  readonly queuedFor?: CoreMock.Options["queuedFor"]
+  /** Time per request once Running; default 100 ms. */
+  readonly perRequest?: CoreMock.Options["perRequest"]
+  /** Refuses a create with this error (e.g. a quota). */
+  readonly refuseCreate?: CoreMock.Options["refuseCreate"]
+  /** Fails a job once it starts running. */
+  readonly failJob?: CoreMock.Options["failJob"]
+  /** Lower limits than Ark's, to force a split with a small input. */
+  readonly limits?: Partial<Provider.Limits> | undefined
+  /** Versions for bare model names, on top of Ark's table. */
+  readonly versions?: Readonly<Record<string, string>> | undefined
 }
 
 /**
- * A scripted job's state, for assertions.
- *
- * @since 0.1.0
- * @category models
- */
-export interface MockJob {
-  readonly job: Job.Job
-  readonly requests: ReadonlyArray<ArkBatchModule.BatchRequest>
-  readonly script: Script
-  /** Index into the phases of the last observation. */
-  readonly step: number
-  readonly deleted: boolean
-}
-
-/**
- * The mock's inspectable state.
+ * What the mock platform holds, for assertions.
  *
  * @since 0.1.0
  * @category tags
  */
 export class MockState extends Context.Tag("@barge/ark/Mock/MockState")<MockState, {
-  readonly jobs: ReadonlyMap<string, MockJob>
+  /** The files uploaded and the creates and uploads counted so far. */
+  readonly holdings: () => CoreMock.Holdings
 }>() {}
 
-const defaultPhases = ["Queued", "Running", "Completed"]
+const words: Record<CoreMock.MockState, string> = {
+  queued: "Queued",
+  running: "Running",
+  done: "Completed",
+  failed: "Failed",
+  stopping: "Terminating",
+  stopped: "Terminated",
+  expired: "Terminated"
+}
 
-const notFound = (action: string, id: string) =>
-  new Errors.NotFound({
-    action,
-    status: 404,
-    code: "NotFound.BatchInferenceJob",
-    description: `The batch inference job ${id} does not exist (mock).`
-  })
+const mockBucket = "mock"
 
 /**
- * Builds the mock service and its state.
+ * The mock service and its platform.
  *
  * @since 0.1.0
  * @category constructors
  */
-export const make = (options: Options = {}): Effect.Effect<{
-  readonly service: ArkBatchModule.Service
-  readonly state: MockState["Type"]
-}> =>
-  Effect.sync(() => {
-    const jobs = new Map<string, MockJob>()
-    let counter = 0
+export const make = (
+  options: Options = {}
+): Effect.Effect<{ readonly service: ArkBatch.Service; readonly mock: CoreMock.Mock }> =>
+  Effect.gen(function*() {
+    const versions = { ...internal.defaultVersions, ...options.versions }
+    const ark = internal.data(versions)
+    const mock = yield* CoreMock.make({
+      name: "ark",
+      limits: { ...ark.limits, ...options.limits },
+      window: ark.window,
+      endpoint: ark.endpoint,
+      respond: options.respond,
+      queuedFor: options.queuedFor,
+      perRequest: options.perRequest,
+      refuseCreate: options.refuseCreate,
+      failJob: options.failJob
+    })
+    const base = mock.provider
+    const changes = new Map<string, { readonly name?: string | undefined; readonly description?: string | undefined }>()
+    const deleted = new Set<string>()
 
-    const view = (entry: MockJob, step: number): Job.Job => {
-      const phases = entry.script.phases ?? defaultPhases
-      const phase = phases[Math.min(step, phases.length - 1)]!
-      const total = entry.requests.length
-      const failing = entry.requests.filter((r) => entry.script.failCustomIds?.includes(r.customId)).length
-      const done = Job.isTerminalPhase(phase) ? total : phase === "Running" ? Math.floor(total / 2) : 0
-      const failed = Math.min(failing, done)
-      const last = step >= phases.length - 1
+    const jobOf = (job: CoreMock.MockJob): Job.Job => {
+      const changed = changes.get(job.id)
+      const description = changed?.description
       return Job.Job.make({
-        ...entry.job,
-        phase,
-        message: last && entry.script.message !== undefined ? entry.script.message : `mock phase ${phase}`,
-        counts: Job.Counts.make({ total, completed: done - failed, failed })
+        id: job.id,
+        name: changed?.name ?? `mock-${job.id}`,
+        ...(description === undefined ? {} : { description }),
+        projectName: "default",
+        model: Either.getOrElse(internal.modelOf(job.model, versions), () => Job.foundationModel(job.model, "")),
+        input: Job.Location.make({ bucket: mockBucket, key: job.input }),
+        outputDir: Job.Location.make({ bucket: mockBucket, key: "outputs/" }),
+        ...(job.window === undefined ? {} : { completionWindow: job.window }),
+        phase: words[job.state],
+        ...(job.state === "expired" ? { phaseTime: new Date(job.expiresAt) } : {}),
+        message: "",
+        counts: Job.Counts.make({ total: job.total, completed: job.completed, failed: job.failed }),
+        tags: [
+          ...Object.entries(job.metadata).map(([key, value]) => ({ key, value })),
+          { key: internal.partTag, value: job.key }
+        ],
+        createdAt: new Date(job.createdAt),
+        expiresAt: new Date(job.expiresAt)
       })
     }
 
-    const observe = (action: string, id: string) =>
-      Effect.suspend(() => {
-        const entry = jobs.get(id)
-        if (entry === undefined || entry.deleted) return Effect.fail(notFound(action, id))
-        const phases = entry.script.phases ?? defaultPhases
-        const step = Math.min(entry.step + 1, phases.length - 1)
-        const next = { ...entry, step, job: view(entry, step) }
-        jobs.set(id, next)
-        return Effect.succeed(next.job)
+    const notFound = (action: string, id: string) =>
+      new ApiError.ApiError({
+        provider: "ark",
+        action,
+        reason: "NotFound",
+        status: 404,
+        code: "NotFound.BatchInferenceJob",
+        description: `The batch inference job ${id} does not exist (mock).`
       })
 
-    const start = (
-      name: string,
-      requests: ReadonlyArray<ArkBatchModule.BatchRequest>,
-      model: Job.Model,
-      input: Job.Location,
-      outputDir: Job.Location
-    ): MockJob => {
-      counter++
-      const id = `bi-20250101000000-m${String(counter).padStart(4, "0")}`
-      const script = options.script?.({ name, requests }) ?? {}
-      const entry: MockJob = {
-        requests,
-        script,
-        step: 0,
-        deleted: false,
-        job: Job.Job.make({
-          id,
-          name,
-          projectName: "default",
-          model,
-          input,
-          outputDir,
-          errorFile: Job.Location.make({ bucket: outputDir.bucket, key: `${outputDir.key}${id}/error/errors.jsonl` }),
-          phase: "Queued",
-          message: "",
-          counts: Job.Counts.make({ total: requests.length, completed: 0, failed: 0 }),
-          tags: [],
-          createdAt: new Date(0)
-        })
-      }
-      const first = { ...entry, job: view(entry, 0) }
-      jobs.set(id, first)
-      return first
-    }
+    const live = (action: string, id: string) => deleted.has(id) ? Effect.fail(notFound(action, id)) : base.get(id)
 
-    const collectRequests = (
-      requests:
-        | string
-        | Iterable<ArkBatchModule.BatchRequest>
-        | Stream.Stream<ArkBatchModule.BatchRequest, unknown, unknown>
-    ): Effect.Effect<ReadonlyArray<ArkBatchModule.BatchRequest>, unknown, unknown> =>
-      typeof requests === "string"
-        ? Effect.dieMessage("Mock ArkBatch.submit does not read files; pass the requests")
-        : StreamTypeId in requests
-        ? Effect.map(
-          Stream.runCollect(requests as Stream.Stream<ArkBatchModule.BatchRequest, unknown, unknown>),
-          Chunk.toReadonlyArray
+    const get = (id: string) => Effect.map(live("GetBatchInferenceJob", id), jobOf)
+
+    const list = (filter: ArkBatch.ListFilter = {}) =>
+      base.list().pipe(
+        Stream.filter((job) => !deleted.has(job.id)),
+        Stream.map(jobOf),
+        Stream.filter((job) =>
+          (filter.ids === undefined || filter.ids.includes(job.id)) &&
+          (filter.name === undefined || (job.name ?? "").includes(filter.name)) &&
+          (filter.phases === undefined || filter.phases.some((phase) => phase === job.phase)) &&
+          (filter.tags ?? []).every((wanted) =>
+            job.tags.some((tag) =>
+              tag.key === wanted.key &&
+              (wanted.values === undefined || wanted.values.length === 0 || wanted.values.includes(tag.value))
+            )
+          )
         )
-        : Effect.succeed(Array.from(requests as Iterable<ArkBatchModule.BatchRequest>))
+      )
 
-    const service: ArkBatchModule.Service = {
-      create: (create) =>
-        Effect.sync(() => start(create.name, [], create.model, create.input, create.outputDir).job.id),
-      get: (id) => observe("GetBatchInferenceJob", id),
-      list: (filters = {}) =>
-        Stream.fromIterable(
-          Array.from(jobs.values()).filter((entry) => !entry.deleted).map((entry) => entry.job).filter((job) =>
-            (filters.ids === undefined || filters.ids.includes(job.id)) &&
-            (filters.name === undefined || job.name.includes(filters.name)) &&
-            (filters.phases === undefined || filters.phases.includes(job.phase as Wire.Phase))
-          )
-        ),
-      update: (id, changes) =>
-        Effect.suspend(() => {
-          const entry = jobs.get(id)
-          if (entry === undefined) return Effect.fail(notFound("UpdateBatchInferenceJob", id))
-          jobs.set(id, {
-            ...entry,
-            job: Job.Job.make({
-              ...entry.job,
-              ...(changes.name === undefined ? {} : { name: changes.name }),
-              ...(changes.description === undefined ? {} : { description: changes.description })
-            })
-          })
-          return Effect.void
-        }),
-      delete: (id) =>
-        Effect.suspend(() => {
-          const entry = jobs.get(id)
-          if (entry === undefined) return Effect.fail(notFound("DeleteBatchInferenceJob", id))
-          jobs.set(id, { ...entry, deleted: true })
-          return Effect.void
-        }),
-      stop: (id) =>
-        Effect.suspend(() => {
-          const entry = jobs.get(id)
-          if (entry === undefined) return Effect.fail(notFound("StopBatchInferenceJob", id))
-          const script = { ...entry.script, phases: ["Terminating", "Terminated"] }
-          jobs.set(id, { ...entry, script, step: 0, job: view({ ...entry, script }, 0) })
-          return Effect.void
-        }),
-      resume: (id) =>
-        Effect.suspend(() => {
-          const entry = jobs.get(id)
-          if (entry === undefined) return Effect.fail(notFound("ResumeBatchInferenceJob", id))
-          const script = { ...entry.script, phases: defaultPhases }
-          jobs.set(id, { ...entry, script, step: 0, job: view({ ...entry, script }, 0) })
-          return Effect.succeed(id)
-        }),
-      submit: ((requests: Parameters<typeof collectRequests>[0], submit: ArkBatchModule.SubmitOptions) =>
-        Effect.map(collectRequests(requests), (collected) => {
-          const bucket = submit.bucket ?? "mock-bucket"
-          const input = Job.Location.make({ bucket, key: `mock/inputs/${submit.name}.jsonl` })
-          // Same idempotency as Ark: an active job on the same input is attached to.
-          for (const entry of jobs.values()) {
-            if (
-              !entry.deleted && entry.job.input.key === input.key && Job.isActivePhase(entry.job.phase) &&
-              (submit.onDuplicate ?? "attach") === "attach"
-            ) return { job: entry.job, attached: true, input, requests: collected.length }
-          }
-          const entry = start(
-            submit.name,
-            collected,
-            submit.model,
-            input,
-            Job.Location.make({ bucket, key: "mock/outputs/" })
-          )
-          return { job: entry.job, attached: false, input, requests: collected.length }
-        })) as ArkBatchModule.Service["submit"],
-      await: (id) =>
-        Effect.gen(function*() {
-          let job = yield* observe("GetBatchInferenceJob", id)
-          while (!job.isTerminal) job = yield* observe("GetBatchInferenceJob", id)
-          if (job.phase === "Failed") return yield* new Errors.JobFailed({ job })
-          if (job.phase === "Terminated") return yield* new Errors.JobTerminated({ job })
-          return job
-        }),
-      watch: (id) =>
-        Stream.unfoldEffect(false, (finished) =>
-          finished
-            ? Effect.succeed(Option.none())
-            : Effect.map(observe("GetBatchInferenceJob", id), (job) => Option.some([job, job.isTerminal] as const))),
-      results: (jobOrId) =>
-        Stream.suspend(() => {
-          const id = typeof jobOrId === "string" ? jobOrId : jobOrId.id
-          const entry = jobs.get(id)
-          if (entry === undefined) return Stream.fail(notFound("GetBatchInferenceJob", id))
-          const processed = entry.job.counts.completed + entry.job.counts.failed
-          const done = entry.requests.slice(0, processed)
-          const results: Array<Job.Result> = done.map((request) =>
-            entry.script.failCustomIds?.includes(request.customId)
-              ? {
-                _tag: "Error",
-                customId: request.customId,
-                error: { code: "MockFailure", message: "scripted failure" }
-              }
-              : {
-                _tag: "Response",
-                customId: request.customId,
-                statusCode: 200,
-                response: entry.script.respond?.(request) ?? {
-                  object: "chat.completion",
-                  choices: [{ index: 0, message: { role: "assistant", content: `mock: ${request.customId}` } }]
-                }
-              }
-          )
-          // Like the real files: responses first, then errors.
-          return Stream.fromIterable([
-            ...results.filter((r) => r._tag === "Response"),
-            ...results.filter((r) => r._tag === "Error")
-          ])
-        })
+    const provider: Provider.Provider<Job.Job, ArkBatch.SubmitOptions, ArkBatch.ListFilter> = {
+      ...ark,
+      limits: base.limits,
+      upload: (upload) => base.upload(upload, {}),
+      create: (part) => Effect.map(base.create({ ...part, options: {} }), jobOf),
+      find: (key) => Stream.map(base.find(key, {}), jobOf),
+      get,
+      list,
+      cancel: (id) => Effect.zipRight(live("StopBatchInferenceJob", id), Effect.map(base.cancel(id), jobOf)),
+      results: (job) => Stream.unwrap(Effect.map(base.get(job.id), base.results)),
+      inputIds: (job) => Stream.unwrap(Effect.map(base.get(job.id), base.inputIds!))
     }
-    return { service, state: { jobs } }
+
+    // Ark's own create over a file the mock holds (an id `upload` returned), with Ark's duplicate rule.
+    const create = (request: ArkBatch.CreateRequest) =>
+      Effect.gen(function*() {
+        const window = CompletionWindow.resolve(ark.window, "ark", request.completionWindow)
+        if (Either.isLeft(window)) {
+          const issue = new InputValidation.Issue({ lineNumber: 0, rule: "InvalidParameter", message: window.left })
+          return yield* new InputValidation.InputValidationError({
+            issues: [issue],
+            totalIssues: 1,
+            lines: 0,
+            bytes: 0
+          })
+        }
+        const active = yield* Stream.runHead(
+          list({ phases: ["Queued", "Running"] }).pipe(Stream.filter((job) => job.input?.key === request.input.key))
+        )
+        if (Option.isSome(active)) {
+          return yield* new Errors.DuplicateActiveJob({
+            activeJobId: active.value.id,
+            status: 409,
+            code: "Conflict.BatchInferenceJob",
+            description: `An active batch inference job ${active.value.id} already uses this input (mock).`
+          })
+        }
+        const job = yield* provider.create({
+          key: request.tags?.[internal.partTag] ?? "",
+          submission: "",
+          index: 0,
+          count: 1,
+          model: Job.modelName(request.model),
+          group: Job.modelName(request.model),
+          lines: 0,
+          bytes: 0,
+          input: request.input.key,
+          window: window.right,
+          metadata: request.tags ?? {},
+          parameters: {},
+          options: {}
+        })
+        if (request.name !== undefined) changes.set(job.id, { name: request.name, description: request.description })
+        return yield* get(job.id)
+      })
+
+    // One process, one store: no other process can create a job at the same moment, so there is nothing to settle.
+    const service = Provider.make(provider, { create, settle: 0 })
+    return {
+      mock,
+      service: ArkBatch.ArkBatch.of({
+        ...service,
+        update: (id, update) =>
+          Effect.map(live("UpdateBatchInferenceJob", id), () => {
+            changes.set(id, { ...changes.get(id), ...update })
+          }),
+        delete: (id) =>
+          Effect.flatMap(live("DeleteBatchInferenceJob", id), (job) =>
+            !Batch.isTerminal(CoreMock.status(job).phase)
+              ? Effect.fail(
+                new ApiError.ApiError({
+                  provider: "ark",
+                  action: "DeleteBatchInferenceJob",
+                  reason: "Conflict",
+                  status: 403,
+                  code: "OperationDenied.UnsupportedPhase",
+                  description: `The batch inference job ${id} cannot be deleted while it is ${words[job.state]} (mock).`
+                })
+              )
+              : Effect.sync(() => void deleted.add(id))),
+        resume: (id) =>
+          Effect.flatMap(live("ResumeBatchInferenceJob", id), () =>
+            Effect.fail(
+              new ApiError.ApiError({
+                provider: "ark",
+                action: "ResumeBatchInferenceJob",
+                reason: "InvalidRequest",
+                description: "the mock platform cannot resume jobs; test resume against @barge/emulator"
+              })
+            ))
+      })
+    }
   })
 
 /**
@@ -306,10 +258,8 @@ export const make = (options: Options = {}): Effect.Effect<{
  * @since 0.1.0
  * @category layers
  */
-export const layer = (options?: Options): Layer.Layer<ArkBatch | MockState> =>
+export const layer = (options?: Options): Layer.Layer<ArkBatch.ArkBatch | MockState> =>
   Layer.effectContext(
-    Effect.map(
-      make(options),
-      ({ service, state }) => Context.make(ArkBatch, service).pipe(Context.add(MockState, state))
-    )
+    Effect.map(make(options), ({ mock, service }) =>
+      Context.make(ArkBatch.ArkBatch, service).pipe(Context.add(MockState, { holdings: mock.state })))
   )

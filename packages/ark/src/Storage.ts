@@ -8,6 +8,7 @@
  *
  * @since 0.1.0
  */
+import * as ApiError from "@barge/core/ApiError"
 import * as ObjectStorage from "@barge/core/ObjectStorage"
 import * as Signer from "@barge/core/Signer"
 import * as Transport from "@barge/core/Transport"
@@ -24,12 +25,12 @@ import * as Errors from "./Errors.js"
 import * as Wire from "./Wire.js"
 
 /**
- * Failures of a storage call: TOS's error (with its code) or a transport failure.
+ * Failures of a storage call: TOS refused (`ApiError` with provider `tos` and TOS's code) or no usable answer came.
  *
  * @since 0.1.0
  * @category models
  */
-export type StorageError = Errors.TosError | TransportError.TransportError
+export type StorageError = ApiError.ApiError | TransportError.TransportFailure
 
 /**
  * What HEAD and listing report about an object.
@@ -134,7 +135,7 @@ export const make = (options: Options): Effect.Effect<Service, never, HttpClient
       bucket,
       transport,
       objectPath: keyPath,
-      mapError: (action, key) => Errors.fromTosTransport(action, bucket, key),
+      mapError: (_action, key) => mapError(bucket, key),
       listPage: (prefix, token) =>
         transport.json(
           HttpClientRequest.get("/").pipe(
@@ -148,7 +149,7 @@ export const make = (options: Options): Effect.Effect<Service, never, HttpClient
           Wire.TosListObjectsResult,
           { action: "ListObjectsType2" }
         ).pipe(
-          Effect.mapError(Errors.fromTosTransport("ListObjectsType2", bucket)),
+          Effect.mapError(mapError(bucket)),
           Effect.map((page) => ({
             objects: (page.Contents ?? []).map((item): ObjectInfo => ({
               key: item.Key,
@@ -164,14 +165,37 @@ export const make = (options: Options): Effect.Effect<Service, never, HttpClient
     const exists: Service["exists"] = (key) =>
       storage.head(key).pipe(
         Effect.map(Option.some),
-        Effect.catchIf(
-          (error) => error._tag === "TosError" && error.status === 404 && error.code !== "NoSuchBucket",
-          () => Effect.succeed(Option.none())
-        )
+        Effect.catchIf(isAbsent, () => Effect.succeed(Option.none()))
       )
 
     return Storage.of({ ...storage, exists })
   })
+
+/**
+ * TOS's refusal through its table. A `HEAD` answers without a body, so the object is named in the description.
+ *
+ * @since 0.1.0
+ * @category errors
+ */
+export const mapError = (bucket: string, key?: string) => {
+  const fromTransport = ApiError.fromTransport(Errors.tosTable)
+  const target = key === undefined ? `tos://${bucket}` : `tos://${bucket}/${key}`
+  return (error: TransportError.TransportError): StorageError => {
+    const mapped = fromTransport(error)
+    return mapped._tag === "ApiError" && !mapped.description.includes(target)
+      ? new ApiError.ApiError({ ...mapped, description: `${target}: ${mapped.description}` })
+      : mapped
+  }
+}
+
+/**
+ * Whether a failure says the object is not there (a missing bucket is not that: it is a setup error).
+ *
+ * @since 0.1.0
+ * @category errors
+ */
+export const isAbsent = (error: StorageError): boolean =>
+  error._tag === "ApiError" && error.reason === "NotFound" && error.code !== "NoSuchBucket"
 
 /**
  * @since 0.1.0

@@ -1,8 +1,11 @@
 /**
  * Ark's wire shapes, exactly as sent and received: the OpenAPI envelope (`ResponseMetadata` + `Result`), the
- * seven batch-inference actions' requests and results (PascalCase, Version `2024-01-01`), the TOS listing, and
- * the result/error lines of the output files. Decoding is lenient where Ark may add fields; the camelCase domain
- * model lives in `Job.ts`, mapped from these in one place.
+ * batch-inference actions' requests and results (PascalCase, Version `2024-01-01`), the lines of an input file and
+ * TOS's error body and listing. Result lines use the OpenAI result-line format, read by core `ResultLine`.
+ *
+ * Answers are decoded leniently, as the official Node SDK types them (every field optional): a job needs only its
+ * `Id`; `Status.Phase` is any string (an unknown word becomes phase `unknown`, the word kept); a list page's items
+ * are decoded one by one, so one odd item does not cost the others. The camelCase model lives in `Job.ts`.
  *
  * @since 0.1.0
  */
@@ -17,8 +20,8 @@ import * as Schema from "effect/Schema"
 export const apiVersion = "2024-01-01"
 
 /**
- * The six phases of Ark's official enum. Ark may report others (an `Initializing` phase is rumoured), so job
- * objects decode `Phase` as any string.
+ * The six phases of Ark's official enum (`FilterForListBatchInferenceJobsInputPhasesEnum`). Jobs decode `Phase` as
+ * any string: Ark may add words.
  *
  * @since 0.1.0
  * @category models
@@ -52,7 +55,7 @@ export class FoundationModel extends Schema.Class<FoundationModel>("@barge/ark/W
 }) {}
 
 /**
- * Exactly one of a foundation model or a custom (fine-tuned) model id.
+ * One of a foundation model or a custom (fine-tuned) model id. Ark takes no endpoint id (`ep-…`) here.
  *
  * @since 0.1.0
  * @category schemas
@@ -68,7 +71,7 @@ export class ModelReference extends Schema.Class<ModelReference>("@barge/ark/Wir
  */
 export class Tag extends Schema.Class<Tag>("@barge/ark/Wire/Tag")({
   Key: Schema.String,
-  Value: Schema.String
+  Value: Schema.optionalWith(Schema.String, { default: () => "" })
 }) {}
 
 /**
@@ -76,9 +79,9 @@ export class Tag extends Schema.Class<Tag>("@barge/ark/Wire/Tag")({
  * @category schemas
  */
 export class Status extends Schema.Class<Status>("@barge/ark/Wire/Status")({
-  Phase: Schema.String,
+  Phase: Schema.optional(Schema.String),
   PhaseTime: Schema.optional(Schema.String),
-  Message: Schema.optionalWith(Schema.String, { default: () => "" })
+  Message: Schema.optional(Schema.String)
 }) {}
 
 /**
@@ -86,33 +89,34 @@ export class Status extends Schema.Class<Status>("@barge/ark/Wire/Status")({
  * @category schemas
  */
 export class RequestCounts extends Schema.Class<RequestCounts>("@barge/ark/Wire/RequestCounts")({
-  Total: Schema.optionalWith(Schema.Number, { default: () => 0 }),
-  Completed: Schema.optionalWith(Schema.Number, { default: () => 0 }),
-  Failed: Schema.optionalWith(Schema.Number, { default: () => 0 })
+  Total: Schema.optional(Schema.Number),
+  Completed: Schema.optional(Schema.Number),
+  Failed: Schema.optional(Schema.Number)
 }) {}
 
 /**
- * A job as `GetBatchInferenceJob` returns it (list items lack `ErrorFileTosLocation` and `TokenUsage`).
+ * A job as `GetBatchInferenceJob` returns it (list items lack `ErrorFileTosLocation` and `TokenUsage`). Only `Id`
+ * is required.
  *
  * @since 0.1.0
  * @category schemas
  */
 export class BatchInferenceJob extends Schema.Class<BatchInferenceJob>("@barge/ark/Wire/BatchInferenceJob")({
   Id: Schema.String,
-  Name: Schema.String,
+  Name: Schema.optional(Schema.String),
   Description: Schema.optional(Schema.String),
-  ProjectName: Schema.optionalWith(Schema.String, { default: () => "default" }),
-  InputFileTosLocation: TosLocation,
-  OutputDirTosLocation: TosLocation,
+  ProjectName: Schema.optional(Schema.String),
+  InputFileTosLocation: Schema.optional(TosLocation),
+  OutputDirTosLocation: Schema.optional(TosLocation),
   ErrorFileTosLocation: Schema.optional(TosLocation),
   CompletionWindow: Schema.optional(Schema.String),
-  Status: Status,
-  ModelReference: ModelReference,
-  RequestCounts: Schema.optionalWith(RequestCounts, { default: () => RequestCounts.make({}) }),
+  Status: Schema.optional(Status),
+  ModelReference: Schema.optional(ModelReference),
+  RequestCounts: Schema.optional(RequestCounts),
   /** Its shape is undocumented (UNCONFIRMED), so it is kept as received. */
   TokenUsage: Schema.optional(Schema.Unknown),
-  Tags: Schema.optionalWith(Schema.Array(Tag), { default: () => [] }),
-  CreateTime: Schema.String,
+  Tags: Schema.optional(Schema.Array(Tag)),
+  CreateTime: Schema.optional(Schema.String),
   UpdateTime: Schema.optional(Schema.String),
   ExpireTime: Schema.optional(Schema.String)
 }) {}
@@ -129,29 +133,20 @@ export class CreateBatchInferenceJobRequest
     ModelReference: ModelReference,
     InputFileTosLocation: TosLocation,
     OutputDirTosLocation: TosLocation,
+    /** Always `"<N>d"`, whole days 1–28: the only spelling Ark documents. */
     CompletionWindow: Schema.optional(Schema.String),
-    Tags: Schema.optional(Schema.Array(Tag)),
-    DryRun: Schema.optional(Schema.Boolean)
+    Tags: Schema.optional(Schema.Array(Tag))
   })
 {}
 
 /**
+ * What Create and Resume answer.
+ *
  * @since 0.1.0
  * @category schemas
  */
 export class IdResult extends Schema.Class<IdResult>("@barge/ark/Wire/IdResult")({
   Id: Schema.String
-}) {}
-
-/**
- * The body of Get, Delete, Stop and Resume.
- *
- * @since 0.1.0
- * @category schemas
- */
-export class IdRequest extends Schema.Class<IdRequest>("@barge/ark/Wire/IdRequest")({
-  Id: Schema.String,
-  DryRun: Schema.optional(Schema.Boolean)
 }) {}
 
 /**
@@ -162,13 +157,12 @@ export class UpdateBatchInferenceJobRequest
   extends Schema.Class<UpdateBatchInferenceJobRequest>("@barge/ark/Wire/UpdateBatchInferenceJobRequest")({
     Id: Schema.String,
     Name: Schema.optional(Schema.String),
-    Description: Schema.optional(Schema.String),
-    DryRun: Schema.optional(Schema.Boolean)
+    Description: Schema.optional(Schema.String)
   })
 {}
 
 /**
- * Update, Delete and Stop answer `Result: {}`.
+ * What Update, Delete and Stop answer: `Result: {}`.
  *
  * @since 0.1.0
  * @category schemas
@@ -209,15 +203,18 @@ export class ListBatchInferenceJobsRequest
 {}
 
 /**
+ * One page of `ListBatchInferenceJobs`. `Items` are kept undecoded here and decoded one by one (see
+ * {@link BatchInferenceJob}), so an item Barge cannot read is skipped with a warning instead of failing the page.
+ *
  * @since 0.1.0
  * @category schemas
  */
 export class ListBatchInferenceJobsResult
   extends Schema.Class<ListBatchInferenceJobsResult>("@barge/ark/Wire/ListBatchInferenceJobsResult")({
-    Items: Schema.optionalWith(Schema.Array(BatchInferenceJob), { default: () => [] }),
-    PageNumber: Schema.Number,
-    PageSize: Schema.Number,
-    TotalCount: Schema.Number
+    Items: Schema.optionalWith(Schema.NullOr(Schema.Array(Schema.Unknown)), { default: () => [] }),
+    PageNumber: Schema.optional(Schema.Number),
+    PageSize: Schema.optional(Schema.Number),
+    TotalCount: Schema.optional(Schema.Number)
   })
 {}
 
@@ -254,76 +251,6 @@ export class ResponseMetadata extends Schema.Class<ResponseMetadata>("@barge/ark
  */
 export const Envelope = <A, I>(result: Schema.Schema<A, I, never>) =>
   Schema.Struct({ ResponseMetadata: ResponseMetadata, Result: Schema.optional(result) })
-
-/**
- * A line of `results.jsonl` or the errors file (spec §4.3; the error-line shape is UNCONFIRMED, so every field but
- * `custom_id` is optional and `body` is kept as received).
- *
- * @since 0.1.0
- * @category schemas
- */
-export class ResultLine extends Schema.Class<ResultLine>("@barge/ark/Wire/ResultLine")({
-  id: Schema.optional(Schema.String),
-  custom_id: Schema.String,
-  response: Schema.optional(Schema.NullOr(Schema.Struct({
-    request_id: Schema.optional(Schema.String),
-    status_code: Schema.optional(Schema.Number),
-    body: Schema.Unknown
-  }))),
-  error: Schema.optional(Schema.NullOr(Schema.Struct({
-    code: Schema.optional(Schema.String),
-    type: Schema.optional(Schema.NullOr(Schema.String)),
-    message: Schema.optionalWith(Schema.String, { default: () => "" })
-  })))
-}) {}
-
-const isRecord = (u: unknown): u is Record<string, unknown> => typeof u === "object" && u !== null && !Array.isArray(u)
-const isOptionalString = (u: unknown): boolean => u === undefined || typeof u === "string"
-
-/**
- * The fast path of {@link ResultLine} for `Jsonl.decodeLines`: the same checks, written by hand, building the same
- * value (only the named keys, absent ones left absent, `message` defaulting to `""`). Anything it declines goes
- * through the schema, whose error names the line.
- *
- * @since 0.1.0
- * @category schemas
- */
-export const fastResultLine = (json: unknown): ResultLine | undefined => {
-  if (!isRecord(json) || typeof json.custom_id !== "string" || !isOptionalString(json.id)) return undefined
-  const props: {
-    id?: string
-    custom_id: string
-    response?: ResultLine["response"]
-    error?: ResultLine["error"]
-  } = { custom_id: json.custom_id }
-  if (json.id !== undefined) props.id = json.id as string
-  const response = json.response
-  if (response === null) props.response = null
-  else if (response !== undefined) {
-    if (!isRecord(response) || !isOptionalString(response.request_id)) return undefined
-    const status = response.status_code
-    if (status !== undefined && typeof status !== "number") return undefined
-    const out: { request_id?: string; status_code?: number; body: unknown } = { body: response.body }
-    if (response.request_id !== undefined) out.request_id = response.request_id as string
-    if (status !== undefined) out.status_code = status
-    props.response = out
-  }
-  const error = json.error
-  if (error === null) props.error = null
-  else if (error !== undefined) {
-    if (!isRecord(error) || !isOptionalString(error.code) || !isOptionalString(error.message)) return undefined
-    const type = error.type
-    if (type !== undefined && type !== null && typeof type !== "string") return undefined
-    const out: { code?: string; type?: string | null; message: string } = {
-      message: (error.message as string | undefined) ?? ""
-    }
-    if (error.code !== undefined) out.code = error.code as string
-    if (type !== undefined) out.type = type
-    props.error = out
-  }
-  // Checked above, exactly as the schema would: skip the constructor's second validation.
-  return new ResultLine(props, true)
-}
 
 /**
  * One line of an input file as Ark reads it: `custom_id` and the chat-completions `body` (no `model`: the job's

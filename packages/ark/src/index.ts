@@ -3,7 +3,7 @@
  */
 
 /**
- * Ark's wire shapes: the OpenAPI envelope, the batch actions, TOS listings and result lines.
+ * Ark's wire shapes: the OpenAPI envelope, the batch actions, input lines and TOS's error body and listing.
  *
  * @since 0.1.0
  */
@@ -17,7 +17,7 @@ export * as Wire from "./Wire.js"
 export * as Job from "./Job.js"
 
 /**
- * The typed error union and the mapping from Ark/TOS envelopes and transport failures.
+ * Ark's and TOS's error tables (onto core `ApiError`) and `DuplicateActiveJob`.
  *
  * @since 0.1.0
  */
@@ -31,14 +31,14 @@ export * as Errors from "./Errors.js"
 export * as Storage from "./Storage.js"
 
 /**
- * The `ArkBatch` service: every action plus submit, await, watch and results.
+ * The `ArkBatch` service on core's provider contract, with Ark's extras (`update`, `delete`, `resume`).
  *
  * @since 0.1.0
  */
 export * as ArkBatch from "./ArkBatch.js"
 
 /**
- * An in-memory, scripted `ArkBatch` layer for users' tests.
+ * An in-memory `ArkBatch` layer for users' tests, over core's `Mock` platform.
  *
  * @since 0.1.0
  */

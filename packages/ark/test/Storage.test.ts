@@ -1,4 +1,5 @@
 import { Storage } from "@barge/ark"
+import { ApiError } from "@barge/core"
 import { Emulator } from "@barge/emulator"
 import type { HttpClient } from "@effect/platform"
 import { NodeHttpClient } from "@effect/platform-node"
@@ -8,12 +9,12 @@ import { Chunk, Effect, Option, Redacted, Stream } from "effect"
 const text = (stream: Stream.Stream<Uint8Array, unknown>) =>
   Effect.map(Stream.runCollect(Stream.decodeText(stream)), (chunks) => Chunk.join(chunks, ""))
 
-const storage = (secret?: string) =>
+const storage = (secret?: string, bucket = "store") =>
   Effect.flatMap(Emulator.Emulator, (emulator) =>
     Storage.make({
       endpoint: emulator.urls.tos,
       region: "cn-beijing",
-      bucket: "store",
+      bucket,
       accessKeyId: emulator.credentials.volcengine.accessKeyId,
       secretAccessKey: Redacted.make(secret ?? emulator.credentials.volcengine.secretAccessKey),
       retry: false
@@ -57,14 +58,28 @@ describe("TOS Storage", () => {
       assert.strictEqual(listed[1004]!.key, "many/1004")
       yield* tos.delete("dir/a b.txt")
       const missing = yield* Effect.flip(Stream.runDrain(tos.stream("dir/a b.txt")))
-      assert.deepStrictEqual([missing._tag, (missing as { code?: string }).code], ["TosError", "NoSuchKey"])
+      assert.deepStrictEqual([missing._tag, (missing as { code?: string }).code], ["ApiError", "NoSuchKey"])
+      assert.isTrue(ApiError.is("NotFound")(missing))
+      assert.include(missing.message, "tos://store/dir/a b.txt")
+    })))
+
+  it.effect("a bucket that does not exist is NotFound naming the buckets that do, and is not an absent object", () =>
+    provide(Effect.gen(function*() {
+      const tos = yield* storage(undefined, "nobody")
+      const error = yield* Effect.flip(Stream.runDrain(tos.list("")))
+      assert.isTrue(ApiError.is("NotFound")(error))
+      assert.strictEqual((error as ApiError.ApiError).code, "NoSuchBucket")
+      assert.include(error.message, "Buckets that exist: barge")
+      assert.include(error.message, "TOS console")
+      assert.isFalse(Storage.isAbsent(error))
     })))
 
   it.effect("a wrong secret is TosError SignatureDoesNotMatch, without the secret in the message", () =>
     provide(Effect.gen(function*() {
       const tos = yield* storage("totally-wrong-secret")
       const error = yield* Effect.flip(Stream.runDrain(tos.stream("x")))
-      assert.deepStrictEqual([error._tag, (error as { code?: string }).code], ["TosError", "SignatureDoesNotMatch"])
+      assert.deepStrictEqual([error._tag, (error as { code?: string }).code], ["ApiError", "SignatureDoesNotMatch"])
+      assert.isTrue(ApiError.is("Authentication")(error))
       assert.notInclude(error.message, "totally-wrong-secret")
     })))
 })

@@ -2,7 +2,7 @@
  * The `barge` command: submit, watch and fetch batch jobs on any provider through the unified `Batch` service.
  *
  * ```
- * barge submit --provider ark|moonshot|qianfan FILE.jsonl [--model M] [--window 24h] [--watch] [-o results.jsonl]
+ * barge submit --provider ark|moonshot|openai|qianfan|qianfan-v2 FILE.jsonl [--model M] [--window 24h] [--watch]
  * barge status ID · barge watch ID · barge results ID [-o FILE] · barge cancel ID · barge list --provider P
  * ```
  *
@@ -12,15 +12,19 @@
  *
  * @since 0.1.0
  */
+import * as ApiError from "@barge/core/ApiError"
 import * as Batch from "@barge/core/Batch"
 import * as InputValidation from "@barge/core/InputValidation"
+import type * as Registry from "@barge/core/Registry"
 import * as Emulator from "@barge/emulator/Emulator"
 import * as Args from "@effect/cli/Args"
 import * as Command from "@effect/cli/Command"
 import * as Options from "@effect/cli/Options"
 import * as ValidationError from "@effect/cli/ValidationError"
+import type * as PlatformError from "@effect/platform/Error"
 import * as FileSystem from "@effect/platform/FileSystem"
 import type * as HttpClient from "@effect/platform/HttpClient"
+import * as Cause from "effect/Cause"
 import * as Config from "effect/Config"
 import * as ConfigError from "effect/ConfigError"
 import * as Context from "effect/Context"
@@ -32,6 +36,7 @@ import * as Predicate from "effect/Predicate"
 import * as Schedule from "effect/Schedule"
 import * as Schema from "effect/Schema"
 import * as Stream from "effect/Stream"
+import { dirname } from "node:path"
 import * as Durable from "./Durable.js"
 import * as Providers from "./Providers.js"
 import * as Render from "./Render.js"
@@ -43,11 +48,11 @@ import * as Render from "./Render.js"
  * @category constants
  */
 export const ExitCode = {
-  /** Done; for `watch`/`submit --watch`, the batch completed. */
+  /** Done; for `watch`/`submit --watch`, the batch completed. Also when the reader closed the pipe (`| head`). */
   Ok: 0,
-  /** Something unexpected (a bug, or an I/O failure such as an unreadable file). */
+  /** Something unexpected: a bug (printed as one to report), or an I/O failure while running. */
   Unexpected: 1,
-  /** The command line is wrong. */
+  /** The command line is wrong: an option, a value or a file that cannot be used (checked before any upload). */
   Usage: 2,
   /** The input file has invalid lines (all listed on stderr); nothing was uploaded. */
   InvalidInput: 3,
@@ -55,9 +60,9 @@ export const ExitCode = {
   BatchUnsuccessful: 4,
   /** The provider (or the network) refused or failed a call. */
   ProviderFailure: 5,
-  /** Credentials or other configuration are missing. */
+  /** Credentials or other configuration are missing or invalid (a key that is blank or holds whitespace). */
   Configuration: 6,
-  /** The batch id is malformed or belongs to no known provider. */
+  /** The batch id is malformed, belongs to no known provider, or names a job its provider does not know. */
   InvalidId: 7,
   /** `results` of a batch that is still running: wait with `barge watch ID` first. */
   NotFinished: 8
@@ -103,6 +108,26 @@ export class UnknownProvider extends Schema.TaggedError<UnknownProvider>("@barge
 }
 
 /**
+ * A well-formed id whose job the provider does not know: looking it up found nothing.
+ *
+ * @since 0.1.0
+ * @category errors
+ */
+export class UnknownBatch extends Schema.TaggedError<UnknownBatch>("@barge/cli/UnknownBatch")("UnknownBatch", {
+  id: Schema.String,
+  provider: Schema.String,
+  cause: ApiError.ApiError
+}) {
+  /**
+   * @since 0.1.0
+   */
+  override get message(): string {
+    return `${this.provider} has no batch ${this.id} (${this.cause.message}); ` +
+      `check the id: \`barge list -p ${this.provider}\` shows the batches it has`
+  }
+}
+
+/**
  * The emulator URLs given are not usable.
  *
  * @since 0.1.0
@@ -117,7 +142,9 @@ export class BadEmulatorUrls extends Schema.TaggedError<BadEmulatorUrls>("@barge
    */
   override get message(): string {
     return `--emulator-urls must be the JSON line the emulator prints ({"ark":…,"bos":…}) or the base URL of its ` +
-      `first port (http://127.0.0.1:PORT with the five services on PORT…PORT+4); got "${this.value}"`
+      `first port (http://127.0.0.1:PORT with its ${Emulator.services.length} services on PORT…PORT+${
+        Emulator.services.length - 1
+      }); got "${this.value}"`
   }
 }
 
@@ -136,6 +163,45 @@ export class BadDuration extends Schema.TaggedError<BadDuration>("@barge/cli/Bad
    */
   override get message(): string {
     return `--${this.option}: cannot read "${this.value}" as a duration; use e.g. 24h, 3d, 90m, 30s or 500ms`
+  }
+}
+
+/**
+ * A file named on the command line that cannot be used as given: missing, a loop of symbolic links, a directory,
+ * unreadable, or an output that would overwrite a file the command reads.
+ *
+ * @since 0.1.0
+ * @category errors
+ */
+export class BadPath extends Schema.TaggedError<BadPath>("@barge/cli/BadPath")("BadPath", {
+  argument: Schema.String,
+  path: Schema.String,
+  problem: Schema.String
+}) {
+  /**
+   * @since 0.1.0
+   */
+  override get message(): string {
+    return `${this.argument} "${this.path}" ${this.problem}`
+  }
+}
+
+/**
+ * An option whose value is out of its range.
+ *
+ * @since 0.1.0
+ * @category errors
+ */
+export class BadOption extends Schema.TaggedError<BadOption>("@barge/cli/BadOption")("BadOption", {
+  option: Schema.String,
+  value: Schema.String,
+  expected: Schema.String
+}) {
+  /**
+   * @since 0.1.0
+   */
+  override get message(): string {
+    return `--${this.option}: "${this.value}" is not usable; ${this.expected}`
   }
 }
 
@@ -160,7 +226,10 @@ const common = {
   ),
   json: Options.boolean("json").pipe(Options.withDescription("machine-readable output (JSON / JSON lines)")),
   poll: Options.text("poll").pipe(
-    Options.withDescription("poll interval, e.g. 2s or 500ms (default: back off from 1s to 30s)"),
+    Options.withDescription(
+      "poll interval, e.g. 2s or 500ms (default: adaptive, 5s to 10m as the batch progresses, backing off from 2s " +
+        "to 60s while the provider reports no counts; 250ms against an emulator)"
+    ),
     Options.optional
   )
 }
@@ -195,6 +264,80 @@ const durationOption = (name: string) => (value: string): Effect.Effect<Duration
   Option.match(parseDuration(value), {
     onNone: () => Effect.fail(new BadDuration({ option: name, value })),
     onSome: Effect.succeed
+  })
+
+const errnoOf = (error: PlatformError.PlatformError): string | undefined =>
+  Predicate.hasProperty(error.cause, "code") && typeof error.cause.code === "string" ? error.cause.code : undefined
+
+/** What a failed `stat` or `access` means for a path a user named, in words. */
+const pathProblem = (error: PlatformError.PlatformError): string => {
+  switch (errnoOf(error)) {
+    case "ENOENT":
+      return "does not exist"
+    case "ELOOP":
+      return "is a loop of symbolic links; point it at the real file"
+    case "EACCES":
+    case "EPERM":
+      return "cannot be read: permission denied"
+    case "ENOTDIR":
+      return "is not a path to a file: a part of it is not a directory"
+    case "ENAMETOOLONG":
+      return "is longer than a file name may be"
+    default:
+      return `cannot be used: ${error.message}`
+  }
+}
+
+/** The input file: it exists, is a regular file (after symbolic links) and can be read. */
+const inputFile = (argument: string, path: string) =>
+  Effect.gen(function*() {
+    const fs = yield* FileSystem.FileSystem
+    const fail = (problem: string) => new BadPath({ argument, path, problem })
+    const info = yield* Effect.mapError(fs.stat(path), (error) => fail(pathProblem(error)))
+    if (info.type === "Directory") return yield* fail("is a directory; name the JSONL file in it")
+    if (info.type !== "File") return yield* fail("is not a regular file; name a JSONL file")
+    yield* Effect.mapError(fs.access(path, { readable: true }), (error) => fail(pathProblem(error)))
+    return info
+  })
+
+/**
+ * The output file: absent in an existing directory, or a regular file that is none of the files the command reads
+ * (`reads`, their `stat`), which writing would destroy.
+ */
+const outputFile = (
+  argument: string,
+  path: string,
+  reads: ReadonlyArray<{ readonly path: string; readonly info: FileSystem.File.Info }>
+) =>
+  Effect.gen(function*() {
+    const fs = yield* FileSystem.FileSystem
+    const fail = (problem: string) => new BadPath({ argument, path, problem })
+    const existing = yield* fs.stat(path).pipe(
+      Effect.map(Option.some),
+      Effect.catchAll((error) =>
+        errnoOf(error) === "ENOENT" ? Effect.succeedNone : Effect.fail(fail(pathProblem(error)))
+      )
+    )
+    if (Option.isNone(existing)) {
+      const directory = dirname(path)
+      const parent = yield* Effect.mapError(
+        fs.stat(directory),
+        (error) => fail(`cannot be created: "${directory}" ${pathProblem(error)}`)
+      )
+      if (parent.type !== "Directory") return yield* fail(`cannot be created: "${directory}" is not a directory`)
+      return
+    }
+    const info = existing.value
+    if (info.type === "Directory") return yield* fail("is a directory; name a file to write the results to")
+    for (const read of reads) {
+      const same = info.dev === read.info.dev && Option.isSome(info.ino) && Option.isSome(read.info.ino) &&
+        info.ino.value === read.info.ino.value
+      if (same) {
+        return yield* fail(
+          `is the input file "${read.path}": writing results there would destroy the requests; choose another file`
+        )
+      }
+    }
   })
 
 /**
@@ -280,6 +423,7 @@ const isTty = Effect.map(CurrentOutput, (output) => output.isTty())
 const encodeStatus = Schema.encodeSync(Batch.BatchStatus)
 const encodeProgress = Schema.encodeSync(Batch.Progress)
 const encodeResult = Schema.encodeSync(Batch.BatchResult)
+const encodeCleanup = Schema.encodeSync(Batch.CleanupReport)
 
 // ---------------------------------------------------------------------------------------------------------------
 // Running a program against a provider
@@ -294,11 +438,13 @@ const encodeResult = Schema.encodeSync(Batch.BatchResult)
 export type Environment = HttpClient.HttpClient | FileSystem.FileSystem
 
 const withBatch = <A, E, R>(
-  provider: Providers.ProviderName,
+  entry: Registry.Entry,
   options: Common,
   use: (batch: Batch.Service) => Effect.Effect<A, E, R>
 ) =>
   Effect.gen(function*() {
+    // Checked here too for the commands that do not poll: an option given is an option checked.
+    yield* pollOptions(options)
     const urls = Option.isSome(options.emulatorUrls)
       ? Option.some(
         yield* Option.match(parseEmulatorUrls(options.emulatorUrls.value), {
@@ -309,29 +455,34 @@ const withBatch = <A, E, R>(
       )
       : Option.none()
     const batchLayer = Option.isSome(urls)
-      ? Providers.layer(provider, {
+      ? Providers.layer(entry, {
         _tag: "Emulator",
-        urls: urls.value,
-        credentials: Emulator.defaultCredentials
+        endpoints: Emulator.endpoints({ urls: urls.value, credentials: Emulator.defaultCredentials })
       })
       : options.emulator
       ? Layer.unwrapEffect(Effect.map(
         Emulator.Emulator,
-        (emulator) =>
-          Providers.layer(provider, {
-            _tag: "Emulator",
-            urls: emulator.urls,
-            credentials: emulator.credentials
-          })
+        (emulator) => Providers.layer(entry, { _tag: "Emulator", endpoints: Emulator.endpoints(emulator) })
       )).pipe(Layer.provide(Emulator.layer({ timeScale: options.timeScale })))
-      : Providers.layer(provider, { _tag: "Provider" })
+      : Providers.layer(entry, { _tag: "Provider" })
     return yield* Effect.flatMap(Batch.Batch, use).pipe(Effect.provide(batchLayer))
   })
 
-const providerOfId = (id: string): Effect.Effect<Providers.ProviderName, UnknownProvider> => {
-  const prefix = id.slice(0, Math.max(0, id.indexOf(":")))
-  return Schema.is(Providers.ProviderName)(prefix) ? Effect.succeed(prefix) : Effect.fail(new UnknownProvider({ id }))
+const providerOfId = (id: string): Effect.Effect<Registry.Entry, UnknownProvider> => {
+  const entry = Providers.entryOf(id.slice(0, Math.max(0, id.indexOf(":"))))
+  return entry === undefined ? Effect.fail(new UnknownProvider({ id })) : Effect.succeed(entry)
 }
+
+const providerNamed = (name: string): Registry.Entry => Providers.entryOf(name)!
+
+/** The batch's status, or `UnknownBatch` when the provider has no such job (the id is wrong, not the provider). */
+const known = (batch: Batch.Service, id: string) =>
+  batch.get(id).pipe(
+    Effect.catchIf(
+      ApiError.is("NotFound"),
+      (cause) => Effect.fail(new UnknownBatch({ id, provider: batch.provider, cause }))
+    )
+  )
 
 const pollOptions = (options: Common): Effect.Effect<Batch.PollOptions, BadDuration> =>
   Option.match(options.poll, {
@@ -345,9 +496,8 @@ const pollOptions = (options: Common): Effect.Effect<Batch.PollOptions, BadDurat
 /**
  * Follows a batch to its end, drawing progress; fails with `BatchFailed` when it ends other than completed.
  */
-const follow = (batch: Batch.Service, id: string, options: Common) =>
+const follow = (batch: Batch.Service, id: string, options: Common, poll: Batch.PollOptions) =>
   Effect.gen(function*() {
-    const poll = yield* pollOptions(options)
     const tty = !options.json && (yield* isTty)
     let lastKey = ""
     let last: Batch.Progress | undefined
@@ -377,7 +527,7 @@ const follow = (batch: Batch.Service, id: string, options: Common) =>
  */
 const writeResults = (batch: Batch.Service, id: string, output: Option.Option<string>) =>
   Effect.gen(function*() {
-    const status = yield* batch.get(id)
+    const status = yield* known(batch, id)
     // A provider writes its result files when the job ends; asking earlier gets a confusing provider error.
     if (!Batch.isTerminal(status.phase)) return yield* new NotFinished({ status })
     let succeeded = 0
@@ -413,18 +563,29 @@ const provider = Options.choice("provider", Providers.names).pipe(
   Options.withDescription("which provider runs the batch")
 )
 const batchId = Args.text({ name: "ID" }).pipe(Args.withDescription("a batch id as printed by submit or list"))
-const output = Options.file("output").pipe(
+// Paths are text, checked by `inputFile` / `outputFile`: @effect/cli's own file check dies on a loop of symbolic links.
+const output = Options.text("output").pipe(
   Options.withAlias("o"),
   Options.withDescription("write results (JSON lines) to this file instead of stdout"),
   Options.optional
 )
+
+/** `-o`, checked: `Some(path)` when given and usable (it names none of `reads`). */
+const checkedOutput = (
+  value: Option.Option<string>,
+  reads: ReadonlyArray<{ readonly path: string; readonly info: FileSystem.File.Info }> = []
+) =>
+  Option.match(value, {
+    onNone: () => Effect.succeedNone,
+    onSome: (path) => Effect.as(outputFile("-o", path, reads), Option.some(path))
+  })
 
 const submit = Command.make(
   "submit",
   {
     ...common,
     provider,
-    file: Args.file({ name: "FILE.jsonl", exists: "yes" }),
+    file: Args.text({ name: "FILE.jsonl" }),
     model: Options.text("model").pipe(
       Options.withAlias("m"),
       Options.withDescription("model for lines that name none"),
@@ -439,33 +600,68 @@ const submit = Command.make(
     ...Durable.submitOptions
   },
   (options) =>
-    withBatch(options.provider, options, (batch) =>
-      Effect.gen(function*() {
-        const window = Option.isSome(options.window)
-          ? Option.some(yield* durationOption("window")(options.window.value))
-          : Option.none()
-        const submitted = yield* batch.submit(Batch.jsonlFile(options.file), {
-          ...Option.match(options.model, { onNone: () => ({}), onSome: (model) => ({ model }) }),
-          ...Option.match(window, { onNone: () => ({}), onSome: (completionWindow) => ({ completionWindow }) })
-        })
-        if (options.json) yield* printStatus(submitted, options)
-        else {
-          yield* write(`${submitted.id}\n`)
-          yield* writeErr(
-            `submitted ${submitted.counts.total} requests to ${submitted.provider} as ${submitted.parts.length} job(s)\n`
-          )
-        }
-        if (options.watch || Option.isSome(options.output)) {
-          yield* follow(batch, submitted.id, options)
-          if (Option.isSome(options.output)) yield* writeResults(batch, submitted.id, options.output)
-        }
-      }))
+    Effect.gen(function*() {
+      // Every option is checked before anything is uploaded or created.
+      const input = yield* inputFile("FILE.jsonl", options.file)
+      const out = yield* checkedOutput(options.output, [{ path: options.file, info: input }])
+      const poll = yield* pollOptions(options)
+      const window = Option.isSome(options.window)
+        ? Option.some(yield* durationOption("window")(options.window.value))
+        : Option.none()
+      return yield* withBatch(providerNamed(options.provider), options, (batch) =>
+        submitAndFollow(batch, options, out, poll, window))
+    })
 ).pipe(
   Command.transformHandler((handler, options) =>
     Durable.choose(options.durable, () => Durable.submit(options), () => handler)
   ),
   Command.withDescription("validate a JSONL file of chat requests and submit it as one batch")
 )
+
+const submitAndFollow = (
+  batch: Batch.Service,
+  options: Common & {
+    readonly file: string
+    readonly model: Option.Option<string>
+    readonly watch: boolean
+  },
+  output: Option.Option<string>,
+  poll: Batch.PollOptions,
+  window: Option.Option<Duration.Duration>
+) =>
+  Effect.gen(function*() {
+    const submitted = yield* batch.submit(Batch.jsonlFile(options.file), {
+      ...Option.match(options.model, { onNone: () => ({}), onSome: (model) => ({ model }) }),
+      ...Option.match(window, { onNone: () => ({}), onSome: (completionWindow) => ({ completionWindow }) })
+    })
+    const status = submitted.status
+    if (options.json) yield* printStatus(status, options)
+    else {
+      yield* write(`${submitted.id}\n`)
+      yield* writeErr(
+        `submitted ${status.counts.total} requests to ${status.provider} as ${status.parts.length} job(s)${
+          submitted.attached > 0 ? ` (${submitted.attached} already existed: attached)` : ""
+        }\n`
+      )
+      for (const dropped of submitted.dropped) {
+        yield* writeErr(
+          `line ${dropped.lineNumber} (${dropped.customId}): dropped ${dropped.parameter}=${
+            JSON.stringify(dropped.value)
+          } (fixed by ${status.provider} for batches)\n`
+        )
+      }
+    }
+    if (options.watch || Option.isSome(output)) {
+      yield* follow(batch, submitted.id, options, poll)
+      if (Option.isSome(output)) yield* writeResults(batch, submitted.id, output)
+    } else if (options.emulator && Option.isNone(options.emulatorUrls)) {
+      yield* writeErr(
+        `barge: warning: --emulator runs the emulator inside this command, so ${submitted.id} is gone when it ` +
+          `exits. Add --watch (and -o FILE) to follow it and fetch its results in this run, or start ` +
+          `barge-emulator and pass its URLs with --emulator-urls.\n`
+      )
+    }
+  })
 
 const id = { ...common, ...Durable.deploymentOptions, id: batchId }
 
@@ -475,7 +671,7 @@ const status = Command.make(
   (options) =>
     Effect.flatMap(
       providerOfId(options.id),
-      (p) => withBatch(p, options, (batch) => Effect.flatMap(batch.get(options.id), (s) => printStatus(s, options)))
+      (p) => withBatch(p, options, (batch) => Effect.flatMap(known(batch, options.id), (s) => printStatus(s, options)))
     )
 ).pipe(
   Command.transformHandler((handler, options) =>
@@ -488,10 +684,15 @@ const watch = Command.make(
   "watch",
   id,
   (options) =>
-    Effect.flatMap(
-      providerOfId(options.id),
-      (p) => withBatch(p, options, (batch) => Effect.asVoid(follow(batch, options.id, options)))
-    )
+    Effect.gen(function*() {
+      const p = yield* providerOfId(options.id)
+      const poll = yield* pollOptions(options)
+      return yield* withBatch(
+        p,
+        options,
+        (batch) => Effect.zipRight(known(batch, options.id), Effect.asVoid(follow(batch, options.id, options, poll)))
+      )
+    })
 ).pipe(
   Command.transformHandler((handler, options) =>
     Durable.route(options.id, () => Durable.watch(options), () => handler)
@@ -503,10 +704,11 @@ const results = Command.make(
   "results",
   { ...id, output },
   (options) =>
-    Effect.flatMap(
-      providerOfId(options.id),
-      (p) => withBatch(p, options, (batch) => writeResults(batch, options.id, options.output))
-    )
+    Effect.gen(function*() {
+      const p = yield* providerOfId(options.id)
+      const out = yield* checkedOutput(options.output)
+      return yield* withBatch(p, options, (batch) => writeResults(batch, options.id, out))
+    })
 ).pipe(
   Command.transformHandler((handler, options) =>
     Durable.route(options.id, () => Durable.results(options), () => handler)
@@ -520,7 +722,16 @@ const cancel = Command.make(
   (options) =>
     Effect.flatMap(
       providerOfId(options.id),
-      (p) => withBatch(p, options, (batch) => Effect.flatMap(batch.cancel(options.id), (s) => printStatus(s, options)))
+      (p) =>
+        withBatch(
+          p,
+          options,
+          (batch) =>
+            Effect.zipRight(
+              known(batch, options.id),
+              Effect.flatMap(batch.cancel(options.id), (s) => printStatus(s, options))
+            )
+        )
     )
 ).pipe(
   Command.transformHandler((handler, options) =>
@@ -537,12 +748,49 @@ const list = Command.make(
     limit: Options.integer("limit").pipe(Options.withDescription("show at most this many"), Options.withDefault(20))
   },
   (options) =>
-    withBatch(options.provider, options, (batch) =>
-      batch.list.pipe(
-        Stream.take(options.limit),
-        Stream.runForEach((s) => write((options.json ? JSON.stringify(encodeStatus(s)) : Render.listRow(s)) + "\n"))
-      ))
+    Effect.gen(function*() {
+      if (options.limit < 1) {
+        return yield* new BadOption({ option: "limit", value: String(options.limit), expected: "show at least 1" })
+      }
+      return yield* withBatch(providerNamed(options.provider), options, (batch) =>
+        batch.list.pipe(
+          Stream.take(options.limit),
+          Stream.runForEach((s) => write((options.json ? JSON.stringify(encodeStatus(s)) : Render.listRow(s)) + "\n"))
+        ))
+    })
 ).pipe(Command.withDescription("list a provider's recent batch jobs"))
+
+const cleanup = Command.make(
+  "cleanup",
+  {
+    ...common,
+    provider,
+    olderThan: Options.text("older-than").pipe(
+      Options.withDescription("only batch files uploaded longer ago than this, e.g. 7d or 12h"),
+      Options.withDefault("7d")
+    ),
+    delete: Options.boolean("delete").pipe(
+      Options.withDescription("delete them; without it, only list what would be deleted (a dry run)")
+    )
+  },
+  (options) =>
+    Effect.gen(function*() {
+      const olderThan = yield* durationOption("older-than")(options.olderThan)
+      return yield* withBatch(providerNamed(options.provider), options, (batch) =>
+        Effect.gen(function*() {
+          if (batch.cleanup === undefined) {
+            return yield* new BadOption({
+              option: "provider",
+              value: batch.provider,
+              expected: "a provider that keeps uploaded batch files against a quota; this one keeps none to clean up"
+            })
+          }
+          const report = yield* batch.cleanup({ olderThan, dryRun: !options.delete })
+          if (options.json) return yield* write(JSON.stringify(encodeCleanup(report)) + "\n")
+          for (const line of report.lines) yield* write(`${line}\n`)
+        }))
+    })
+).pipe(Command.withDescription("list (or with --delete, delete) old batch input files that count against a quota"))
 
 /**
  * The `barge` command tree.
@@ -551,8 +799,8 @@ const list = Command.make(
  * @category commands
  */
 export const command = Command.make("barge").pipe(
-  Command.withDescription("Run LLM batch jobs on Volcengine Ark, Moonshot/Kimi and Baidu Qianfan"),
-  Command.withSubcommands([submit, status, watch, results, cancel, list, Durable.worker(common)])
+  Command.withDescription(`Run LLM batch jobs on ${Providers.entries.map((entry) => entry.title).join(", ")}`),
+  Command.withSubcommands([submit, status, watch, results, cancel, list, cleanup, Durable.worker(common)])
 )
 
 /**
@@ -565,9 +813,26 @@ export const command = Command.make("barge").pipe(
 export const run = (argv: ReadonlyArray<string>) =>
   Command.run(command, { name: "barge", version: "0.1.0" })(["node", "barge", ...argv]).pipe(
     Effect.as<number>(ExitCode.Ok),
-    Effect.catchAll((error) => Effect.as(report(error), exitCodeOf(error)))
+    Effect.catchAll((error) => Effect.as(report(error), exitCodeOf(error))),
+    // What is left is a defect (or an interruption, which the executable turns into 130): never an empty exit.
+    Effect.catchAllCause((cause) =>
+      Cause.isInterruptedOnly(cause)
+        ? Effect.failCause(cause)
+        : Effect.as(writeErr(bugReport(Cause.pretty(cause))), ExitCode.Unexpected)
+    )
   )
 
+/**
+ * What the CLI prints for a defect: the cause, and that it is a bug to report.
+ *
+ * @since 0.1.0
+ * @category running
+ */
+export const bugReport = (cause: string): string =>
+  `barge: unexpected error. This is a bug in barge, not in your input or setup: please report it with the command ` +
+  `you ran and the text below.\n${cause}\n`
+
+/** A provider's answer that the job does not exist (any provider's not-found error, or an HTTP 404). */
 /**
  * The exit code for a failure.
  *
@@ -584,16 +849,24 @@ export const exitCodeOf = (error: unknown): number => {
     case "BatchFailed":
     case "BatchTimeout":
       return ExitCode.BatchUnsuccessful
-    case "ProviderError":
+    case "ApiError":
+    case "RequestFailed":
+    case "RequestTimeout":
+    case "ResponseDecodeError":
+    case "DownloadTruncated":
+    case "JsonlError":
     case "PartialSubmission":
       return ExitCode.ProviderFailure
     case "InvalidBatchId":
     case "UnknownProvider":
+    case "UnknownBatch":
       return ExitCode.InvalidId
     case "NotFinished":
       return ExitCode.NotFinished
     case "BadEmulatorUrls":
     case "BadDuration":
+    case "BadOption":
+    case "BadPath":
     case "InvalidOptions": // the embedded emulator refused an option (a time scale of 0)
       return ExitCode.Usage
     default:
@@ -609,8 +882,8 @@ const report = (error: unknown) =>
 
 const describe = (error: unknown): string => {
   if (ConfigError.isConfigError(error)) {
-    // A redacted config's own message is "<redacted>"; the variable names are what a person needs.
-    return `missing or invalid configuration: ${configPaths(error).join(", ")}. ` +
+    // Per variable: not set, or what is wrong with it (never its value: Credential's messages do not repeat it).
+    return `missing or invalid configuration: ${configProblems(error).join("; ")}. ` +
       `Set it in the environment, or run against the emulator with --emulator.`
   }
   if (error instanceof InputValidation.InputValidationError) {
@@ -626,12 +899,26 @@ const describe = (error: unknown): string => {
   return Predicate.hasProperty(error, "message") ? String(error.message) : String(error)
 }
 
-const configPaths = (error: ConfigError.ConfigError): Array<string> => {
+const configProblems = (error: ConfigError.ConfigError): Array<string> => {
   switch (error._op) {
     case "And":
     case "Or":
-      return [...new Set([...configPaths(error.left), ...configPaths(error.right)])]
-    default:
-      return [error.path.join(".")]
+      return [...new Set([...configProblems(error.left), ...configProblems(error.right)])]
+    case "MissingData": {
+      const name = error.path.join(".")
+      // Effect's own words ("Expected X to exist…", or "<redacted>" inside `Config.redacted`) say less than "X is
+      // not set"; a check's own message (Credential's) says more.
+      return [error.message.startsWith(name) ? error.message : `${name} is not set`]
+    }
+    default: {
+      const name = error.path.join(".")
+      return [
+        error.message.startsWith(name)
+          ? error.message
+          : error.message === "<redacted>"
+          ? `${name} is invalid`
+          : `${name}: ${error.message}`
+      ]
+    }
   }
 }

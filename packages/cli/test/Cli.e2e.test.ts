@@ -126,12 +126,12 @@ describe("barge (spawned)", () => {
   })
 
   it.live(
-    "pnpm demo: 1,200 requests through each provider on the embedded emulator, and the summary table",
+    "pnpm demo (as pnpm runs it, bundled): 1,200 requests through each provider on the embedded emulator, and the summary table",
     () =>
       Effect.gen(function*() {
         const ran = yield* Effect.promise(() =>
           new Promise<Ran>((resolve, reject) => {
-            const child = spawn("node", ["--import", "tsx", "../../examples/demo.ts"], {
+            const child = spawn("node", ["../../scripts/run-bundled.mjs", "../../examples/demo.ts"], {
               cwd,
               env: { ...process.env, BARGE_FORCE_TTY: "0", BARGE_DEMO_TIME_SCALE: "60" },
               stdio: ["ignore", "pipe", "pipe"]

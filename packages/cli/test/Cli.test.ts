@@ -3,13 +3,14 @@
  * The spawned-process forms (real stdout, a pty, exit statuses) are in `Cli.e2e.test.ts`.
  */
 import { Emulator } from "@barge/emulator"
-import { NodeContext, NodeHttpClient } from "@effect/platform-node"
+import { FileSystem } from "@effect/platform"
+import { NodeContext, NodeHttpClient, NodePath, NodeTerminal } from "@effect/platform-node"
 import { assert, describe, layer } from "@effect/vitest"
-import { Effect, Layer } from "effect"
+import { Console, Effect, Layer } from "effect"
 import * as fs from "node:fs"
 import * as os from "node:os"
 import * as path from "node:path"
-import { Cli } from "../src/index.js"
+import { Cli, Providers } from "../src/index.js"
 
 const tmp = fs.mkdtempSync(path.join(os.tmpdir(), "barge-cli-"))
 
@@ -19,15 +20,13 @@ const writeInput = (name: string, lines: ReadonlyArray<unknown>) => {
   return file
 }
 
-const models = { ark: "doubao-pro-32k", moonshot: "kimi-k2.6", qianfan: "ernie-4.5-turbo-32k" } as const
-const providers = Object.keys(models) as Array<keyof typeof models>
+const models: Record<string, string> = Object.fromEntries(Providers.entries.map((entry) => [entry.name, entry.model]))
+const providers = Providers.names
 
-/** OpenAI batch lines; the third asks the emulator to fail it. */
+/** OpenAI batch lines (no `url`: it would have to be each provider's own endpoint); the third fails on purpose. */
 const openAiLines = (n: number, model: string) =>
   Array.from({ length: n }, (_, i) => ({
     custom_id: `c-${i + 1}`,
-    method: "POST",
-    url: "/v1/chat/completions",
     body: { model, messages: [{ role: "user", content: `question ${i + 1}${i === 2 ? " [[barge:fail]]" : ""}` }] }
   }))
 
@@ -167,6 +166,41 @@ describe("barge", () => {
         assert.strictEqual(emulator.state.moonshot.batches.size, before)
       }))
 
+    it.effect(
+      "submit --emulator without --watch warns that the batch dies with the command; with --watch it does not",
+      () =>
+        Effect.gen(function*() {
+          const input = writeInput("embedded.jsonl", openAiLines(3, models.moonshot))
+          const alone = yield* barge(["submit", "-p", "moonshot", "--emulator", input])
+          assert.strictEqual(alone.code, Cli.ExitCode.Ok, alone.stderr)
+          const id = alone.stdout.trim()
+          assert.match(id, /^moonshot:/)
+          assert.include(alone.stderr, `warning: --emulator runs the emulator inside this command, so ${id} is gone`)
+          assert.include(alone.stderr, "--watch")
+          const watched = yield* barge(["submit", "-p", "moonshot", "--emulator", "--watch", "--poll", "50ms", input])
+          assert.strictEqual(watched.code, Cli.ExitCode.Ok, watched.stderr)
+          assert.notInclude(watched.stderr, "warning")
+          // A running emulator keeps the batch: no warning either.
+          const remote = yield* barge(["submit", "-p", "moonshot", ...(yield* withUrls), input])
+          assert.notInclude(remote.stderr, "warning")
+        }),
+      { timeout: 30_000 }
+    )
+
+    it.effect("--poll's help states the default schedule the code uses", () =>
+      Effect.gen(function*() {
+        let help = ""
+        yield* Console.consoleWith((current) =>
+          Cli.run(["watch", "--help"]).pipe(Effect.withConsole({
+            ...current,
+            log: (...args: ReadonlyArray<unknown>) => Effect.sync(() => void (help += args.join(" ") + "\n"))
+          }))
+        )
+        const text = help.replace(/\s+/g, " ")
+        assert.include(text, "adaptive, 5s to 10m")
+        assert.include(text, "backing off from 2s to 60s while the provider reports no counts")
+      }))
+
     it.effect("without credentials a real provider is a configuration error (exit 6)", () =>
       Effect.gen(function*() {
         const saved = process.env.MOONSHOT_API_KEY
@@ -183,12 +217,16 @@ describe("barge", () => {
 })
 
 describe("barge against a slow emulator", () => {
-  // Real-time emulated clock: the batch is still queued when the cancel arrives.
+  // Queued for an hour: the batch is still queued when `results` and the cancel arrive, however slow the machine.
   layer(
-    Layer.mergeAll(Emulator.layer({ timeScale: 1 }), NodeContext.layer, NodeHttpClient.layerUndici),
+    Layer.mergeAll(
+      Emulator.layer({ timeScale: 1, processing: { queuedFor: "1 hour" } }),
+      NodeContext.layer,
+      NodeHttpClient.layerUndici
+    ),
     { excludeTestServices: true }
   )((it) => {
-    it.effect("cancel, then watch exits 4; unknown ids exit 7; unknown jobs exit 5", () =>
+    it.effect("cancel, then watch exits 4; malformed and unknown ids exit 7", () =>
       Effect.gen(function*() {
         const urls = yield* withUrls
         const emulator = yield* Emulator.Emulator
@@ -208,13 +246,79 @@ describe("barge against a slow emulator", () => {
         const unknown = yield* barge(["status", "nobody:123", ...urls])
         assert.strictEqual(unknown.code, Cli.ExitCode.InvalidId)
         assert.include(unknown.stderr, "not a barge batch id")
+        // Well formed, but the provider knows no such job: the README's "unknown batch id".
         const missing = yield* barge(["status", "moonshot:batch_nope", ...urls])
-        assert.strictEqual(missing.code, Cli.ExitCode.ProviderFailure)
-        assert.include(missing.stderr, "moonshot get (job batch_nope) failed")
+        assert.strictEqual(missing.code, Cli.ExitCode.InvalidId)
+        assert.include(missing.stderr, "moonshot has no batch moonshot:batch_nope")
+        assert.include(missing.stderr, "barge list -p moonshot")
         const badUrls = yield* barge(["list", "-p", "ark", "--emulator-urls", "nonsense"])
         assert.strictEqual(badUrls.code, Cli.ExitCode.Usage)
         assert.include(badUrls.stderr, "--emulator-urls")
       }), { timeout: 30_000 })
+  })
+})
+
+describe("barge on a defect", () => {
+  // A file system whose `stat` dies: a defect inside the program, as a bug would raise.
+  const dying = Layer.mergeAll(
+    Layer.succeed(
+      FileSystem.FileSystem,
+      FileSystem.makeNoop({ stat: () => Effect.die(new Error("the disk caught fire")) })
+    ),
+    NodeHttpClient.layerUndici,
+    NodePath.layer,
+    NodeTerminal.layer
+  )
+  layer(dying)((it) => {
+    it.effect("prints the cause and that it is a bug to report, and exits 1", () =>
+      Effect.gen(function*() {
+        const ran = yield* barge(["submit", "-p", "moonshot", "--emulator", "requests.jsonl"])
+        assert.strictEqual(ran.code, Cli.ExitCode.Unexpected)
+        assert.include(ran.stderr, "This is a bug in barge, not in your input or setup: please report it")
+        assert.include(ran.stderr, "Error: the disk caught fire")
+      }))
+  })
+})
+
+describe("barge cleanup", () => {
+  layer(
+    Layer.mergeAll(Emulator.layer(), NodeContext.layer, NodeHttpClient.layerUndici),
+    { excludeTestServices: true }
+  )((it) => {
+    it.effect("cleanup lists old batch input files no batch reads, deletes them only with --delete", () =>
+      Effect.gen(function*() {
+        const urls = yield* withUrls
+        const emulator = yield* Emulator.Emulator
+        const input = writeInput("cleanup.jsonl", openAiLines(4, models.moonshot!))
+        // Submitted and never followed by this process: the batch's input file stays behind once it is done.
+        // (Real time here: a file's upload time is the emulator's clock, the cutoff is this process's.)
+        const submitted = yield* barge(["submit", "-p", "moonshot", ...urls, input])
+        assert.strictEqual(submitted.code, Cli.ExitCode.Ok, submitted.stderr)
+        yield* emulator.advance("2 hours")
+        const dry = yield* barge(["cleanup", "-p", "moonshot", "--older-than", "1ms", ...urls])
+        assert.strictEqual(dry.code, Cli.ExitCode.Ok, dry.stderr)
+        assert.match(dry.stdout, /^would delete file-\S+ /m)
+        assert.include(dry.stdout, "dry run")
+        const deleted = yield* barge([
+          "cleanup",
+          "-p",
+          "moonshot",
+          "--older-than",
+          "1ms",
+          "--delete",
+          "--json",
+          ...urls
+        ])
+        assert.strictEqual(deleted.code, Cli.ExitCode.Ok, deleted.stderr)
+        const report = JSON.parse(deleted.stdout)
+        assert.isAbove(report.deleted, 0)
+        assert.strictEqual(report.deleted, report.files.length)
+        const after = yield* barge(["cleanup", "-p", "moonshot", "--older-than", "1ms", "--json", ...urls])
+        assert.deepStrictEqual(JSON.parse(after.stdout).files, [])
+        const ark = yield* barge(["cleanup", "-p", "ark", ...urls])
+        assert.strictEqual(ark.code, Cli.ExitCode.Usage)
+        assert.include(ark.stderr, "keeps none to clean up")
+      }))
   })
 })
 
@@ -232,7 +336,7 @@ describe("Cli helpers", () => {
     it("parseEmulatorUrls takes the JSON line or a first-port base URL", () => {
       const fromBase = Cli.parseEmulatorUrls("http://127.0.0.1:9100")
       assert.deepStrictEqual(fromBase._tag === "Some" && fromBase.value.bos, "http://127.0.0.1:9104")
-      const line = `{"ark":"a","tos":"t","moonshot":"m","qianfan":"q","bos":"b"}`
+      const line = JSON.stringify(Object.fromEntries(Emulator.services.map((name) => [name, `http://${name}`])))
       assert.deepStrictEqual(Cli.parseEmulatorUrls(line)._tag, "Some")
       assert.deepStrictEqual(Cli.parseEmulatorUrls(`{"ark":"a"}`)._tag, "None")
     })

@@ -1,11 +1,10 @@
 /**
- * The provider-agnostic batch front. A program written against `Batch` runs on Ark, Moonshot or Qianfan — the
- * provider is chosen by the Layer (`ArkBatch.layerBatch`, `MoonshotBatch.layerBatch`, `QianfanBatch.layerBatch`).
+ * The provider-agnostic batch front. A program written against `Batch` runs on any provider — the provider is
+ * chosen by the Layer (`ArkBatch.layerBatch`, `MoonshotBatch.layerBatch`, `QianfanBatch.layerBatch`, …).
  *
- * A provider package supplies a small {@link Driver} (its limits, how to create one job, get, list, cancel, read
- * results, and how its statuses map onto {@link Phase}); {@link make} does the generic work once: validation of
- * every line before anything is uploaded, splitting a submission that exceeds the provider's limits into several
- * jobs behind one logical batch id, merged results, progress with an ETA.
+ * The lifecycle behind it is written once, in core (`Provider.make`): every request is validated before anything
+ * is uploaded, a submission larger than one job takes is split into several jobs behind one logical batch id,
+ * creates are idempotent, and results list every submitted request exactly once.
  *
  * @example
  * ```ts
@@ -28,19 +27,23 @@ import type * as PlatformError from "@effect/platform/Error"
 import * as FileSystem from "@effect/platform/FileSystem"
 import * as Arr from "effect/Array"
 import * as Context from "effect/Context"
+import * as DateTime from "effect/DateTime"
 import type * as Duration from "effect/Duration"
 import * as Effect from "effect/Effect"
 import * as Layer from "effect/Layer"
 import * as Option from "effect/Option"
-import * as Predicate from "effect/Predicate"
 import type * as Schedule from "effect/Schedule"
 import * as Schema from "effect/Schema"
 import * as Stream from "effect/Stream"
+import * as ApiError from "./ApiError.js"
 import * as ChatRequest from "./ChatRequest.js"
+import type * as CompletionWindow from "./CompletionWindow.js"
+import * as Download from "./Download.js"
 import * as InputValidation from "./InputValidation.js"
-import * as impl from "./internal/batch.js"
 import * as internal from "./internal/batchPlan.js"
 import * as Jsonl from "./Jsonl.js"
+import type * as Provider from "./Provider.js"
+import * as TransportError from "./TransportError.js"
 
 // ---------------------------------------------------------------------------------------------------------------
 // Status model
@@ -60,6 +63,10 @@ import * as Jsonl from "./Jsonl.js"
  * | cancelling | Terminating | cancelling | Stopping |
  * | cancelled | Terminated | cancelled | Stopped |
  * | expired | Terminated past `ExpireTime` | expired | Expired |
+ * | unknown | any other word | any other word | any other word |
+ *
+ * `unknown` is a status word Barge does not know yet (a provider added one): it is not terminal, so polling goes
+ * on, and the word is kept in `providerStatus` for the user to see.
  *
  * @since 0.1.0
  * @category models
@@ -72,7 +79,8 @@ export const Phase = Schema.Literal(
   "failed",
   "cancelling",
   "cancelled",
-  "expired"
+  "expired",
+  "unknown"
 )
 
 /**
@@ -105,7 +113,7 @@ export class Counts extends Schema.Class<Counts>("@barge/core/Batch/Counts")({
 const Timestamp = Schema.optional(Schema.DateTimeUtc)
 
 /**
- * The status of one provider job, as a driver maps it (see {@link Driver.status}).
+ * The status of one provider job, as its provider maps it (`Provider.status`).
  *
  * @since 0.1.0
  * @category models
@@ -114,7 +122,7 @@ export class JobStatus extends Schema.Class<JobStatus>("@barge/core/Batch/JobSta
   /** The provider's own job id. */
   jobId: Schema.String,
   phase: Phase,
-  /** The provider's status word, verbatim (`Running`, `in_progress`, `Done`, …). */
+  /** The provider's status word, verbatim (`Running`, `in_progress`, `Done`, …; kept for phase `unknown`). */
   providerStatus: Schema.String,
   counts: Counts,
   model: Schema.optional(Schema.String),
@@ -130,8 +138,8 @@ export class JobStatus extends Schema.Class<JobStatus>("@barge/core/Batch/JobSta
  * The status of a logical batch: one or more provider jobs seen as one.
  *
  * - `phase`: all parts completed → `completed`; all terminal otherwise → the worst of failed, expired, cancelled;
- *   still moving → `cancelling` if any part is, `pending` if every part is, `finalizing` if every unfinished
- *   part is, else `running`.
+ *   still moving → `cancelling` if any part is, `pending` if every part is, `finalizing` or `unknown` if every
+ *   unfinished part is, else `running`.
  * - `counts`: the sums. `createdAt` the earliest, `finishedAt` the latest (once terminal), `expiresAt` the
  *   earliest (the first deadline that can cut the batch short).
  *
@@ -239,49 +247,8 @@ export type BatchResult = typeof BatchResult.Type
 // ---------------------------------------------------------------------------------------------------------------
 
 /**
- * Any tagged error from a provider package; kept whole so a program can still match on the provider's own union.
- *
- * @since 0.1.0
- * @category models
- */
-export interface ProviderCause {
-  readonly _tag: string
-  readonly message?: string
-}
-
-const ProviderCause = Schema.declare(
-  (u: unknown): u is ProviderCause => Predicate.hasProperty(u, "_tag") && typeof u._tag === "string",
-  { identifier: "ProviderCause" }
-)
-
-/**
- * A provider call failed. `cause` is the provider's own tagged error, untouched: match on it with the provider
- * package's `Errors` module (`@barge/ark`, `@barge/moonshot`, `@barge/qianfan`) when the difference matters.
- *
- * @since 0.1.0
- * @category errors
- */
-export class ProviderError extends Schema.TaggedError<ProviderError>("@barge/core/Batch/ProviderError")(
-  "ProviderError",
-  {
-    provider: Schema.String,
-    operation: Schema.Literal("submit", "get", "list", "cancel", "results"),
-    jobId: Schema.optional(Schema.String),
-    cause: ProviderCause
-  }
-) {
-  /**
-   * @since 0.1.0
-   */
-  override get message(): string {
-    const job = this.jobId === undefined ? "" : ` (job ${this.jobId})`
-    return `${this.provider} ${this.operation}${job} failed: ${this.cause.message ?? this.cause._tag}`
-  }
-}
-
-/**
- * A split submission failed part-way: some jobs exist. Submitting the same requests again attaches to them
- * (each provider's submit is idempotent on content), or cancel them by their ids.
+ * A split submission failed part-way: some jobs exist. Submitting the same requests again attaches to them (every
+ * create is idempotent on content), or cancel them by their ids.
  *
  * @since 0.1.0
  * @category errors
@@ -292,7 +259,7 @@ export class PartialSubmission extends Schema.TaggedError<PartialSubmission>("@b
     provider: Schema.String,
     submittedJobIds: Schema.Array(Schema.String),
     parts: Schema.Number,
-    cause: ProviderError
+    cause: Schema.Union(ApiError.ApiError, TransportError.TransportFailure)
   }
 ) {
   /**
@@ -306,7 +273,7 @@ export class PartialSubmission extends Schema.TaggedError<PartialSubmission>("@b
 }
 
 /**
- * The id is not a logical batch id of this provider.
+ * The id is not a batch id of this provider.
  *
  * @since 0.1.0
  * @category errors
@@ -325,7 +292,7 @@ export class InvalidBatchId extends Schema.TaggedError<InvalidBatchId>("@barge/c
 
 /**
  * `await` saw the batch end without completing (failed, cancelled or expired). Results already produced can
- * still be read with `results`.
+ * still be read with `results`; requests that never ran are reported there as `Failed`.
  *
  * @since 0.1.0
  * @category errors
@@ -344,7 +311,8 @@ export class BatchFailed extends Schema.TaggedError<BatchFailed>("@barge/core/Ba
 }
 
 /**
- * The polling schedule ended before the batch reached a terminal phase.
+ * The polling schedule ended, or the batch passed its expiry without the provider ending it, before the batch
+ * reached a terminal phase.
  *
  * @since 0.1.0
  * @category errors
@@ -357,21 +325,25 @@ export class BatchTimeout extends Schema.TaggedError<BatchTimeout>("@barge/core/
    * @since 0.1.0
    */
   override get message(): string {
-    return `stopped waiting for batch ${this.status.id} while still ${this.status.phase}; ` +
-      `it keeps running at the provider — watch or await it again later`
+    return `stopped waiting for batch ${this.status.id} while still ${this.status.phase} ` +
+      `(${this.status.providerStatus}); it keeps running at the provider — watch or await it again later`
   }
 }
 
 /**
- * Every failure of the `Batch` service. Invalid input is core's `InputValidation.InputValidationError`: every
- * problem with its line number and rule, found before anything is uploaded.
+ * Every failure of a batch service. Invalid input is `InputValidation.InputValidationError` (every problem with its
+ * line number, found before anything is uploaded); a provider's refusal is `ApiError.ApiError`, whose `reason`
+ * is the same on every provider; a call without a usable answer is a `TransportError.TransportFailure`.
  *
  * @since 0.1.0
  * @category errors
  */
 export type BatchError =
   | InputValidation.InputValidationError
-  | ProviderError
+  | ApiError.ApiError
+  | TransportError.TransportFailure
+  | Download.DownloadTruncated
+  | Jsonl.JsonlError
   | PartialSubmission
   | InvalidBatchId
   | BatchFailed
@@ -383,7 +355,10 @@ export type BatchError =
  */
 export const BatchError = Schema.Union(
   InputValidation.InputValidationError,
-  ProviderError,
+  ApiError.ApiError,
+  TransportError.TransportFailure,
+  Download.DownloadTruncated,
+  Jsonl.JsonlError,
   PartialSubmission,
   InvalidBatchId,
   BatchFailed,
@@ -391,76 +366,7 @@ export const BatchError = Schema.Union(
 )
 
 // ---------------------------------------------------------------------------------------------------------------
-// The driver: what a provider package supplies
-// ---------------------------------------------------------------------------------------------------------------
-
-/**
- * What one provider job accepts. A submission beyond any of these is split into several jobs.
- *
- * @since 0.1.0
- * @category models
- */
-export interface Limits {
-  /** Most bytes of JSONL one job takes (sum of {@link Driver.lineBytes} plus newlines). */
-  readonly maxBytesPerJob: number
-  /** Most request lines one job takes. */
-  readonly maxLinesPerJob: number
-  /**
-   * Most input files one job takes, each at most `maxBytesPerFile` (Qianfan: 100 × 100 MB, capped at 300 MB
-   * overall). Together they bound a job's bytes as well; the driver itself cuts a part into files.
-   */
-  readonly maxFilesPerJob?: number
-  readonly maxBytesPerFile?: number
-}
-
-/**
- * What {@link Driver.submitOne} learns about the part it creates.
- *
- * @since 0.1.0
- * @category models
- */
-export interface PartContext {
-  /** The one model of this part. */
-  readonly model: string
-  /** 0-based index of the part and the number of parts of the submission. */
-  readonly part: number
-  readonly parts: number
-  readonly completionWindow?: Duration.Duration
-  readonly metadata?: Readonly<Record<string, string>>
-}
-
-/**
- * The provider-facing side of `Batch`: a provider package implements this over its own service and hands it to
- * {@link make} / {@link layer}. `Job` is the provider's job type and `E` its error union.
- *
- * @since 0.1.0
- * @category models
- */
-export interface Driver<Job, E extends ProviderCause> {
-  /** Short provider name, the prefix of logical ids (`ark`, `moonshot`, `qianfan`). */
-  readonly provider: string
-  readonly limits: Limits
-  /** Bytes one request takes in the provider's input file; defaults to its OpenAI batch line. */
-  readonly lineBytes?: (request: ChatRequest.ChatRequest) => number
-  /** Creates one job from requests that fit the limits (validated, one model). Idempotent on content. */
-  readonly submitOne: (
-    requests: Arr.NonEmptyReadonlyArray<ChatRequest.ChatRequest>,
-    context: PartContext
-  ) => Effect.Effect<Job, E>
-  /** The job as the provider reports it now. */
-  readonly get: (jobId: string) => Effect.Effect<Job, E>
-  /** The provider's jobs, newest first where the provider sorts. */
-  readonly list: Stream.Stream<Job, E>
-  /** Asks the provider to stop the job; returns the job as it stands after the request. */
-  readonly cancel: (jobId: string) => Effect.Effect<Job, E>
-  /** Every result of a job, from its output and error files, each once. */
-  readonly results: (jobId: string) => Stream.Stream<BatchResult, E>
-  /** The one mapping from the provider's job to the shared status. */
-  readonly status: (job: Job) => JobStatus
-}
-
-// ---------------------------------------------------------------------------------------------------------------
-// The service
+// Input and submissions
 // ---------------------------------------------------------------------------------------------------------------
 
 /**
@@ -476,7 +382,9 @@ export interface JsonlSource<E, R> {
 }
 
 /**
- * What `submit` takes: requests built in code, as an `Iterable` or a `Stream`, or JSONL lines.
+ * What `submit` takes: requests built in code, as an `Iterable` or a `Stream`, or JSONL lines. The input is read
+ * twice — once to check and plan everything, once per input file to upload — so a `Stream` must be re-runnable
+ * (a file, an array); any other `Iterable` is copied into an array first.
  *
  * @since 0.1.0
  * @category models
@@ -491,53 +399,246 @@ export type Input<E = never, R = never> =
  * @category models
  */
 export interface SubmitOptions {
-  /** The model for lines that name none. */
-  readonly model?: string
-  /** How long the provider may take (each provider rounds to what it accepts). */
-  readonly completionWindow?: Duration.DurationInput
-  readonly metadata?: Readonly<Record<string, string>>
+  /** The model for requests that name none. */
+  readonly model?: string | undefined
+  /**
+   * How long the provider may take: a duration (`"3 days"`, `Duration.hours(24)`) or a short form (`"24h"`, `"3d"`).
+   * It is mapped onto the shortest window the provider accepts that is at least as long, or refused before anything
+   * is sent when none is. Default: the provider's default.
+   */
+  readonly completionWindow?: CompletionWindow.Input | undefined
+  /** Stored on each job where the provider keeps metadata. */
+  readonly metadata?: Readonly<Record<string, string>> | undefined
+  /**
+   * What to do with a request that sets a parameter the provider fixes for batches (Kimi's sampling parameters):
+   * `"refuse"` (default) fails validation naming the lines; `"drop"` sends the request without it and reports every
+   * dropped value in `Submission.dropped`.
+   */
+  readonly fixedParameters?: "refuse" | "drop" | undefined
 }
 
 /**
- * How `await` and `watch` poll. The default is `Polling.defaultSchedule()`: adaptive, from the counts' rate and ETA
- * (5 s to 10 min), backing off from 2 s to 60 s while no counts are known; delays never sleep past the expiry.
+ * A parameter left out of a request because the provider fixes it for batches (`fixedParameters: "drop"`).
+ *
+ * @since 0.1.0
+ * @category models
+ */
+export class DroppedParameter extends Schema.Class<DroppedParameter>("@barge/core/Batch/DroppedParameter")({
+  lineNumber: Schema.Number,
+  customId: Schema.String,
+  parameter: Schema.String,
+  value: Schema.Unknown
+}) {}
+
+/**
+ * One planned job of a submission, uploaded (or found already created).
+ *
+ * @since 0.1.0
+ * @category models
+ */
+export class PreparedPart extends Schema.Class<PreparedPart>("@barge/core/Batch/PreparedPart")({
+  index: Schema.Number,
+  /** The part's idempotency key, stored on its job. */
+  key: Schema.String,
+  model: Schema.String,
+  /** What the provider's `partKey` gave every request of the part (the model when it has none). */
+  group: Schema.String,
+  lines: Schema.Number,
+  bytes: Schema.Number,
+  /** The parameters every request of the part shares, for providers that take them per job. */
+  parameters: Schema.Record({ key: Schema.String, value: Schema.Unknown }),
+  /** Where the provider's upload put the input; absent when a job with this key already existed. */
+  input: Schema.optional(Schema.String),
+  /** The job that already carried this key when the part was prepared. */
+  jobId: Schema.optional(Schema.String)
+}) {}
+
+/**
+ * A submission checked, planned and uploaded, with no job created yet: what {@link Lifecycle.launch} creates jobs
+ * from. Serializable, so a durable workflow can store it between the two steps.
+ *
+ * @since 0.1.0
+ * @category models
+ */
+export class Prepared extends Schema.Class<Prepared>("@barge/core/Batch/Prepared")({
+  provider: Schema.String,
+  /** The submission's content hash: provider, window, metadata and every encoded line. */
+  key: Schema.String,
+  lines: Schema.Number,
+  bytes: Schema.Number,
+  /** The completion window's wire value; absent: the provider's default. */
+  window: Schema.optional(Schema.String),
+  metadata: Schema.Record({ key: Schema.String, value: Schema.String }),
+  parts: Schema.NonEmptyArray(PreparedPart),
+  dropped: Schema.Array(DroppedParameter)
+}) {}
+
+/**
+ * What `submit` did: the logical batch, how many of its jobs already existed (an earlier attempt of the same
+ * submission created them), and any parameters dropped on request.
+ *
+ * @since 0.1.0
+ * @category models
+ */
+export class Submission extends Schema.Class<Submission>("@barge/core/Batch/Submission")({
+  /** The logical batch id: `<provider>:<job>[+<job>…]`. */
+  id: Schema.String,
+  status: BatchStatus,
+  /** Jobs that already existed and were attached to rather than created. */
+  attached: Schema.Number,
+  dropped: Schema.Array(DroppedParameter)
+}) {}
+
+/**
+ * How `await` and `watch` poll.
  *
  * @since 0.1.0
  * @category models
  */
 export interface PollOptions {
-  readonly schedule?: Schedule.Schedule<unknown, unknown>
+  /**
+   * Delays between polls; its input is the status just seen. Default `Polling.defaultSchedule()`: adaptive from the
+   * counts' rate and ETA (5 s to 10 min), backing off from 2 s to 60 s while no counts are known; delays never
+   * sleep past the expiry.
+   */
+  readonly schedule?: Schedule.Schedule<unknown, BatchStatus> | undefined
+  /** How long past the expiry to keep polling a batch the provider has not ended; default 10 minutes. */
+  readonly expiryGrace?: Duration.DurationInput | undefined
+  /**
+   * Cancel every unfinished job of the batch if this wait is interrupted. Default `false`: interrupting only stops
+   * polling and the batch keeps running.
+   */
+  readonly cancelOnInterrupt?: boolean | undefined
 }
 
+// ---------------------------------------------------------------------------------------------------------------
+// Cleanup
+// ---------------------------------------------------------------------------------------------------------------
+
 /**
- * The unified batch service.
+ * Options of `cleanup`.
  *
  * @since 0.1.0
  * @category models
  */
-export interface Service {
-  readonly provider: string
-  readonly limits: Limits
+export interface CleanupOptions {
+  /** Only files uploaded longer ago than this (`"7 days"`, `Duration.days(7)`). */
+  readonly olderThan: Duration.DurationInput
+  /** List what would be deleted without deleting it; default `true`. */
+  readonly dryRun?: boolean | undefined
+}
+
+/**
+ * One input file Barge uploaded for a batch, as `cleanup` lists it.
+ *
+ * @since 0.1.0
+ * @category models
+ */
+export class StoredFile extends Schema.Class<StoredFile>("@barge/core/Batch/StoredFile")({
+  id: Schema.String,
+  name: Schema.optional(Schema.String),
+  bytes: Schema.optional(Schema.Number),
+  uploadedAt: Timestamp
+}) {}
+
+/**
+ * What `cleanup` found (and, unless a dry run, deleted).
+ *
+ * @since 0.1.0
+ * @category models
+ */
+export class CleanupReport extends Schema.Class<CleanupReport>("@barge/core/Batch/CleanupReport")({
+  provider: Schema.String,
+  dryRun: Schema.Boolean,
+  /** Batch input files older than the cutoff that no unfinished batch reads. */
+  files: Schema.Array(StoredFile),
+  /** Files deleted (0 on a dry run). */
+  deleted: Schema.Number,
+  /** Old batch files kept because an unfinished batch reads them. */
+  inUse: Schema.Number
+}) {
   /**
-   * Validates everything, then creates as many provider jobs as the limits need; returns the logical batch. The
-   * requests are held in memory until the last line is checked, since nothing may be uploaded before that.
+   * One line per file, then a summary: what a command line prints.
+   *
+   * @since 0.1.0
    */
+  get lines(): ReadonlyArray<string> {
+    const verb = this.dryRun ? "would delete" : "deleted"
+    return [
+      ...this.files.map((file) =>
+        `${verb} ${file.id} ${file.name ?? ""} (${file.bytes ?? "?"} bytes, uploaded ${
+          file.uploadedAt === undefined ? "?" : DateTime.formatIso(file.uploadedAt)
+        })`
+      ),
+      `${this.provider}: ${
+        this.dryRun
+          ? `${this.files.length} batch files to delete (dry run: pass --delete to delete them)`
+          : `${this.deleted} deleted`
+      }` +
+      (this.inUse > 0 ? `; ${this.inUse} kept for unfinished batches` : "")
+    ]
+  }
+}
+
+// ---------------------------------------------------------------------------------------------------------------
+// The services
+// ---------------------------------------------------------------------------------------------------------------
+
+/**
+ * The lifecycle every batch service has — the unified front and each provider's service alike. An id is a logical
+ * batch id (`<provider>:<job>[+<job>…]`) or, on a provider's own service, one bare job id.
+ *
+ * @since 0.1.0
+ * @category models
+ */
+export interface Lifecycle<Options = {}> {
+  /** The provider's name, the prefix of its batch ids. */
+  readonly provider: string
+  readonly limits: Provider.Limits
+  /**
+   * Checks every request (nothing is sent if one is bad: all problems are reported at once, with line numbers),
+   * plans the jobs, and uploads their input. Creates nothing. A part whose job already exists is not uploaded again.
+   */
+  readonly prepare: <E = never, R = never>(
+    input: Input<E, R>,
+    options?: SubmitOptions & Partial<Options>
+  ) => Effect.Effect<Prepared, BatchError | E, R>
+  /** Creates the jobs of a prepared submission, each at most once: a job carrying its key is attached to. */
+  readonly launch: (prepared: Prepared, options?: Partial<Options>) => Effect.Effect<Submission, BatchError>
+  /** `prepare`, then `launch`. */
   readonly submit: <E = never, R = never>(
     input: Input<E, R>,
-    options?: SubmitOptions
-  ) => Effect.Effect<BatchStatus, BatchError | E, R>
-  /** The batch's status now (one request per part). */
-  readonly get: (id: string) => Effect.Effect<BatchStatus, BatchError>
+    options?: SubmitOptions & Partial<Options>
+  ) => Effect.Effect<Submission, BatchError | E, R>
   /** Polls until terminal; a batch that ends other than `completed` is a {@link BatchFailed}. */
   readonly await: (id: string, options?: PollOptions) => Effect.Effect<BatchStatus, BatchError>
   /** One {@link Progress} per poll, ending with the first terminal observation. */
   readonly watch: (id: string, options?: PollOptions) => Stream.Stream<Progress, BatchError>
-  /** Every result of every part, each once, in constant memory. */
+  /**
+   * Every submitted request's result, each exactly once, in constant memory: what the provider wrote, then — for a
+   * batch that was cancelled, failed or expired — every request that never ran, as `Failed`.
+   */
   readonly results: (id: string) => Stream.Stream<BatchResult, BatchError>
-  /** Asks the provider to stop every unfinished part; returns the status after the request. */
+}
+
+/**
+ * The unified batch service: the {@link Lifecycle} plus `get`, `cancel` and `list` in the shared status model.
+ *
+ * @since 0.1.0
+ * @category models
+ */
+export interface Service extends Lifecycle {
+  /** The batch's status now (one request per job). */
+  readonly get: (id: string) => Effect.Effect<BatchStatus, BatchError>
+  /** Asks the provider to stop every unfinished job; the status after the request. */
   readonly cancel: (id: string) => Effect.Effect<BatchStatus, BatchError>
-  /** The provider's jobs, each as a one-part batch. */
+  /** The provider's jobs, each as a one-job batch. */
   readonly list: Stream.Stream<BatchStatus, BatchError>
+  /**
+   * Deletes batch input files older than an age that no unfinished batch reads — a dry run unless `dryRun: false`
+   * — where the provider keeps uploaded files that count against a quota (OpenAI-compatible platforms).
+   */
+  readonly cleanup?: ((options: CleanupOptions) => Effect.Effect<CleanupReport, BatchError>) | undefined
 }
 
 /**
@@ -558,7 +659,7 @@ export const jsonlFile = (path: string): JsonlSource<PlatformError.PlatformError
 })
 
 /**
- * JSONL lines from bytes (an upload, stdin, a download), for `submit`.
+ * JSONL lines from bytes (an upload, stdin, a download), for `submit`. The stream must be re-runnable.
  *
  * @since 0.1.0
  * @category constructors
@@ -594,19 +695,46 @@ export const aggregate = (provider: string, parts: Arr.NonEmptyReadonlyArray<Job
 }
 
 /**
- * Builds the service over a provider's driver.
+ * The unified view of a provider's service: its lifecycle, with `get`, `cancel` and `list` in the shared status
+ * model. Limits set with {@link withLimits} apply.
  *
  * @since 0.1.0
  * @category constructors
  */
-export const make = <Job, E extends ProviderCause>(driver: Driver<Job, E>): Effect.Effect<Service> =>
-  Effect.map(Effect.serviceOption(LimitOverrides), (overrides) =>
-    impl.unsafeMake(
-      Option.match(overrides, {
-        onNone: () => driver,
-        onSome: (tighter) => ({ ...driver, limits: internal.tightened(driver.limits, tighter) })
-      })
-    ))
+export const fromProvider = <Job, Options, Filter>(
+  service: Provider.Service<Job, Options, Filter, any, any>
+): Effect.Effect<Service> =>
+  Effect.map(Effect.serviceOption(LimitOverrides), (overrides) => {
+    const base = Option.match(overrides, {
+      onNone: () => service,
+      onSome: (tighter) => service.withLimits(tighter)
+    })
+    const unified: Service = {
+      provider: base.provider,
+      limits: base.limits,
+      prepare: base.prepare,
+      launch: base.launch,
+      submit: base.submit,
+      await: base.await,
+      watch: base.watch,
+      results: base.results,
+      get: base.batchStatus,
+      cancel: base.cancelBatch,
+      list: base.list().pipe(Stream.map((job) => aggregate(base.provider, [base.jobStatus(job)]))),
+      ...(base.cleanup === undefined ? {} : { cleanup: base.cleanup })
+    }
+    return unified
+  })
+
+/**
+ * The `Batch` layer over a provider's service tag (what each provider package's `layerBatch` is).
+ *
+ * @since 0.1.0
+ * @category layers
+ */
+export const layer = <I, S extends Provider.Service<any, any, any, any, any>>(
+  tag: Context.Tag<I, S>
+): Layer.Layer<Batch, never, I> => Layer.effect(Batch, Effect.flatMap(tag, fromProvider))
 
 /**
  * Limits below a provider's own, for every `Batch` built where this service is present: tests use it to force a
@@ -616,7 +744,7 @@ export const make = <Job, E extends ProviderCause>(driver: Driver<Job, E>): Effe
  * @category tags
  */
 export class LimitOverrides
-  extends Context.Tag("@barge/core/Batch/LimitOverrides")<LimitOverrides, Partial<Limits>>()
+  extends Context.Tag("@barge/core/Batch/LimitOverrides")<LimitOverrides, Partial<Provider.Limits>>()
 {}
 
 /**
@@ -634,17 +762,5 @@ export class LimitOverrides
  * @category layers
  */
 export const withLimits =
-  (limits: Partial<Limits>) => <E, R>(self: Layer.Layer<Batch, E, R>): Layer.Layer<Batch, E, R> =>
+  (limits: Partial<Provider.Limits>) => <E, R>(self: Layer.Layer<Batch, E, R>): Layer.Layer<Batch, E, R> =>
     Layer.provide(self, Layer.succeed(LimitOverrides, limits))
-
-/**
- * The `Batch` layer over a driver, or over an effect that builds one from the provider's own service (what each
- * provider's `layerBatch` does).
- *
- * @since 0.1.0
- * @category layers
- */
-export const layer = <Job, E extends ProviderCause, E2 = never, R = never>(
-  driver: Driver<Job, E> | Effect.Effect<Driver<Job, E>, E2, R>
-): Layer.Layer<Batch, E2, R> =>
-  Layer.effect(Batch, Effect.isEffect(driver) ? Effect.flatMap(driver, make) : make(driver))

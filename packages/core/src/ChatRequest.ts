@@ -12,13 +12,17 @@ import * as Option from "effect/Option"
 import * as ParseResult from "effect/ParseResult"
 import * as Predicate from "effect/Predicate"
 import * as Schema from "effect/Schema"
+import * as Stream from "effect/Stream"
 import type * as InputValidation from "./InputValidation.js"
+import * as JsonData from "./internal/jsonData.js"
+import * as Rules from "./internal/requestRules.js"
 
 const Extra = Schema.Record({ key: Schema.String, value: Schema.Unknown })
 
 /**
- * One chat message. `content` is a string or the multimodal parts array; any other keys (`name`,
- * `tool_calls`, …) pass through untouched.
+ * One chat message. `content` is a string or the multimodal parts array (null or absent only on an assistant
+ * message with `tool_calls`, which {@link check} enforces); any other keys (`name`, `tool_calls`, …) pass through
+ * untouched.
  *
  * @since 0.1.0
  * @category models
@@ -26,7 +30,7 @@ const Extra = Schema.Record({ key: Schema.String, value: Schema.Unknown })
 export const ChatMessage = Schema.Struct(
   {
     role: Schema.String.pipe(Schema.minLength(1)),
-    content: Schema.Union(Schema.String, Schema.Array(Schema.Unknown), Schema.Null)
+    content: Schema.optional(Schema.Union(Schema.String, Schema.Array(Schema.Unknown), Schema.Null))
   },
   Extra
 )
@@ -39,7 +43,9 @@ export type ChatMessage = typeof ChatMessage.Type
 
 /**
  * A chat request in a batch: the user's `customId` (unique within the submission), the model, the messages and
- * any further Chat Completions parameters (`temperature`, `max_tokens`, …) as extra keys.
+ * any further Chat Completions parameters (`temperature`, `max_tokens`, …) as extra keys. `url` is the endpoint the
+ * request is for, when its line named one (an OpenAI batch line's `url`): a provider refuses a request whose `url`
+ * is not the endpoint its batch runs ({@link checkEndpoint}) rather than send it somewhere else.
  *
  * @example
  * ```ts
@@ -60,7 +66,8 @@ export const ChatRequest = Schema.Struct(
   {
     customId: Schema.String.pipe(Schema.minLength(1)),
     model: Schema.String.pipe(Schema.minLength(1)),
-    messages: Schema.NonEmptyArray(ChatMessage)
+    messages: Schema.NonEmptyArray(ChatMessage),
+    url: Schema.optional(Schema.String)
   },
   Extra
 )
@@ -71,10 +78,12 @@ export const ChatRequest = Schema.Struct(
  */
 export type ChatRequest = typeof ChatRequest.Type
 
-const reserved = new Set(["customId", "model", "messages"])
+const reserved = new Set(["customId", "model", "messages", "url"])
+
+const defaultUrl = "/v1/chat/completions"
 
 /**
- * The request's extra Chat Completions parameters (everything but `customId`, `model` and `messages`).
+ * The request's extra Chat Completions parameters (everything but `customId`, `model`, `messages` and `url`).
  *
  * @since 0.1.0
  * @category accessors
@@ -101,12 +110,14 @@ export const toChatBody = (request: ChatRequest): Record<string, unknown> => ({
 
 /**
  * The OpenAI batch line for this request (`{ custom_id, method, url, body }`), the most common JSONL form and the
- * default size measure when a provider does not give its own.
+ * default size measure when a provider does not give its own. `url` defaults to the request's own, else
+ * `/v1/chat/completions`. The request must have passed {@link check} (or come from {@link fromJson}): only then is
+ * it plain JSON data that encodes as it is.
  *
  * @since 0.1.0
  * @category accessors
  */
-export const toOpenAiLine = (request: ChatRequest, url = "/v1/chat/completions"): string =>
+export const toOpenAiLine = (request: ChatRequest, url = request.url ?? defaultUrl): string =>
   JSON.stringify({ custom_id: request.customId, method: "POST", url, body: toChatBody(request) })
 
 /**
@@ -206,8 +217,10 @@ export interface LineIssue {
 
 /**
  * The rules a request line is checked against — core `InputValidation`'s rules, so every validation report in
- * Barge speaks one vocabulary: `InvalidJson`, `NotAnObject`, `InvalidBody` (no `body` object, or bad `messages`),
- * `MissingField` / `InvalidId` (the id), `DuplicateId`, `MissingModel`, and `LineTooLarge` (checked by `Batch`).
+ * Barge speaks one vocabulary: `InvalidJson`, `NotAnObject`, `InvalidBody` (no `body` object, bad `messages`, or a
+ * value JSON cannot carry as it is), `InvalidParameter` (a Chat Completions parameter out of its type or range),
+ * `InvalidField` (`method`, `url`), `MissingField` / `InvalidId` (the id), `DuplicateId`, `MissingModel`,
+ * `Unreadable` (the input threw while read) and `LineTooLarge` (checked by `Batch`).
  *
  * @since 0.1.0
  * @category models
@@ -222,14 +235,27 @@ const firstMessage = (error: ParseResult.ParseError): string =>
   ParseResult.ArrayFormatter.formatErrorSync(error).map((e) => `${e.path.join(".") || "(root)"}: ${e.message}`)[0] ??
     error.message
 
+/** How a line names its fields: OpenAI lines hold the request in `body`, Qianfan lines name the text `query`. */
+interface Form {
+  readonly idKey: string
+  readonly prefix: string
+}
+
+const barge: Form = { idKey: "customId", prefix: "" }
+const openAi: Form = { idKey: "custom_id", prefix: "body." }
+const qianfan: Form = { idKey: "id", prefix: "" }
+
+const isChatCompletions = (url: string): boolean => /\/chat\/completions$/.test(url.split("?")[0]!)
+
 /**
  * Reads one parsed JSONL line as a request. Three forms are accepted, so existing files work unchanged:
  *
  * - Barge's own: `{ customId, model, messages, ...parameters }`;
  * - the OpenAI batch line used by Moonshot and Ark: `{ custom_id, method?, url?, body: { model?, messages, ... } }`;
+ *   `method` must be `POST` and `url` a chat completions endpoint, kept on the request as `url`;
  * - Qianfan's default task line: `{ id, query }` (one user message).
  *
- * A line without a model takes `defaultModel`.
+ * A line without a model takes `defaultModel`. Every problem names the field as the line spells it.
  *
  * @since 0.1.0
  * @category decoding
@@ -240,31 +266,59 @@ export const fromJson = (
   defaultModel?: string
 ): Either.Either<ChatRequest, LineIssue> => {
   if (!Predicate.isRecord(json)) {
-    return Either.left(issue(lineNumber, "NotAnObject", "line is not a JSON object"))
+    return Either.left(issue(lineNumber, "NotAnObject", `the line must be a JSON object, not ${Rules.describe(json)}`))
   }
-  let candidate: Record<string, unknown>
-  let idKey: string
   if ("custom_id" in json || "body" in json) {
-    idKey = "custom_id"
     if (!Predicate.isRecord(json.body)) {
       return Either.left(issue(lineNumber, "InvalidBody", "`body` must be a JSON object holding the chat request"))
     }
-    candidate = { ...json.body, customId: json.custom_id }
-  } else if ("query" in json) {
-    idKey = "id"
-    candidate = {
+    for (const key of ["customId", "url"]) {
+      if (key in json.body) {
+        return Either.left(
+          issue(lineNumber, "InvalidBody", `\`body.${key}\` is not a chat parameter; remove it from the body`)
+        )
+      }
+    }
+    if (json.method !== undefined && json.method !== "POST") {
+      return Either.left(
+        issue(
+          lineNumber,
+          "InvalidField",
+          `\`method\` is ${Rules.describe(json.method)}; a batch line is sent as "POST"`
+        )
+      )
+    }
+    const url = json.url
+    if (url !== undefined && typeof url !== "string") {
+      return Either.left(issue(lineNumber, "InvalidField", `\`url\` must be text, not ${Rules.describe(url)}`))
+    }
+    return checkCandidate(
+      { ...json.body, customId: json.custom_id, ...(url === undefined ? {} : { url }) },
+      openAi,
+      lineNumber,
+      defaultModel
+    )
+  }
+  if ("query" in json) {
+    if (typeof json.query !== "string" || json.query.length === 0) {
+      return Either.left(
+        issue(lineNumber, "InvalidBody", `\`query\` must be the question's text, not ${Rules.describe(json.query)}`)
+      )
+    }
+    const candidate = {
       customId: typeof json.id === "number" ? String(json.id) : json.id,
       messages: [{ role: "user", content: json.query }]
     }
-  } else {
-    idKey = "customId"
-    candidate = { ...json }
+    return checkCandidate(candidate, qianfan, lineNumber, defaultModel)
   }
-  return checkCandidate(candidate, idKey, lineNumber, defaultModel)
+  return checkCandidate({ ...json }, barge, lineNumber, defaultModel)
 }
 
 /**
- * Checks a request built in code (an `Iterable` or `Stream` of {@link ChatRequest}) by the same rules as a line.
+ * Checks a request built in code (an `Iterable` or `Stream` of {@link ChatRequest}) by the same rules as a line,
+ * and that it is plain JSON data: a BigInt, a cycle, a class instance or a nesting deeper than 100 levels is an
+ * issue here, never a throw later. Anything that throws while the request is read (a getter, a proxy) is an issue
+ * too.
  *
  * @since 0.1.0
  * @category decoding
@@ -273,45 +327,135 @@ export const check = (
   request: ChatRequest,
   lineNumber: number,
   defaultModel?: string
-): Either.Either<ChatRequest, LineIssue> =>
-  Predicate.isRecord(request)
-    ? checkCandidate({ ...request }, "customId", lineNumber, defaultModel)
-    : Either.left(issue(lineNumber, "NotAnObject", "request is not an object"))
+): Either.Either<ChatRequest, LineIssue> => {
+  try {
+    return Predicate.isRecord(request)
+      ? checkCandidate({ ...request }, barge, lineNumber, defaultModel, request)
+      : Either.left(issue(lineNumber, "NotAnObject", `the request must be an object, not ${Rules.describe(request)}`))
+  } catch (error) {
+    return Either.left(issue(lineNumber, "InvalidBody", `reading the request threw: ${errorText(error)}`))
+  }
+}
 
+const errorText = (error: unknown): string => {
+  try {
+    return error instanceof Error ? error.message : String(error)
+  } catch {
+    return "an error that cannot be printed"
+  }
+}
+
+/** `original`: the user's object the candidate was copied from, where a cycle back to the request is seen. */
 const checkCandidate = (
   candidate: Record<string, unknown>,
-  idKey: string,
+  form: Form,
   lineNumber: number,
-  defaultModel: string | undefined
+  defaultModel: string | undefined,
+  original: unknown = candidate
 ): Either.Either<ChatRequest, LineIssue> => {
-  if (typeof candidate.customId !== "string" || candidate.customId.length === 0) {
+  const { idKey, prefix } = form
+  const id = candidate.customId
+  if (typeof id !== "string" || id.trim().length === 0) {
+    const blank = typeof id === "string" && id.length > 0 ? " with more than whitespace" : ""
     return Either.left(
-      candidate.customId === undefined
-        ? issue(lineNumber, "MissingField", `\`${idKey}\` is missing`)
-        : issue(lineNumber, "InvalidId", `\`${idKey}\` must be a non-empty string`)
+      id === undefined
+        ? issue(lineNumber, "MissingField", `\`${idKey}\` is missing; every request needs an id, unique in the batch`)
+        : issue(
+          lineNumber,
+          "InvalidId",
+          `\`${idKey}\` must be a non-empty string${blank}, not ${
+            Rules.describe(id)
+          }; every request needs an id, unique in the batch`
+        )
     )
   }
   if (candidate.model === undefined && defaultModel !== undefined) candidate.model = defaultModel
-  if (typeof candidate.model !== "string" || candidate.model.length === 0) {
+  if (typeof candidate.model !== "string" || candidate.model.trim().length === 0) {
     return Either.left(
-      issue(lineNumber, "MissingModel", "no `model` on the line: add one, or pass a default model (`--model`)")
+      issue(
+        lineNumber,
+        "MissingModel",
+        candidate.model === undefined
+          ? "no `model` on the line: add one, or pass a default model (`--model`)"
+          : `\`${prefix}model\` must name the model, not ${Rules.describe(candidate.model)}`
+      )
     )
+  }
+  if (candidate.url !== undefined && (typeof candidate.url !== "string" || !isChatCompletions(candidate.url))) {
+    return Either.left(
+      issue(
+        lineNumber,
+        "InvalidField",
+        `\`url\` is ${
+          Rules.describe(candidate.url)
+        }: a Barge batch runs chat completions ("${defaultUrl}"); send other endpoints in a batch of their own`
+      )
+    )
+  }
+  const messages = Rules.checkMessages(candidate.messages)
+  if (messages !== undefined) {
+    return Either.left(issue(lineNumber, "InvalidBody", `\`${prefix}${messages.field}\` ${messages.message}`))
+  }
+  const parameter = Rules.checkParameters(candidate)
+  if (parameter !== undefined) {
+    return Either.left(issue(lineNumber, "InvalidParameter", `\`${prefix}${parameter.field}\` ${parameter.message}`))
+  }
+  const data = JsonData.check(original)
+  if (data !== undefined) {
+    const where = data.path.length === 0 ? "the request" : `\`${prefix}${JsonData.formatPath(data.path)}\``
+    return Either.left(issue(lineNumber, "InvalidBody", `${where} ${data.message}`))
   }
   return Either.mapLeft(
     decodeRequest(candidate),
-    (error) => issue(lineNumber, "InvalidBody", `\`messages\` is invalid: ${firstMessage(error)}`)
+    (error) => issue(lineNumber, "InvalidBody", `the request is invalid: ${firstMessage(error)}`)
   )
 }
 
 /**
+ * Whether a request may run on a batch whose endpoint is one of `endpoints` (the path a provider's batch sends
+ * every line to, `/v1/chat/completions`): `undefined` when it may — it names none, or one of them — else the
+ * sentence saying why not. A provider calls it for every request, so no line is sent to an endpoint it did not ask
+ * for.
+ *
+ * @example
+ * ```ts
+ * import { ChatRequest } from "@barge/core"
+ *
+ * ChatRequest.checkEndpoint("/v1/chat/completions", ["/v1/chat/completions"]) // undefined
+ * ChatRequest.checkEndpoint("/v2/chat/completions", ["/v1/chat/completions"]) // "`url` is …"
+ * ```
+ *
+ * @since 0.1.0
+ * @category validation
+ */
+export const checkEndpoint = (url: string | undefined, endpoints: ReadonlyArray<string>): string | undefined =>
+  url === undefined || endpoints.includes(url)
+    ? undefined
+    : `\`url\` is ${JSON.stringify(url)} but this batch runs ${
+      endpoints.map((endpoint) => JSON.stringify(endpoint)).join(" or ")
+    }; change the line's \`url\` or leave it out`
+
+/**
+ * Options for {@link collect}.
+ *
+ * @since 0.1.0
+ * @category models
+ */
+export interface CollectOptions {
+  /** The endpoints the batch runs; a request naming another `url` is an issue ({@link checkEndpoint}). */
+  readonly endpoints?: ReadonlyArray<string> | undefined
+}
+
+/**
  * Parses and checks a whole input, collecting every issue rather than stopping at the first: each line on its
- * own, then ids across lines.
+ * own, then ids across lines, then (with `endpoints`) each request's `url`.
  *
  * @since 0.1.0
  * @category decoding
  */
 export const collect = (
-  lines: Iterable<readonly [lineNumber: number, parsed: Either.Either<ChatRequest, LineIssue>]>
+  lines: Iterable<readonly [lineNumber: number, parsed: Either.Either<ChatRequest, LineIssue>]>,
+  options?: CollectOptions
 ): { readonly requests: ReadonlyArray<ChatRequest>; readonly issues: ReadonlyArray<LineIssue> } => {
   const requests: Array<ChatRequest> = []
   const issues: Array<LineIssue> = []
@@ -333,6 +477,11 @@ export const collect = (
       continue
     }
     firstSeen.set(parsed.right.customId, lineNumber)
+    const endpoint = options?.endpoints === undefined ? undefined : checkEndpoint(parsed.right.url, options.endpoints)
+    if (endpoint !== undefined) {
+      issues.push(issue(lineNumber, "InvalidField", endpoint))
+      continue
+    }
     requests.push(parsed.right)
   }
   return { requests, issues }
@@ -356,4 +505,62 @@ export const fromJsonLine = (
     return Either.left(issue(lineNumber, "InvalidJson", `not valid JSON (${(error as Error).message})`))
   }
   return fromJson(json, lineNumber, defaultModel)
+}
+
+/**
+ * A request of an in-code input with its 1-based position, checked ({@link check}).
+ *
+ * @since 0.1.0
+ * @category models
+ */
+export type Numbered = readonly [lineNumber: number, parsed: Either.Either<ChatRequest, LineIssue>]
+
+/**
+ * Every request of an in-code input (an `Iterable` or a `Stream`), numbered from 1 and checked. An iterable whose
+ * iterator throws ends with an issue at the position it threw, not a defect: what a user's code throws while
+ * producing requests is a problem with the input.
+ *
+ * @since 0.1.0
+ * @category decoding
+ */
+export function numbered(input: Iterable<ChatRequest>, defaultModel?: string): Stream.Stream<Numbered>
+export function numbered<E, R>(
+  input: Iterable<ChatRequest> | Stream.Stream<ChatRequest, E, R>,
+  defaultModel?: string
+): Stream.Stream<Numbered, E, R>
+export function numbered<E, R>(
+  input: Iterable<ChatRequest> | Stream.Stream<ChatRequest, E, R>,
+  defaultModel?: string
+): Stream.Stream<Numbered, E, R> {
+  return Predicate.hasProperty(input, Stream.StreamTypeId)
+    ? (input as Stream.Stream<ChatRequest, E, R>).pipe(
+      Stream.zipWithIndex,
+      Stream.map(([request, i]): Numbered => [i + 1, check(request, i + 1, defaultModel)])
+    )
+    : Stream.suspend(() => Stream.fromIterable(readIterable(input as Iterable<ChatRequest>, defaultModel)))
+}
+
+/**
+ * Reads an iterable to its end or its first throw. A hand-written loop rather than `Stream.fromIterable`, whose
+ * iteration turns a throwing iterator into a defect.
+ */
+const readIterable = (input: Iterable<ChatRequest>, defaultModel: string | undefined): Array<Numbered> => {
+  const out: Array<Numbered> = []
+  try {
+    for (const request of input) out.push([out.length + 1, check(request, out.length + 1, defaultModel)])
+  } catch (error) {
+    const at = out.length + 1
+    out.push([
+      at,
+      Either.left(
+        issue(
+          at,
+          "Unreadable",
+          `reading request ${at} from the input threw: ${errorText(error)}; nothing was submitted, fix the code that ` +
+            `produces the requests`
+        )
+      )
+    ])
+  }
+  return out
 }

@@ -10,8 +10,10 @@
  *
  * @since 0.1.0
  */
+import type * as Chunk from "effect/Chunk"
 import * as Effect from "effect/Effect"
 import * as Schema from "effect/Schema"
+import * as Sink from "effect/Sink"
 import * as Stream from "effect/Stream"
 import * as Jsonl from "./Jsonl.js"
 
@@ -35,7 +37,10 @@ export const IssueRule = Schema.Literal(
   "LineTooLarge",
   "TooManyLines",
   "FileTooLarge",
-  "EmptyFile"
+  "EmptyFile",
+  "FixedParameter",
+  "InputChanged",
+  "Unreadable"
 )
 
 /**
@@ -141,12 +146,13 @@ export const validate =
   <E, R>(bytes: Stream.Stream<Uint8Array, E, R>): Effect.Effect<Summary, InputValidationError | E, R> =>
     Effect.suspend(() => {
       const state = makeState(rules)
+      // A pure fold, not `runForEachChunk`: an Effect per chunk kept each chunk's lines reachable from the fiber's
+      // promoted objects, so the young-generation collector promoted them too (the heap grew by 100 MiB).
       return Jsonl.lines(bytes).pipe(
-        Stream.runForEachChunk((chunk) =>
-          Effect.sync(() => {
-            for (const line of chunk) checkLine(state, line)
-          })
-        ),
+        Stream.run(Sink.foldLeftChunks(state, (checked, chunk: Chunk.Chunk<Jsonl.Line>) => {
+          for (const line of chunk) checkLine(checked, line)
+          return checked
+        })),
         Effect.catchIf(
           (error): error is Jsonl.JsonlError => error instanceof Jsonl.JsonlError,
           (error) =>
@@ -309,8 +315,9 @@ const checkId = (state: State, n: number, record: Record<string, unknown>): void
     return
   }
   const id = record[field]
-  if (typeof id !== "string" || id === "") {
-    state.report(n, "InvalidId", `"${field}" must be a non-empty string, got ${describe(id)}`)
+  if (typeof id !== "string" || id.trim() === "") {
+    const blank = typeof id === "string" && id !== "" ? " (it holds only whitespace)" : ""
+    state.report(n, "InvalidId", `"${field}" must be a non-empty string, got ${describe(id)}${blank}`)
     return
   }
   const first = state.ids.get(id)

@@ -24,8 +24,6 @@ import type * as HttpBody from "@effect/platform/HttpBody"
 import * as HttpClientRequest from "@effect/platform/HttpClientRequest"
 import * as UrlParams from "@effect/platform/UrlParams"
 import * as Clock from "effect/Clock"
-import * as Config from "effect/Config"
-import type * as ConfigError from "effect/ConfigError"
 import * as Context from "effect/Context"
 import * as Effect from "effect/Effect"
 import * as Either from "effect/Either"
@@ -54,6 +52,8 @@ export class SignerError extends Schema.TaggedError<SignerError>("@barge/core/Si
  */
 export interface Service {
   readonly scheme: string
+  /** Headers this scheme puts secrets or signatures in: the transport redacts them in logs, spans and errors. */
+  readonly redactedHeaders: ReadonlyArray<string | RegExp>
   /** The request with this scheme's auth headers set, for the body it carries now. */
   readonly sign: (
     request: HttpClientRequest.HttpClientRequest
@@ -65,21 +65,6 @@ export interface Service {
  * @category tags
  */
 export class Signer extends Context.Tag("@barge/core/Signer")<Signer, Service>() {}
-
-/**
- * Header names that carry credentials under some scheme. Add them to `Headers.currentRedactedNames` so they never
- * reach a log:
- * `Effect.locallyScopedWith(Headers.currentRedactedNames, Arr.appendAll(Signer.redactedHeaderNames))`.
- *
- * @since 0.1.0
- * @category constants
- */
-export const redactedHeaderNames: ReadonlyArray<string> = [
-  "authorization",
-  "x-security-token",
-  "x-tos-security-token",
-  "x-amz-security-token"
-]
 
 interface WireRequest {
   readonly url: URL
@@ -138,11 +123,13 @@ const makeV4 = (
   name: string,
   scheme: SignatureV4.V4Scheme,
   options: V4Options,
-  unsignedPayload: boolean
+  unsignedPayload: boolean,
+  redactedHeaders: ReadonlyArray<string | RegExp>
 ): Service => {
   const cache = SignatureV4.makeKeyCache()
   return {
     scheme: name,
+    redactedHeaders,
     sign: (request) =>
       Effect.flatMap(wireRequest(name, request), (wire) => {
         let payloadHash = unsignedPayload ? SignatureV4.UNSIGNED_PAYLOAD : bodyHash(request.body)
@@ -191,7 +178,7 @@ const makeV4 = (
  * @category constructors
  */
 export const volcengine = (options: V4Options & { readonly region: string; readonly service: string }): Service =>
-  makeV4("volcengine", SignatureV4.volcengineScheme(options), options, false)
+  makeV4("volcengine", SignatureV4.volcengineScheme(options), options, false, ["authorization", "x-security-token"])
 
 /**
  * TOS native `TOS4-HMAC-SHA256`. With `unsignedPayload` (or a streamed body) the payload hash is `UNSIGNED-PAYLOAD`.
@@ -201,7 +188,12 @@ export const volcengine = (options: V4Options & { readonly region: string; reado
  */
 export const tos = (
   options: V4Options & { readonly region: string; readonly unsignedPayload?: boolean | undefined }
-): Service => makeV4("tos", SignatureV4.tosScheme(options), options, options.unsignedPayload ?? false)
+): Service =>
+  makeV4("tos", SignatureV4.tosScheme(options), options, options.unsignedPayload ?? false, [
+    "authorization",
+    "x-tos-security-token",
+    /^x-tos-.*(signature|credential|token)/
+  ])
 
 /**
  * AWS Signature V4 (S3-compatible TOS/BOS endpoints).
@@ -225,7 +217,8 @@ export const awsV4 = (
         : { region: options.region, service: options.service, uriEscapePath: options.uriEscapePath }
     ),
     options,
-    options.unsignedPayload ?? false
+    options.unsignedPayload ?? false,
+    ["authorization", "x-amz-security-token", /^x-amz-.*(signature|credential|token)/]
   )
 
 /**
@@ -254,6 +247,7 @@ export interface BceOptions {
  */
 export const bce = (options: BceOptions): Service => ({
   scheme: "bce",
+  redactedHeaders: ["authorization", /^x-bce-/],
   sign: (request) =>
     Effect.flatMap(wireRequest("bce", request), (wire) =>
       Effect.map(Clock.currentTimeMillis, (now) => {
@@ -277,6 +271,7 @@ export const bce = (options: BceOptions): Service => ({
  */
 export const bearer = (token: Redacted.Redacted<string>): Service => ({
   scheme: "bearer",
+  redactedHeaders: ["authorization"],
   sign: (request) => Effect.succeed(HttpClientRequest.bearerToken(request, token))
 })
 
@@ -287,47 +282,3 @@ export const bearer = (token: Redacted.Redacted<string>): Service => ({
  * @category layers
  */
 export const layer = (service: Service): Layer.Layer<Signer> => Layer.succeed(Signer, service)
-
-/**
- * A Volcengine signer from configuration (`accessKeyId`, a redacted `secretAccessKey`, optional `sessionToken`).
- *
- * @since 0.1.0
- * @category layers
- */
-export const layerVolcengineConfig = (options: {
-  readonly accessKeyId: Config.Config<string>
-  readonly secretAccessKey: Config.Config<Redacted.Redacted<string>>
-  readonly sessionToken?: Config.Config<Redacted.Redacted<string> | undefined>
-  readonly region: string
-  readonly service: string
-}): Layer.Layer<Signer, ConfigError.ConfigError> =>
-  Layer.effect(
-    Signer,
-    Effect.map(
-      Config.all({
-        accessKeyId: options.accessKeyId,
-        secretAccessKey: options.secretAccessKey,
-        sessionToken: options.sessionToken ?? Config.succeed(undefined)
-      }),
-      (config) => volcengine({ ...config, region: options.region, service: options.service })
-    )
-  )
-
-/**
- * A `bce-auth-v1` signer from configuration.
- *
- * @since 0.1.0
- * @category layers
- */
-export const layerBceConfig = (options: {
-  readonly accessKeyId: Config.Config<string>
-  readonly secretAccessKey: Config.Config<Redacted.Redacted<string>>
-  readonly expirationSeconds?: number
-}): Layer.Layer<Signer, ConfigError.ConfigError> =>
-  Layer.effect(
-    Signer,
-    Effect.map(
-      Config.all({ accessKeyId: options.accessKeyId, secretAccessKey: options.secretAccessKey }),
-      (config) => bce({ ...config, expirationSeconds: options.expirationSeconds })
-    )
-  )

@@ -42,8 +42,9 @@ import type { TransportError } from "./TransportError.js"
 import * as TransportError_ from "./TransportError.js"
 
 /**
- * Header names that carry credentials or signatures for the schemes Barge speaks. They are added to
- * `Headers.currentRedactedNames` while a request runs, so logs, spans and inspected requests show `<redacted>`.
+ * Header names that carry credentials under any scheme. Added to `Headers.currentRedactedNames` while a request runs,
+ * with the signer's own (`Signer.Service.redactedHeaders`) and the provider's `redactHeaders`, so logs, spans and
+ * inspected requests show `<redacted>`.
  *
  * @since 0.1.0
  * @category redaction
@@ -53,14 +54,7 @@ export const redactedHeaderNames: ReadonlyArray<string | RegExp> = [
   "proxy-authorization",
   "cookie",
   "set-cookie",
-  "x-api-key",
-  "x-security-token",
-  "x-tos-security-token",
-  "x-amz-security-token",
-  "x-bce-security-token",
-  /^x-bce-/,
-  /^x-tos-.*(signature|credential|token)/,
-  /^x-amz-.*(signature|credential|token)/
+  "x-api-key"
 ]
 
 /**
@@ -98,7 +92,7 @@ export interface Options {
   readonly requestIdHeader?: string | ReadonlyArray<string> | undefined
   /** Allow plain `http://` to non-loopback hosts (loopback is always allowed). */
   readonly allowInsecureHttp?: boolean | undefined
-  /** Extra header names to redact, beyond {@link redactedHeaderNames}. */
+  /** Header names to redact beyond {@link redactedHeaderNames} and the signer's own. */
   readonly redactHeaders?: ReadonlyArray<string | RegExp> | undefined
   /**
    * Recognises the provider's error envelope. A 2xx JSON body that does not decode as expected but is an envelope
@@ -354,7 +348,7 @@ const unsafeMake = (client: HttpClient.HttpClient, options: Options): Transport 
     : typeof options.requestIdHeader === "string"
     ? [options.requestIdHeader.toLowerCase()]
     : options.requestIdHeader.map((name) => name.toLowerCase())
-  const redacted = [...redactedHeaderNames, ...(options.redactHeaders ?? [])]
+  const redacted = [...redactedHeaderNames, ...options.signer.redactedHeaders, ...(options.redactHeaders ?? [])]
   const retrySchedule = options.retry === false ? undefined : honourRetryAfter(
     options.retry?.schedule ?? defaultRetrySchedule(),
     options.retry?.maxRetryAfter ?? "60 seconds"

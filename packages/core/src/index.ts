@@ -27,18 +27,18 @@ export * as SignatureV4 from "./SignatureV4.js"
 export * as BceAuth from "./BceAuth.js"
 
 /**
- * Server-side verification of signed requests (used by the emulator).
- *
- * @since 0.1.0
- */
-export * as Verifier from "./Verifier.js"
-
-/**
  * The `Signer` service and its schemes.
  *
  * @since 0.1.0
  */
 export * as Signer from "./Signer.js"
+
+/**
+ * Credentials from configuration, refused before any request when blank or holding whitespace.
+ *
+ * @since 0.1.0
+ */
+export * as Credential from "./Credential.js"
 
 /**
  * The HTTP edge every provider uses: base URL, signer, timeouts, retries honouring `Retry-After`, typed errors.
@@ -97,8 +97,58 @@ export * as InputValidation from "./InputValidation.js"
 export * as ChatRequest from "./ChatRequest.js"
 
 /**
+ * The one error family every provider's API refusals map onto, with a closed `reason`.
+ *
+ * @since 0.1.0
+ */
+export * as ApiError from "./ApiError.js"
+
+/**
+ * Completion windows: each provider's accepted values as data, and the mapping of a requested window onto them.
+ *
+ * @since 0.1.0
+ */
+export * as CompletionWindow from "./CompletionWindow.js"
+
+/**
+ * Creating a remote job at most once: a lock per key, find → create → find again, convergence across processes.
+ *
+ * @since 0.1.0
+ */
+export * as Idempotency from "./Idempotency.js"
+
+/**
+ * The provider contract: what a batch platform supplies so core runs the whole lifecycle on it.
+ *
+ * @since 0.1.0
+ */
+export * as Provider from "./Provider.js"
+
+/**
+ * The OpenAI batch result-line format, decoded once for every provider that writes it.
+ *
+ * @since 0.1.0
+ */
+export * as ResultLine from "./ResultLine.js"
+
+/**
+ * An in-memory batch platform for tests, driven by `TestClock`.
+ *
+ * @since 0.1.0
+ */
+export * as Mock from "./Mock.js"
+
+/**
+ * What a provider package tells the CLI, the demo and the emulator helper: name, credentials, layers.
+ *
+ * @since 0.1.0
+ */
+export * as Registry from "./Registry.js"
+
+/**
  * The unified `Batch` service: one program, any provider, chosen by Layer.
  *
  * @since 0.1.0
  */
 export * as Batch from "./Batch.js"
+

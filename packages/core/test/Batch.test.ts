@@ -1,113 +1,10 @@
-import { Batch, ChatRequest, InputValidation } from "@barge/core"
+import { ApiError, Batch, ChatRequest, Idempotency, InputValidation, Mock, Provider } from "@barge/core"
 import { FileSystem } from "@effect/platform"
 import { NodeFileSystem } from "@effect/platform-node"
 import { assert, describe, it } from "@effect/vitest"
-import {
-  Chunk,
-  Clock,
-  DateTime,
-  Duration,
-  Effect,
-  Either,
-  Exit,
-  Fiber,
-  Option,
-  Schedule,
-  Stream,
-  TestClock
-} from "effect"
+import { Chunk, Duration, Effect, Either, Fiber, Option, Schedule, Stream, TestClock } from "effect"
 import * as Schema from "effect/Schema"
 import * as Plan from "../src/internal/batchPlan.js"
-
-// An in-memory provider: a job moves with the Clock (1 s queued, then 100 ms per request), so TestClock drives it.
-class MemoryError extends Schema.TaggedError<MemoryError>()("MemoryError", { message: Schema.String }) {}
-
-interface MemoryJob {
-  readonly id: string
-  readonly model: string
-  readonly requests: ReadonlyArray<ChatRequest.ChatRequest>
-  readonly createdAt: number
-  cancelledAt?: number
-  failWith?: string
-}
-
-const makeMemory = (options: {
-  readonly maxLinesPerJob?: number
-  readonly maxBytesPerJob?: number
-  readonly failSubmitAt?: number
-}) => {
-  const jobs = new Map<string, MemoryJob>()
-  const submits: Array<{ readonly part: number; readonly parts: number; readonly count: number }> = []
-  let next = 0
-  const view = (job: MemoryJob, now: number) => {
-    const started = job.createdAt + 1000
-    const processed = Math.max(0, Math.min(job.requests.length, Math.floor((now - started) / 100)))
-    if (job.cancelledAt !== undefined) return { job, processed: Math.min(processed, 0), state: "Stopped" as const }
-    if (job.failWith !== undefined && now >= started) return { job, processed: 0, state: "Broken" as const }
-    if (now < started) return { job, processed, state: "Waiting" as const }
-    return { job, processed, state: processed === job.requests.length ? "Done" as const : "Working" as const }
-  }
-  type View = ReturnType<typeof view>
-  const phaseOf = { Waiting: "pending", Working: "running", Done: "completed", Stopped: "cancelled", Broken: "failed" }
-  const isFailure = (r: ChatRequest.ChatRequest) => JSON.stringify(r.messages).includes("[[fail]]")
-  const driver: Batch.Driver<View, MemoryError> = {
-    provider: "memory",
-    limits: { maxBytesPerJob: options.maxBytesPerJob ?? 1_000_000, maxLinesPerJob: options.maxLinesPerJob ?? 1000 },
-    submitOne: (requests, context) =>
-      Effect.gen(function*() {
-        if (options.failSubmitAt === context.part) return yield* new MemoryError({ message: "quota exhausted" })
-        submits.push({ part: context.part, parts: context.parts, count: requests.length })
-        const now = yield* Clock.currentTimeMillis
-        const job: MemoryJob = { id: `job-${++next}`, model: context.model, requests, createdAt: now }
-        jobs.set(job.id, job)
-        return view(job, now)
-      }),
-    get: (jobId) =>
-      Effect.gen(function*() {
-        const job = jobs.get(jobId)
-        if (job === undefined) return yield* new MemoryError({ message: `no job ${jobId}` })
-        return view(job, yield* Clock.currentTimeMillis)
-      }),
-    list: Stream.suspend(() => Stream.fromIterable([...jobs.values()].reverse())).pipe(
-      Stream.mapEffect((job) => Effect.map(Clock.currentTimeMillis, (now) => view(job, now)))
-    ),
-    cancel: (jobId) =>
-      Effect.gen(function*() {
-        const job = jobs.get(jobId)
-        if (job === undefined) return yield* new MemoryError({ message: `no job ${jobId}` })
-        const now = yield* Clock.currentTimeMillis
-        job.cancelledAt = now
-        return view(job, now)
-      }),
-    results: (jobId) =>
-      Stream.fromIterable(jobs.get(jobId)?.requests ?? []).pipe(
-        Stream.map((r): Batch.BatchResult =>
-          isFailure(r)
-            ? { _tag: "Failed", customId: r.customId, error: new Batch.RequestError({ code: "bad", message: "no" }) }
-            : {
-              _tag: "Succeeded",
-              customId: r.customId,
-              response: { choices: [{ message: { role: "assistant", content: `echo ${r.customId}` } }] }
-            }
-        )
-      ),
-    status: ({ job, processed, state }) =>
-      new Batch.JobStatus({
-        jobId: job.id,
-        phase: phaseOf[state] as Batch.Phase,
-        providerStatus: state,
-        model: job.model,
-        counts: new Batch.Counts({
-          total: job.requests.length,
-          completed: job.requests.slice(0, processed).filter((r) => !isFailure(r)).length,
-          failed: job.requests.slice(0, processed).filter(isFailure).length
-        }),
-        createdAt: DateTime.unsafeMake(job.createdAt),
-        expiresAt: DateTime.unsafeMake(job.createdAt + 86_400_000)
-      })
-  }
-  return { driver, jobs, submits }
-}
 
 const requests = (n: number, model = "m1"): Array<ChatRequest.ChatRequest> =>
   Array.from({ length: n }, (_, i) => ({
@@ -120,11 +17,33 @@ const bytes = (text: string) => Stream.make(new TextEncoder().encode(text))
 
 const fast = { schedule: Schedule.spaced("500 millis") }
 
-describe("Batch", () => {
+const failing = (request: ChatRequest.ChatRequest) =>
+  JSON.stringify(request.messages).includes("[[fail]]")
+    ? new Batch.RequestError({ code: "bad", message: "no" })
+    : undefined
+
+/** A mock platform and the lifecycle over it; `settle: 0` because one process is all these tests run. */
+const setup = (options: Mock.Options = {}) =>
+  Effect.gen(function*() {
+    const mock = yield* Mock.make({
+      respond: (request) => failing(request) ?? echo(request),
+      ...options
+    })
+    const service = Provider.make(mock.provider, { settle: 0, createBackoff: "10 millis" })
+    const batch = yield* Batch.fromProvider(service)
+    return { mock, service, batch }
+  })
+
+const echo = (request: ChatRequest.ChatRequest): ChatRequest.ChatResponse => ({
+  choices: [{ message: { role: "assistant", content: `echo ${request.customId}` } }]
+})
+
+const collect = <A, E>(stream: Stream.Stream<A, E>) => Effect.map(Stream.runCollect(stream), Chunk.toReadonlyArray)
+
+describe("Batch lifecycle", () => {
   it.effect("reports every invalid line with its number and rule, and uploads nothing", () =>
     Effect.gen(function*() {
-      const { driver, submits } = makeMemory({})
-      const batch = yield* Batch.make(driver)
+      const { batch, mock } = yield* setup()
       const input = [
         `{"custom_id":"a","body":{"model":"m","messages":[{"role":"user","content":"hi"}]}}`,
         `not json`,
@@ -151,13 +70,12 @@ describe("Batch", () => {
       assert.strictEqual(error.totalIssues, 6)
       assert.strictEqual(error.lines, 8)
       assert.include(error.message, "already used on line 1")
-      assert.strictEqual(submits.length, 0)
+      assert.strictEqual(mock.state().uploads, 0)
     }))
 
   it.effect("bytes that are not UTF-8 are reported with the issues found before them", () =>
     Effect.gen(function*() {
-      const { driver, submits } = makeMemory({})
-      const batch = yield* Batch.make(driver)
+      const { batch, mock } = yield* setup()
       const good = new TextEncoder().encode(
         `{"customId":"a","model":"m","messages":[{"role":"user","content":"x"}]}\nnope\n`
       )
@@ -170,93 +88,116 @@ describe("Batch", () => {
           "InvalidUtf8"
         ]])
       }
-      assert.strictEqual(submits.length, 0)
+      assert.strictEqual(mock.state().uploads, 0)
     }))
 
-  it.scoped("reads a JSONL file through the FileSystem", () =>
+  it.scoped("reads a JSONL file through the FileSystem, twice: to check and to upload", () =>
     Effect.gen(function*() {
       const fs = yield* FileSystem.FileSystem
       const file = yield* fs.makeTempFileScoped({ suffix: ".jsonl" })
       yield* fs.writeFileString(file, requests(3).map((r) => JSON.stringify(r)).join("\n") + "\n")
-      const { driver, jobs } = makeMemory({})
-      const batch = yield* Batch.make(driver)
-      const status = yield* batch.submit(Batch.jsonlFile(file))
-      assert.deepStrictEqual(jobs.get(status.parts[0].jobId)!.requests.map((r) => r.customId), ["r-1", "r-2", "r-3"])
+      const { batch, mock } = yield* setup()
+      const submitted = yield* batch.submit(Batch.jsonlFile(file))
+      const [uploaded] = [...mock.state().files.values()]
+      assert.deepStrictEqual(uploaded!.map((line) => JSON.parse(line).custom_id), ["r-1", "r-2", "r-3"])
+      assert.strictEqual(submitted.status.counts.total, 3)
     }).pipe(Effect.provide(NodeFileSystem.layer)))
 
-  it.effect("accepts the OpenAI, Barge and Qianfan line forms, with --model filling the gaps", () =>
+  it.effect("a file that changes between the check and the upload is refused, not uploaded changed", () =>
     Effect.gen(function*() {
-      const { driver, jobs } = makeMemory({})
-      const batch = yield* Batch.make(driver)
+      const { batch, mock } = yield* setup()
+      let reads = 0
+      const changing = Stream.suspend(() => {
+        reads++
+        const n = reads === 1 ? 3 : 4
+        return bytes(requests(n).map((r) => JSON.stringify(r)).join("\n"))
+      })
+      const error = yield* Effect.flip(batch.submit(Batch.jsonlBytes(changing)))
+      assert.strictEqual(error._tag, "InputValidationError")
+      if (error._tag === "InputValidationError") assert.strictEqual(error.issues[0]?.rule, "InputChanged")
+      assert.strictEqual(mock.state().creates, 0)
+    }))
+
+  it.effect("accepts the OpenAI, Barge and Qianfan line forms, with the default model filling the gaps", () =>
+    Effect.gen(function*() {
+      const { batch, mock } = yield* setup()
       const input = [
         `{"custom_id":"a","method":"POST","url":"/v1/chat/completions","body":{"messages":[{"role":"user","content":"x"}],"temperature":0.5}}`,
         `{"customId":"b","messages":[{"role":"user","content":"y"}],"max_tokens":5}`,
         `{"id":3,"query":"z"}`
       ].join("\r\n")
-      const status = yield* batch.submit(Batch.jsonlBytes(bytes(input)), { model: "m9" })
-      assert.strictEqual(status.counts.total, 3)
-      const job = jobs.get(status.parts[0].jobId)!
-      assert.deepStrictEqual(job.requests.map((r) => [r.customId, r.model]), [["a", "m9"], ["b", "m9"], ["3", "m9"]])
-      assert.deepStrictEqual(ChatRequest.parameters(job.requests[0]), { temperature: 0.5 })
-      assert.deepStrictEqual(ChatRequest.parameters(job.requests[1]), { max_tokens: 5 })
+      const submitted = yield* batch.submit(Batch.jsonlBytes(bytes(input)), { model: "m9" })
+      assert.strictEqual(submitted.status.counts.total, 3)
+      const sent = [...mock.state().files.values()][0]!.map((line) => JSON.parse(line))
+      assert.deepStrictEqual(sent.map((l) => [l.custom_id, l.body.model]), [["a", "m9"], ["b", "m9"], ["3", "m9"]])
+      assert.strictEqual(sent[0].body.temperature, 0.5)
+      assert.strictEqual(sent[1].body.max_tokens, 5)
     }))
 
   it.effect("splits an input three times over the line limit into jobs whose results merge to each id once", () =>
     Effect.gen(function*() {
-      const { driver, submits } = makeMemory({ maxLinesPerJob: 10 })
-      const batch = yield* Batch.make(driver)
-      const status = yield* batch.submit(requests(30))
-      assert.strictEqual(status.parts.length, 3)
-      assert.deepStrictEqual(submits, [{ part: 0, parts: 3, count: 10 }, { part: 1, parts: 3, count: 10 }, {
-        part: 2,
-        parts: 3,
-        count: 10
-      }])
-      assert.strictEqual(status.id, "memory:job-1+job-2+job-3")
-      assert.strictEqual(status.counts.total, 30)
-      const ids = Chunk.toReadonlyArray(yield* Stream.runCollect(batch.results(status.id))).map((r) => r.customId)
+      const { batch, mock } = yield* setup({ limits: { maxLinesPerJob: 10 } })
+      const submitted = yield* batch.submit(requests(30))
+      assert.strictEqual(submitted.status.parts.length, 3)
+      assert.deepStrictEqual([...mock.state().files.values()].map((lines) => lines.length), [10, 10, 10])
+      assert.strictEqual(submitted.id, submitted.status.id)
+      assert.match(submitted.id, /^mock:job-\d+\+job-\d+\+job-\d+$/)
+      assert.strictEqual(submitted.status.counts.total, 30)
+      yield* TestClock.adjust("1 hour")
+      const ids = (yield* collect(batch.results(submitted.id))).map((r) => r.customId)
       assert.deepStrictEqual([...ids].sort(), requests(30).map((r) => r.customId).sort())
       assert.strictEqual(new Set(ids).size, 30)
     }))
 
   it.effect("withLimits tightens a Batch layer's limits, never raises them", () =>
     Effect.gen(function*() {
-      const { driver, submits } = makeMemory({ maxLinesPerJob: 10 })
-      const tight = yield* Effect.provide(
-        Batch.Batch,
-        Batch.layer(driver).pipe(Batch.withLimits({ maxLinesPerJob: 4 }))
-      )
+      const { service, mock } = yield* setup({ limits: { maxLinesPerJob: 10 } })
+      const tight = yield* Batch.fromProvider(service).pipe(Effect.provideService(Batch.LimitOverrides, {
+        maxLinesPerJob: 4
+      }))
       assert.strictEqual(tight.limits.maxLinesPerJob, 4)
       yield* tight.submit(requests(12))
-      assert.deepStrictEqual(submits.map((s) => s.count), [4, 4, 4])
-      const loose = yield* Effect.provide(
-        Batch.Batch,
-        Batch.layer(driver).pipe(Batch.withLimits({ maxLinesPerJob: 99 }))
+      assert.deepStrictEqual([...mock.state().files.values()].map((lines) => lines.length), [4, 4, 4])
+      const loose = yield* Batch.fromProvider(service).pipe(
+        Effect.provideService(Batch.LimitOverrides, { maxLinesPerJob: 99 })
       )
       assert.strictEqual(loose.limits.maxLinesPerJob, 10)
     }))
 
-  it.effect("splits by bytes and by model, never putting two models in one job", () =>
+  it.effect("splits by UTF-8 bytes and by model, never putting two models in one job", () =>
     Effect.gen(function*() {
-      const one = Buffer.byteLength(ChatRequest.toOpenAiLine(requests(1)[0])) + 1
-      const { driver, jobs } = makeMemory({ maxBytesPerJob: one * 4 })
-      const batch = yield* Batch.make(driver)
+      const { mock: probe } = yield* setup()
+      const one = Buffer.byteLength(probe.provider.encodeLine(requests(1)[0]!), "utf8") + 1
+      const { batch, mock } = yield* setup({ limits: { maxBytesPerJob: one * 4 } })
       const mixed = [
         ...requests(6, "m1"),
         ...requests(6, "m2").map((r) => ({ ...r, customId: r.customId.replace("r-", "s-") }))
       ]
-      const status = yield* batch.submit(Stream.fromIterable(mixed))
-      const parts = status.parts.map((p) => jobs.get(p.jobId)!)
-      assert.deepStrictEqual(parts.map((j) => [j.model, j.requests.length]), [["m1", 4], ["m1", 2], ["m2", 4], [
-        "m2",
-        2
-      ]])
+      yield* batch.submit(Stream.fromIterable(mixed))
+      const files = [...mock.state().files.values()].map((lines) => [JSON.parse(lines[0]!).body.model, lines.length])
+      assert.deepStrictEqual(files, [["m1", 4], ["m1", 2], ["m2", 4], ["m2", 2]])
+    }))
+
+  it.effect("counts bytes in UTF-8, so Chinese text is measured at its real size", () =>
+    Effect.gen(function*() {
+      const chinese = (id: string): ChatRequest.ChatRequest => ({
+        customId: id,
+        model: "m1",
+        messages: [{ role: "user", content: "地球的自转周期是多久？".repeat(10) }]
+      })
+      const { mock: probe } = yield* setup()
+      const line = probe.provider.encodeLine(chinese("a"))
+      const size = Buffer.byteLength(line, "utf8") + 1
+      assert.isAbove(size, line.length + 1)
+      // Room for two lines by UTF-16 units, but not by bytes: the third line must start a new job.
+      const { batch } = yield* setup({ limits: { maxBytesPerJob: size * 2 + 10 } })
+      const submitted = yield* batch.submit([chinese("a"), chinese("b"), chinese("c")])
+      assert.strictEqual(submitted.status.parts.length, 2)
     }))
 
   it.effect("rejects a line no job could hold, before anything is sent", () =>
     Effect.gen(function*() {
-      const { driver, submits } = makeMemory({ maxBytesPerJob: 300 })
-      const batch = yield* Batch.make(driver)
+      const { batch, mock } = yield* setup({ limits: { maxBytesPerJob: 300 } })
       const big: ChatRequest.ChatRequest = {
         customId: "big",
         model: "m1",
@@ -267,128 +208,315 @@ describe("Batch", () => {
       if (error._tag === "InputValidationError") {
         assert.deepStrictEqual(error.issues.map((i) => [i.lineNumber, i.rule]), [[3, "LineTooLarge"]])
       }
-      assert.strictEqual(submits.length, 0)
+      assert.strictEqual(mock.state().uploads, 0)
     }))
 
   it.effect("watch reports counts, rate and ETA per poll and ends at the terminal phase; await returns it", () =>
     Effect.gen(function*() {
-      const { driver } = makeMemory({ maxLinesPerJob: 10 })
-      const batch = yield* Batch.make(driver)
-      const status = yield* batch.submit(requests(20))
-      const fiber = yield* batch.watch(status.id, fast).pipe(Stream.runCollect, Effect.fork)
+      const { batch } = yield* setup({ limits: { maxLinesPerJob: 10 } })
+      const submitted = yield* batch.submit(requests(20))
+      const fiber = yield* batch.watch(submitted.id, fast).pipe(Stream.runCollect, Effect.fork)
       yield* TestClock.adjust("10 seconds")
       const seen = Chunk.toReadonlyArray(yield* Fiber.join(fiber))
-      const last = seen[seen.length - 1]
+      const last = seen[seen.length - 1]!
       assert.strictEqual(last.status.phase, "completed")
       assert.strictEqual(last.status.counts.completed, 20)
       assert.strictEqual(seen.filter((p) => Batch.isTerminal(p.status.phase)).length, 1)
-      assert.strictEqual(seen[0].status.phase, "pending")
-      assert.isTrue(Option.isNone(seen[0].eta))
+      assert.strictEqual(seen[0]!.status.phase, "pending")
+      assert.isTrue(Option.isNone(seen[0]!.eta))
       const midway = seen.find((p) => p.status.phase === "running" && Option.isSome(p.eta))
       assert.isDefined(midway)
       assert.isTrue(Option.getOrThrow(midway!.ratePerSecond) > 0)
       assert.deepStrictEqual(last.polls, seen.length)
       assert.isTrue(Duration.greaterThan(last.elapsed, Duration.seconds(1)))
-      const done = yield* batch.await(status.id, fast)
+      const done = yield* batch.await(submitted.id, fast)
       assert.strictEqual(done.phase, "completed")
     }))
 
   it.effect("await fails with BatchFailed carrying the status when a part fails", () =>
     Effect.gen(function*() {
-      const { driver, jobs } = makeMemory({ maxLinesPerJob: 5 })
-      const batch = yield* Batch.make(driver)
-      const status = yield* batch.submit(requests(10))
-      jobs.get(status.parts[1].jobId)!.failWith = "boom"
-      const fiber = yield* Effect.fork(Effect.exit(batch.await(status.id, fast)))
+      const { batch } = yield* setup({
+        limits: { maxLinesPerJob: 5 },
+        failJob: ({ index }) => (index === 1 ? "boom" : undefined)
+      })
+      const submitted = yield* batch.submit(requests(10))
+      const fiber = yield* Effect.fork(Effect.flip(batch.await(submitted.id, fast)))
       yield* TestClock.adjust("10 seconds")
-      const exit = yield* Fiber.join(fiber)
-      assert.isTrue(Exit.isFailure(exit))
-      const error = yield* Effect.flip(exit)
+      const error = yield* Fiber.join(fiber)
       assert.strictEqual(error._tag, "BatchFailed")
       if (error._tag === "BatchFailed") {
         assert.strictEqual(error.status.phase, "failed")
-        assert.strictEqual(error.status.providerStatus, "Done, Broken")
+        assert.strictEqual(error.status.providerStatus, "done, failed")
       }
     }))
 
   it.effect("a schedule that ends first is a BatchTimeout, not a success", () =>
     Effect.gen(function*() {
-      const { driver } = makeMemory({})
-      const batch = yield* Batch.make(driver)
-      const status = yield* batch.submit(requests(100))
-      const fiber = yield* Effect.fork(Effect.flip(batch.await(status.id, { schedule: Schedule.recurs(2) })))
+      const { batch } = yield* setup()
+      const submitted = yield* batch.submit(requests(100))
+      const fiber = yield* Effect.fork(Effect.flip(batch.await(submitted.id, { schedule: Schedule.recurs(2) })))
       yield* TestClock.adjust("1 second")
       const error = yield* Fiber.join(fiber)
       assert.strictEqual(error._tag, "BatchTimeout")
     }))
 
-  it.effect("cancel stops every unfinished part", () =>
+  it.effect("after cancel, every submitted request appears in results exactly once; the unrun ones as Failed", () =>
     Effect.gen(function*() {
-      const { driver } = makeMemory({ maxLinesPerJob: 5 })
-      const batch = yield* Batch.make(driver)
-      const status = yield* batch.submit(requests(10))
-      const cancelled = yield* batch.cancel(status.id)
+      const { batch } = yield* setup({ limits: { maxLinesPerJob: 10 } })
+      const submitted = yield* batch.submit(requests(20))
+      // 1 s queued, then 100 ms per request: 5 of each job's 10 have run.
+      yield* TestClock.adjust("1500 millis")
+      const cancelled = yield* batch.cancel(submitted.id)
       assert.strictEqual(cancelled.phase, "cancelled")
-      assert.deepStrictEqual(cancelled.parts.map((p) => p.providerStatus), ["Stopped", "Stopped"])
+      const results = yield* collect(batch.results(submitted.id))
+      assert.strictEqual(results.length, 20)
+      assert.strictEqual(new Set(results.map((r) => r.customId)).size, 20)
+      const unrun = results.filter((r) => r._tag === "Failed")
+      assert.strictEqual(unrun.length, 10)
+      for (const result of unrun) {
+        if (result._tag === "Failed") {
+          assert.strictEqual(result.error.code, "batch_cancelled")
+          assert.include(result.error.message, "not processed")
+        }
+      }
     }))
 
-  it.effect("a failed part after earlier parts is a PartialSubmission naming the jobs created", () =>
+  it.effect("a part that fails while others were created is a PartialSubmission naming the jobs created", () =>
     Effect.gen(function*() {
-      const { driver } = makeMemory({ maxLinesPerJob: 5, failSubmitAt: 1 })
-      const batch = yield* Batch.make(driver)
+      const { batch } = yield* setup({
+        limits: { maxLinesPerJob: 5 },
+        refuseCreate: ({ index }) =>
+          index === 1
+            ? new ApiError.ApiError({
+              provider: "mock",
+              action: "CreateBatch",
+              reason: "QuotaExceeded",
+              description: "quota exhausted"
+            })
+            : undefined
+      })
       const error = yield* Effect.flip(batch.submit(requests(15)))
       assert.strictEqual(error._tag, "PartialSubmission")
       if (error._tag === "PartialSubmission") {
-        assert.deepStrictEqual(error.submittedJobIds, ["job-1"])
-        assert.strictEqual(error.cause.cause._tag, "MemoryError")
-        assert.include(error.message, "submitted 1 of 3 jobs")
+        assert.strictEqual(error.submittedJobIds.length, 2)
+        assert.strictEqual(error.cause._tag, "ApiError")
+        if (error.cause._tag === "ApiError") assert.strictEqual(error.cause.reason, "QuotaExceeded")
+        assert.include(error.message, "submitted 2 of 3 jobs")
       }
     }))
 
-  it.effect("a provider failure keeps the provider's own error as the cause", () =>
+  it.effect("a provider refusal reaches the program as an ApiError whose reason is provider-independent", () =>
     Effect.gen(function*() {
-      const { driver } = makeMemory({})
-      const batch = yield* Batch.make(driver)
-      const error = yield* Effect.flip(batch.get("memory:nope"))
-      assert.strictEqual(error._tag, "ProviderError")
-      if (error._tag === "ProviderError") {
-        assert.instanceOf(error.cause, MemoryError)
-        assert.strictEqual(error.jobId, "nope")
-        assert.strictEqual(error.message, "memory get (job nope) failed: no job nope")
-      }
+      const { batch } = yield* setup()
+      const error = yield* Effect.flip(batch.get("mock:nope"))
+      assert.isTrue(ApiError.is("NotFound")(error))
+      assert.isFalse(ApiError.is("RateLimited", "Authentication")(error))
+      assert.include(error.message, "no job or file nope")
     }))
 
-  it.effect("ids of another provider or of no provider are InvalidBatchId", () =>
+  it.effect("ids of another provider, or naming a job twice, are InvalidBatchId; a bare job id is one job", () =>
     Effect.gen(function*() {
-      const { driver } = makeMemory({})
-      const batch = yield* Batch.make(driver)
+      const { batch } = yield* setup()
       const other = yield* Effect.flip(batch.get("ark:bi-1"))
       assert.strictEqual(other._tag, "InvalidBatchId")
       assert.include(other.message, "belongs to ark")
-      const garbage = yield* Effect.flip(batch.results("just-an-id").pipe(Stream.runDrain))
-      assert.strictEqual(garbage._tag, "InvalidBatchId")
+      const submitted = yield* batch.submit(requests(2))
+      const jobId = submitted.status.parts[0].jobId
+      const twice = yield* Effect.flip(batch.results(`mock:${jobId}+${jobId}`).pipe(Stream.runDrain))
+      assert.strictEqual(twice._tag, "InvalidBatchId")
+      assert.include(twice.message, "named twice")
+      const bare = yield* batch.get(jobId)
+      assert.strictEqual(bare.id, `mock:${jobId}`)
     }))
 
   it.effect("list shows each provider job as a one-part batch", () =>
     Effect.gen(function*() {
-      const { driver } = makeMemory({ maxLinesPerJob: 5 })
-      const batch = yield* Batch.make(driver)
-      yield* batch.submit(requests(10))
-      const listed = Chunk.toReadonlyArray(yield* Stream.runCollect(batch.list))
-      assert.deepStrictEqual(listed.map((s) => s.id), ["memory:job-2", "memory:job-1"])
+      const { batch } = yield* setup({ limits: { maxLinesPerJob: 5 } })
+      const submitted = yield* batch.submit(requests(10))
+      const listed = yield* collect(batch.list)
+      assert.deepStrictEqual(
+        listed.map((s) => s.id),
+        [...submitted.status.parts].reverse().map((p) => `mock:${p.jobId}`)
+      )
     }))
 
-  it.effect("job ids with separators survive the logical id", () =>
+  it.effect("job ids with separators survive the logical id", () => {
+    const id = Batch.aggregate("memory", [
+      new Batch.JobStatus({
+        jobId: "a+b:c%",
+        phase: "running",
+        providerStatus: "running",
+        counts: new Batch.Counts({ total: 1, completed: 0, failed: 0 })
+      })
+    ]).id
+    assert.strictEqual(id, "memory:a%2Bb%3Ac%25")
+    return Effect.void
+  })
+})
+
+describe("Batch submission is idempotent", () => {
+  it.effect("the same input submitted again attaches to its jobs: nothing uploaded or created twice", () =>
     Effect.gen(function*() {
-      const { driver, jobs } = makeMemory({})
-      const batch = yield* Batch.make(driver)
-      const status = yield* batch.submit(requests(1))
-      const job = jobs.get(status.parts[0].jobId)!
-      jobs.set("a+b:c%", { ...job, id: "a+b:c%" })
-      const id = Batch.aggregate("memory", [driver.status(yield* driver.get("a+b:c%"))]).id
-      assert.strictEqual(id, "memory:a%2Bb%3Ac%25")
-      const got = yield* batch.get(id)
-      assert.strictEqual(got.parts[0].jobId, "a+b:c%")
+      const { batch, mock } = yield* setup({ limits: { maxLinesPerJob: 5 } })
+      const first = yield* batch.submit(requests(10))
+      const again = yield* batch.submit(requests(10))
+      assert.strictEqual(again.id, first.id)
+      assert.strictEqual(again.attached, 2)
+      assert.strictEqual(first.attached, 0)
+      assert.strictEqual(mock.state().creates, 2)
+      assert.strictEqual(mock.state().uploads, 2)
+    }))
+
+  it.effect("ten concurrent submits of one input in one process share one creation", () =>
+    Effect.gen(function*() {
+      const { batch, mock } = yield* setup()
+      const all = yield* Effect.all(Array.from({ length: 10 }, () => batch.submit(requests(3))), {
+        concurrency: "unbounded"
+      })
+      assert.strictEqual(new Set(all.map((s) => s.id)).size, 1)
+      assert.strictEqual(mock.state().creates, 1)
+      assert.strictEqual(all.filter((s) => s.attached === 0).length, 1)
+    }))
+
+  it.effect("prepare and launch are separate steps; a Prepared survives its schema round trip", () =>
+    Effect.gen(function*() {
+      const { batch, mock } = yield* setup({ limits: { maxLinesPerJob: 2 } })
+      const prepared = yield* batch.prepare(requests(3))
+      assert.strictEqual(mock.state().creates, 0)
+      assert.strictEqual(prepared.parts.length, 2)
+      const stored = JSON.parse(JSON.stringify(Schema.encodeSync(Batch.Prepared)(prepared)))
+      const restored = Schema.decodeUnknownSync(Batch.Prepared)(stored)
+      const launched = yield* batch.launch(restored)
+      const relaunched = yield* batch.launch(restored)
+      assert.strictEqual(relaunched.id, launched.id)
+      assert.strictEqual(mock.state().creates, 2)
+    }))
+
+  it.effect("processes that race converge on the oldest job; each cancels only its own", () =>
+    Effect.gen(function*() {
+      const jobs: Array<{ id: string; createdAt: number; cancelled: boolean }> = []
+      let next = 0
+      const identify = (job: (typeof jobs)[number]): Idempotency.Identity => ({
+        id: job.id,
+        createdAt: job.createdAt,
+        cancelled: job.cancelled,
+        terminal: false
+      })
+      // Two "processes" (different lock keys) whose creates both land before either looks: same second, so the
+      // id breaks the tie.
+      const gate = yield* Effect.makeLatch(false)
+      const proc = (name: string) =>
+        Idempotency.createOnce({
+          key: name,
+          find: Stream.suspend(() => Stream.fromIterable(jobs)),
+          create: Effect.sync(() => {
+            const job = { id: `job-${9 - next++}`, createdAt: 1000, cancelled: false }
+            jobs.push(job)
+            return job
+          }).pipe(Effect.zipLeft(gate.await)),
+          identify,
+          cancel: (job) => Effect.sync(() => (job.cancelled = true)),
+          isAmbiguous: () => false,
+          settle: 0
+        })
+      const fiber = yield* Effect.fork(Effect.all([proc("p1"), proc("p2")], { concurrency: 2 }))
+      yield* Effect.yieldNow()
+      yield* gate.open
+      const [a, b] = yield* Fiber.join(fiber)
+      assert.strictEqual(a.job.id, b.job.id)
+      assert.strictEqual(a.job.id, "job-8")
+      assert.deepStrictEqual(jobs.filter((j) => !j.cancelled).map((j) => j.id), ["job-8"])
+    }))
+})
+
+describe("Provider rules applied by the lifecycle", () => {
+  it.effect("a fixed parameter is refused naming the lines, before anything is sent", () =>
+    Effect.gen(function*() {
+      const { batch, mock } = yield* setup({ fixedParameters: ["temperature", "top_p"] })
+      const input = [...requests(2), { ...requests(3)[2]!, temperature: 0.3 }, { ...requests(4)[3]!, top_p: 0.9 }]
+      const error = yield* Effect.flip(batch.submit(input))
+      assert.strictEqual(error._tag, "InputValidationError")
+      if (error._tag === "InputValidationError") {
+        assert.deepStrictEqual(error.issues.map((i) => [i.lineNumber, i.rule]), [[3, "FixedParameter"], [
+          4,
+          "FixedParameter"
+        ]])
+        assert.include(error.issues[0]!.message, "\"temperature\" cannot be set")
+      }
+      assert.strictEqual(mock.state().uploads, 0)
+    }))
+
+  it.effect("with fixedParameters: \"drop\", the line is sent without it and every dropped value is reported", () =>
+    Effect.gen(function*() {
+      const { batch, mock } = yield* setup({ fixedParameters: ["temperature"] })
+      const input = [...requests(1), { ...requests(2)[1]!, temperature: 0.3, max_tokens: 9 }]
+      const submitted = yield* batch.submit(input, { fixedParameters: "drop" })
+      assert.deepStrictEqual(
+        submitted.dropped.map((d) => [d.lineNumber, d.customId, d.parameter, d.value]),
+        [[2, "r-2", "temperature", 0.3]]
+      )
+      const sent = [...mock.state().files.values()][0]!.map((line) => JSON.parse(line).body)
+      assert.isUndefined(sent[1].temperature)
+      assert.strictEqual(sent[1].max_tokens, 9)
+    }))
+
+  it.effect("a requested window is mapped onto what the provider accepts, or refused before anything is sent", () =>
+    Effect.gen(function*() {
+      const { batch, mock } = yield* setup()
+      const mapped = yield* batch.prepare(requests(1), { completionWindow: "90 minutes" })
+      assert.strictEqual(mapped.window, "2h")
+      const error = yield* Effect.flip(batch.submit(requests(2), { completionWindow: "30 days" }))
+      assert.strictEqual(error._tag, "InputValidationError")
+      assert.include(error.message, "accepts (1h to 168h")
+      const garbage = yield* Effect.flip(batch.submit(requests(2), { completionWindow: "soon" }))
+      assert.include(garbage.message, "is not a duration")
+      assert.strictEqual(mock.state().creates, 0)
+    }))
+
+  it.effect("a provider's submission rules are reported with the input's issues, before anything is sent", () =>
+    Effect.gen(function*() {
+      const mock = yield* Mock.make()
+      const strict: Provider.Provider<Mock.MockJob> = {
+        ...mock.provider,
+        checkSubmission: (options) =>
+          Object.keys(options.metadata ?? {}).length > 1 ? ["metadata takes one pair on this platform"] : []
+      }
+      const batch = yield* Batch.fromProvider(Provider.make(strict, { settle: 0 }))
+      const error = yield* Effect.flip(
+        batch.submit([...requests(1), { ...requests(2)[1]!, customId: "r-1" }], { metadata: { a: "1", b: "2" } })
+      )
+      assert.strictEqual(error._tag, "InputValidationError")
+      if (error._tag === "InputValidationError") {
+        assert.deepStrictEqual(error.issues.map((i) => [i.lineNumber, i.rule]), [[0, "InvalidParameter"], [
+          2,
+          "DuplicateId"
+        ]])
+      }
+      assert.strictEqual(mock.state().uploads, 0)
+    }))
+
+  it.effect("a provider that takes parameters per job gets one job per parameter set, none dropped", () =>
+    Effect.gen(function*() {
+      const mock = yield* Mock.make()
+      const perJob: Provider.Provider<Mock.MockJob> = {
+        ...mock.provider,
+        partKey: (request) => `${request.model}\u0000${JSON.stringify(ChatRequest.parameters(request))}`
+      }
+      const batch = yield* Batch.fromProvider(Provider.make(perJob, { settle: 0 }))
+      const input = [
+        requests(1)[0]!,
+        { ...requests(2)[1]!, temperature: 0.3 },
+        { ...requests(3)[2]!, temperature: 0.3 },
+        { ...requests(4)[3]!, temperature: 0.9 }
+      ]
+      const submitted = yield* batch.submit(input)
+      assert.strictEqual(submitted.status.parts.length, 3)
+      const jobs = yield* Effect.forEach(submitted.status.parts, (p) => mock.provider.get(p.jobId))
+      assert.deepStrictEqual(jobs.map((j) => [j.total, j.parameters]), [
+        [1, {}],
+        [2, { temperature: 0.3 }],
+        [1, { temperature: 0.9 }]
+      ])
     }))
 })
 
@@ -412,6 +540,9 @@ describe("Batch.aggregate", () => {
     assert.strictEqual(phase("completed", "finalizing"), "finalizing")
     assert.strictEqual(phase("running", "cancelling"), "cancelling")
     assert.strictEqual(phase("failed", "running"), "running")
+    assert.strictEqual(phase("unknown"), "unknown")
+    assert.strictEqual(phase("completed", "unknown"), "unknown")
+    assert.strictEqual(phase("running", "unknown"), "running")
   })
 
   it("round-trips through its schema for --json output", () => {

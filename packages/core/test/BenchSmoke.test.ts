@@ -3,6 +3,7 @@ import * as polling from "../../../bench/polling.js"
 import * as results from "../../../bench/results.js"
 import * as signing from "../../../bench/signing.js"
 import * as upload from "../../../bench/upload.js"
+import * as watch from "../../../bench/watch.js"
 
 // Smoke modes only: they prove each benchmark still runs end to end (figures here mean nothing).
 describe.concurrent("bench smoke modes", () => {
@@ -26,14 +27,15 @@ describe.concurrent("bench smoke modes", () => {
     assert.strictEqual(report.goals.length, 2)
   })
 
-  it("results streams the same file through Barge, the text baseline and the floor", async () => {
+  it("results reads the same files through the core path, every provider, the baselines and the floor", async () => {
     const report = await results.run({ smoke: true })
     const rows = report.tables[0]!.rows
-    assert.strictEqual(rows.length, 6)
+    assert.strictEqual(rows.length, 13)
     for (const row of rows) assert.strictEqual(row.at(-1), "ok", JSON.stringify(row))
-    // Every side counted the same lines (a mismatch would add a note).
+    // Every side counted every line of its file (a mismatch would add a note).
     assert.isFalse(report.notes.some((note) => note.includes("counted")), report.notes.join("\n"))
-    assert.strictEqual(rows[0]![1], rows[2]![1])
+    // One goal per judged path: the core path and each provider's.
+    assert.strictEqual(report.goals.length, 4)
   }, 60_000)
 
   it("upload validates and puts the input", async () => {
@@ -41,5 +43,15 @@ describe.concurrent("bench smoke modes", () => {
     const rows = report.tables[0]!.rows
     assert.strictEqual(rows.length, 3)
     for (const row of rows) assert.strictEqual(row.at(-1), "ok", JSON.stringify(row))
+  }, 60_000)
+
+  it("watch follows every job to the end with Barge and with the bare loop", async () => {
+    const report = await watch.run({ smoke: true })
+    const rows = report.tables[0]!.rows
+    assert.strictEqual(rows.length, 2)
+    for (const row of rows) assert.strictEqual(row.at(-1), "ok", JSON.stringify(row))
+    // Every job was polled at least once by each watcher.
+    for (const row of rows) assert.isAtLeast(Number(String(row[3]).replaceAll(",", "")), 20, JSON.stringify(row))
+    assert.strictEqual(report.goals.length, 3)
   }, 60_000)
 })

@@ -1,6 +1,7 @@
 import { ChatRequest } from "@barge/core"
 import { assert, describe, it } from "@effect/vitest"
-import { Either, Schema } from "effect"
+import { Arbitrary, Either, FastCheck as fc, Schema } from "effect"
+import { asJson, nearMiss } from "./internal/generated.js"
 
 const viaSchema = Schema.decodeUnknownEither(ChatRequest.ChatResponse)
 
@@ -46,6 +47,50 @@ describe("ChatRequest.decodeResponse", () => {
       assert.strictEqual(Either.isRight(actual), Either.isRight(expected), JSON.stringify(sample))
       if (Either.isRight(actual) && Either.isRight(expected)) assert.deepStrictEqual(actual.right, expected.right)
     }
+  })
+
+  const paths: ReadonlyArray<ReadonlyArray<string | number>> = [
+    [],
+    ["id"],
+    ["model"],
+    ["choices"],
+    ["choices", 0],
+    ["choices", 0, "index"],
+    ["choices", 0, "message"],
+    ["choices", 0, "message", "role"],
+    ["choices", 0, "message", "content"],
+    ["choices", 0, "finish_reason"],
+    ["usage"],
+    ["usage", "prompt_tokens"],
+    ["usage", "completion_tokens"],
+    ["usage", "total_tokens"]
+  ]
+  const bodies = Arbitrary.make(ChatRequest.ChatResponse).map(asJson)
+
+  /** The schema's verdict and value; a body that passes is taken as it is (the fast path, no copy). */
+  const agrees = (json: unknown): boolean => {
+    const expected = viaSchema(json)
+    const actual = ChatRequest.decodeResponse(json)
+    assert.strictEqual(Either.isRight(actual), Either.isRight(expected), JSON.stringify(json))
+    if (Either.isLeft(actual) || Either.isLeft(expected)) return false
+    assert.deepStrictEqual(actual.right, expected.right)
+    assert.strictEqual(actual.right, json, "the fast path took it")
+    return true
+  }
+
+  it("agrees with the schema on generated bodies and generated near misses", () => {
+    let accepted = 0
+    let rejected = 0
+    fc.assert(
+      fc.property(fc.oneof(bodies, nearMiss(bodies, paths)), (json) => {
+        if (agrees(json)) accepted++
+        else rejected++
+      }),
+      { numRuns: 1000 }
+    )
+    // Both verdicts are reached often.
+    assert.isAbove(accepted, 100)
+    assert.isAbove(rejected, 100)
   })
 
   it("reports the schema's error for a malformed body", () => {

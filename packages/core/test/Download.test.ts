@@ -7,7 +7,7 @@ import { assert, describe, it } from "@effect/vitest"
 import { Chunk, Effect, Schedule, Schema, Stream } from "effect"
 import { realSleep, resetConnection, scriptedServer } from "./internal/scriptedServer.js"
 
-const unsigned: Signer.Service = { scheme: "none", sign: Effect.succeed }
+const unsigned: Signer.Service = { scheme: "none", redactedHeaders: [], sign: Effect.succeed }
 
 const Row = Schema.Struct({ custom_id: Schema.String, text: Schema.String })
 

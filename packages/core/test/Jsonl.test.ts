@@ -1,6 +1,6 @@
 import { Jsonl } from "@barge/core"
 import { assert, describe, it } from "@effect/vitest"
-import { Chunk, Effect, Either, Schema, Stream } from "effect"
+import { Chunk, Effect, Either, FastCheck as fc, Schema, Stream } from "effect"
 
 const bytes = (text: string) => new TextEncoder().encode(text)
 
@@ -81,6 +81,79 @@ describe("Jsonl.lines", () => {
       assert.strictEqual(error.reason, "InvalidUtf8")
       assert.strictEqual(error.lineNumber, 2)
       assert.include(error.message, "line 2")
+    }))
+})
+
+describe("Jsonl.lines on generated input", () => {
+  /** The reference: split the whole text at once, byte offsets from the encoded length of each piece. */
+  const reference = (pieces: ReadonlyArray<string>, endsWithNewline: boolean) => {
+    const encoder = new TextEncoder()
+    let offset = 0
+    return pieces.map((piece, i) => {
+      const isLast = i === pieces.length - 1
+      const byteStart = offset
+      offset += encoder.encode(piece).length + (isLast && !endsWithNewline ? 0 : 1)
+      return { lineNumber: i + 1, text: piece.endsWith("\r") ? piece.slice(0, -1) : piece, byteStart, byteEnd: offset }
+    })
+  }
+  const piece = fc.oneof(
+    fc.string({ unit: "grapheme", maxLength: 40 }),
+    fc.constantFrom("", "\r", "批量推理\r", "{\"t\":\"月之暗面 😀\"}", "\uFFFD")
+  ).map((text) => text.replaceAll("\n", " "))
+
+  it("splits any text at any chunk boundaries like splitting it whole, byte offsets included", () => {
+    fc.assert(
+      fc.asyncProperty(
+        fc.array(piece, { minLength: 1, maxLength: 30 }),
+        fc.boolean(),
+        fc.array(fc.nat(), { maxLength: 12 }),
+        async (pieces, endsWithNewline, cutSeeds) => {
+          const data = bytes(pieces.join("\n") + (endsWithNewline ? "\n" : ""))
+          const cuts = [...new Set(cutSeeds.map((seed) => seed % Math.max(1, data.length)))].sort((a, b) => a - b)
+          const lines = await Effect.runPromise(collectLines(chunked(data, cuts)))
+          // Without a trailing newline, an empty last piece is no line: the text ends with the newline before it.
+          const expected = reference(pieces, endsWithNewline).filter((line, i) =>
+            !(i === pieces.length - 1 && !endsWithNewline && pieces[i] === "")
+          )
+          assert.deepStrictEqual(lines, expected)
+        }
+      ),
+      { numRuns: 300 }
+    )
+  })
+
+  it("splits chunks larger than one decode piece (32 KiB) like the whole text, CJK cut at every piece edge", () =>
+    Effect.gen(function*() {
+      // Lines of 3-byte characters and odd lengths, so piece edges fall inside characters and inside lines.
+      const pieces = Array.from({ length: 400 }, (_, i) => `{"i":${i},"t":"${"批量推理".repeat(i % 97)}"}`)
+      const data = bytes(pieces.join("\n") + "\n")
+      const expected = reference(pieces, true)
+      assert.deepStrictEqual(yield* collectLines(Stream.make(data)), expected)
+      assert.deepStrictEqual(yield* collectLines(chunked(data, [40_000, 40_001, 150_000])), expected)
+    }))
+
+  it("names the line with invalid UTF-8 wherever it sits, after emitting the lines before it", () =>
+    Effect.gen(function*() {
+      const good = bytes("{\"a\":\"批量\"}\n{\"b\":1}\n")
+      for (const bad of [[0xff], [0xe6, 0x89], [0xc3, 0x28]]) {
+        const data = new Uint8Array([...good, ...bytes("{\"c\":\""), ...bad, ...bytes("\"}\n{\"d\":2}\n")])
+        for (let cut = 1; cut < data.length; cut++) {
+          const seen: Array<number> = []
+          const error = yield* Effect.flip(
+            Stream.runForEach(
+              Jsonl.lines(chunked(data, [cut])),
+              (line) => Effect.sync(() => seen.push(line.lineNumber))
+            )
+          )
+          assert.strictEqual(error.reason, "InvalidUtf8")
+          assert.strictEqual(error.lineNumber, 3, `cut at ${cut}`)
+          assert.strictEqual(error.byteStart, good.length)
+          assert.deepStrictEqual(seen, [1, 2], `cut at ${cut}`)
+        }
+      }
+      // A multibyte character cut off by the end of the stream.
+      const cutOff = yield* Effect.flip(collectLines(Stream.make(bytes("ok\n"), new Uint8Array([0xe6, 0x89]))))
+      assert.strictEqual(cutOff.lineNumber, 2)
     }))
 })
 

@@ -16,7 +16,14 @@ import {
   Stream,
   TestClock
 } from "effect"
-import { eventually, realSleep, resetConnection, scriptedServer } from "./internal/scriptedServer.js"
+import {
+  clockWaits,
+  eventually,
+  isWaiting,
+  realSleep,
+  resetConnection,
+  scriptedServer
+} from "./internal/scriptedServer.js"
 
 const secret = Redacted.make("sk-very-secret-token-4242")
 
@@ -25,6 +32,8 @@ const testSigner = (seen: Array<string> = []): Signer.Service => {
   let signed = 0
   return {
     scheme: "test",
+    // The signer names the headers it puts secrets in; the transport redacts them.
+    redactedHeaders: ["x-tos-security-token"],
     sign: (request) =>
       Effect.suspend(() => {
         signed++
@@ -110,10 +119,10 @@ describe("Transport", () => {
         retry: fastRetry
       })
       const fiber = yield* Effect.fork(transport.json(HttpClientRequest.get("/x"), Ok, { action: "Get" }))
-      yield* eventually(() => server.received.length === 1, "first attempt")
-      yield* realSleep(20)
+      // The 429 came back and the client waits its 30 seconds on the clock.
+      yield* clockWaits((delay) => delay === 30_000)
       yield* TestClock.adjust("29 seconds")
-      yield* realSleep(30)
+      assert.isTrue(yield* isWaiting((delay) => delay === 1000), "still waiting after 29 s")
       assert.strictEqual(server.received.length, 1, "retried before Retry-After elapsed")
       yield* TestClock.adjust("1 second")
       const result = yield* Fiber.join(fiber)
@@ -137,10 +146,10 @@ describe("Transport", () => {
         retry: fastRetry
       })
       const fiber = yield* Effect.fork(transport.json(HttpClientRequest.get("/x"), Ok, { action: "Get" }))
-      yield* eventually(() => server.received.length === 1, "first attempt")
-      yield* realSleep(20)
+      // The date has whole seconds: the wait is over 19 s and at most 20 s.
+      yield* clockWaits((delay) => delay > 19_000 && delay <= 20_000)
       yield* TestClock.adjust("19 seconds")
-      yield* realSleep(30)
+      assert.isTrue(yield* isWaiting((delay) => delay <= 1000), "still waiting after 19 s")
       assert.strictEqual(server.received.length, 1, "retried before the Retry-After date")
       yield* TestClock.adjust("1 second")
       assert.deepStrictEqual(yield* Fiber.join(fiber), { ok: true })
@@ -205,7 +214,8 @@ describe("Transport", () => {
         timeout: "5 seconds"
       })
       const fiber = yield* Effect.fork(strict.execute(HttpClientRequest.get("/slow"), { action: "Slow" }))
-      yield* eventually(() => server.received.length === 1, "request")
+      yield* eventually(() => server.received.length === 1)
+      yield* clockWaits((delay) => delay === 5000)
       yield* TestClock.adjust("6 seconds")
       const error = yield* Effect.flip(Fiber.join(fiber))
       assert.strictEqual(error._tag, "RequestTimeout")
@@ -244,10 +254,11 @@ describe("Transport", () => {
         Stream.runForEach((chunk) => Effect.sync(() => received.push(new TextDecoder().decode(chunk)))),
         Effect.fork
       )
-      yield* eventually(() => received.length > 0, "first chunk")
-      for (let i = 0; i < 4; i++) {
+      // Each pause of the server moves on only once the server is in it.
+      for (const expected of ["a\nb\n", "a\nb\nc\n"]) {
+        yield* clockWaits((delay) => delay === 5000)
         yield* TestClock.adjust("5 seconds")
-        yield* realSleep(10)
+        yield* eventually(() => received.join("") === expected)
       }
       yield* Fiber.join(fiber)
       assert.strictEqual(received.join(""), "a\nb\nc\n")
@@ -273,9 +284,9 @@ describe("Transport", () => {
         Stream.runForEach(() => Effect.sync(() => chunks++)),
         Effect.fork
       )
-      yield* eventually(() => chunks >= 3, "some chunks")
+      yield* eventually(() => chunks >= 3)
       yield* Fiber.interrupt(fiber)
-      yield* eventually(() => closed, "the server to see the connection close")
+      yield* eventually(() => closed)
       assert.isTrue(closed)
     }).pipe(provide))
 

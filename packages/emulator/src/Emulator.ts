@@ -1,16 +1,19 @@
 /**
- * The Barge emulator: five loopback HTTP servers — Ark OpenAPI, TOS, Moonshot, Qianfan and BOS — that behave like
- * the real providers closely enough for their official clients, sharing one emulated clock, one pair of object
- * stores and one fault injector.
+ * The Barge emulator: loopback HTTP servers — Ark OpenAPI, TOS, Moonshot, Qianfan, BOS, OpenAI and Qianfan's
+ * OpenAI-style `/v2` — that behave like the real providers closely enough for their official clients, sharing one
+ * emulated clock, one pair of object stores and one fault injector. The services are a registry
+ * ({@link surfaces}): adding one is one entry.
  *
  * @since 0.1.0
  */
+import * as Registry from "@barge/core/Registry"
 import type * as HttpServerError from "@effect/platform/HttpServerError"
 import type * as ConfigError from "effect/ConfigError"
 import * as Context from "effect/Context"
 import type * as Duration from "effect/Duration"
 import * as Effect from "effect/Effect"
 import * as Layer from "effect/Layer"
+import * as Redacted from "effect/Redacted"
 import * as Schema from "effect/Schema"
 import type * as Scope from "effect/Scope"
 import * as ArkSurface from "./ark/Surface.js"
@@ -25,23 +28,61 @@ import * as ObjectStore from "./internal/ObjectStore.js"
 import * as Processing from "./internal/Processing.js"
 import * as Servers from "./internal/Servers.js"
 import * as Time from "./internal/Time.js"
-import * as MoonshotSurface from "./moonshot/Surface.js"
+import * as OpenAiProfiles from "./openai-compatible/Profile.js"
+import * as OpenAiSurface from "./openai-compatible/Surface.js"
 import * as QianfanSurface from "./qianfan/Surface.js"
 import * as TosSurface from "./tos/Surface.js"
 
 /**
- * The five emulated services, in port order.
+ * One emulated service: its name (the key of its URL, its state and its fault scope) and how to build its surface.
  *
  * @since 0.1.0
  * @category models
  */
-export type ServiceName = Ctx.ServiceName
+export interface SurfaceEntry<Name extends string, S> {
+  readonly name: Name
+  /** Builds the surface (its HTTP app and inspectable state) on the emulator's shared context. */
+  readonly make: (ctx: Ctx.EmulatorContext) => Effect.Effect<Ctx.Surface<S>>
+}
+
+const surface = <Name extends string, S>(
+  name: Name,
+  make: (ctx: Ctx.EmulatorContext) => Effect.Effect<Ctx.Surface<S>>
+): SurfaceEntry<Name, S> => ({ name, make })
+
+/**
+ * Every emulated service, in port order (the first listens on `port`, the next on `port + 1`, …).
+ *
+ * @since 0.1.0
+ * @category registry
+ */
+export const surfaces = [
+  surface("ark", ArkSurface.make),
+  surface("tos", TosSurface.make),
+  surface("moonshot", OpenAiSurface.make(OpenAiProfiles.moonshot)),
+  surface("qianfan", QianfanSurface.make),
+  surface("bos", BosSurface.make),
+  surface("openai", OpenAiSurface.make(OpenAiProfiles.openai)),
+  surface("qianfan-v2", OpenAiSurface.make(OpenAiProfiles.qianfanV2))
+] as const
+
+type Entry = (typeof surfaces)[number]
+
+/**
+ * The emulated services' names.
+ *
+ * @since 0.1.0
+ * @category models
+ */
+export type ServiceName = Entry["name"]
 
 /**
  * @since 0.1.0
  * @category models
  */
-export const services: ReadonlyArray<ServiceName> = ["ark", "tos", "moonshot", "qianfan", "bos"]
+export const services: ReadonlyArray<ServiceName> = surfaces.map((entry) => entry.name)
+
+type StateOf<Name> = Extract<Entry, { readonly name: Name }> extends SurfaceEntry<string, infer S> ? S : never
 
 /**
  * Base URLs, e.g. `http://127.0.0.1:41234`.
@@ -122,12 +163,7 @@ export const faultProfile = (name: string, options?: { readonly delayScale?: num
  * @since 0.1.0
  * @category models
  */
-export interface State {
-  readonly ark: ArkSurface.State
-  readonly tos: TosSurface.State
-  readonly moonshot: MoonshotSurface.State
-  readonly qianfan: QianfanSurface.State
-  readonly bos: BosSurface.State
+export type State = { readonly [Name in ServiceName]: StateOf<Name> } & {
   /** The buckets behind TOS and BOS. */
   readonly objects: { readonly tos: Ctx.ObjectStore; readonly bos: Ctx.ObjectStore }
 }
@@ -149,7 +185,7 @@ export interface Service {
   /** Requests received so far, per service (faulted ones included). */
   readonly requests: Effect.Effect<{ readonly [K in ServiceName]: number }>
   /**
-   * Client connections open right now, over all five services. After a client's scope closes this should be
+   * Client connections open right now, over all the services. After a client's scope closes this should be
    * back to what it was before, which is how a test proves no socket leaked.
    */
   readonly openConnections: Effect.Effect<number>
@@ -186,7 +222,7 @@ export class Emulator extends Context.Tag("@barge/emulator/Emulator")<Emulator, 
 export interface Options {
   /** Interface to listen on (default `127.0.0.1`). */
   readonly host?: string
-  /** Port of the first service; the others take the next four. `0` (the default) picks free ports. */
+  /** Port of the first service; the others take the next ones, in registry order. `0` (the default) picks free ports. */
   readonly port?: number
   /** How many emulated milliseconds pass per `Clock` millisecond (default 1). */
   readonly timeScale?: number
@@ -218,6 +254,8 @@ export const make = (
         message: `The time scale must be a positive number (1 = real time), got ${options.timeScale}`
       })
     }
+    const unknown = unknownServices(options.faults)
+    if (unknown !== undefined) return yield* unknown
     const time = yield* Time.make(options.timeScale ?? 1)
     const faults = yield* Effect.try({
       try: () => Faults.make({ faults: options.faults, seed }),
@@ -238,51 +276,56 @@ export const make = (
       faults,
       seed
     }
-    const surfaces = {
-      ark: yield* ArkSurface.make(context),
-      tos: yield* TosSurface.make(context),
-      moonshot: yield* MoonshotSurface.make(context),
-      qianfan: yield* QianfanSurface.make(context),
-      bos: yield* BosSurface.make(context)
-    }
     const urls: Record<string, string> = {}
+    const state: Record<string, unknown> = { objects }
+    const requests: Record<string, number> = {}
     const listening: Array<Servers.Listening> = []
-    const requests = { ark: 0, tos: 0, moonshot: 0, qianfan: 0, bos: 0 }
-    for (const [index, name] of services.entries()) {
-      const counted = Effect.zipRight(Effect.sync(() => requests[name]++), surfaces[name].app)
+    for (const [index, entry] of surfaces.entries()) {
+      const built: Ctx.Surface<unknown> = yield* entry.make(context)
+      const name = entry.name
+      requests[name] = 0
+      const counted = Effect.zipRight(Effect.sync(() => requests[name]!++), built.app)
       const server = yield* Servers.listen(faults.wrap(name, counted), {
         host,
         port: firstPort === 0 ? 0 : firstPort + index
       })
       urls[name] = server.url
+      state[name] = built.state
       listening.push(server)
     }
     return Emulator.of({
       urls: urls as Urls,
       credentials: context.credentials,
-      state: {
-        ark: surfaces.ark.state,
-        tos: surfaces.tos.state,
-        moonshot: surfaces.moonshot.state,
-        qianfan: surfaces.qianfan.state,
-        bos: surfaces.bos.state,
-        objects
-      },
+      state: state as State,
       now: time.now,
       advance: time.advance,
-      requests: Effect.sync(() => ({ ...requests })),
+      requests: Effect.sync(() => ({ ...requests }) as { readonly [K in ServiceName]: number }),
       openConnections: Effect.sync(() => listening.reduce((n, server) => n + server.openConnections(), 0)),
       faults: {
         counts: Effect.sync(faults.counts),
         set: (spec) =>
-          Effect.try({
-            try: () => faults.set(spec),
-            catch: (error) => new InvalidOptions({ message: (error as Error).message })
-          })
+          Effect.suspend(() => unknownServices(spec) ?? Effect.void).pipe(
+            Effect.zipRight(Effect.try({
+              try: () => faults.set(spec),
+              catch: (error) => new InvalidOptions({ message: (error as Error).message })
+            }))
+          )
       },
       context
     })
   })
+
+/** A fault spec naming a service the emulator does not have, as the error to fail with. */
+const unknownServices = (faults: string | FaultSpec | undefined): Effect.Effect<never, InvalidOptions> | undefined => {
+  if (faults === undefined || typeof faults === "string") return undefined
+  const known = new Set<string>(services)
+  const unknown = faults.rules.flatMap((rule) => rule.services ?? []).filter((name) => !known.has(name))
+  return unknown.length === 0 ? undefined : Effect.fail(
+    new InvalidOptions({
+      message: `The fault spec names unknown services ${unknown.join(", ")}; the emulator has ${services.join(", ")}`
+    })
+  )
+}
 
 /**
  * The emulator as a scoped layer.
@@ -302,21 +345,64 @@ export const make = (
  * @since 0.1.0
  * @category layers
  */
-export const layer = (options?: Options): Layer.Layer<Emulator, HttpServerError.ServeError | InvalidOptions> =>
-  Layer.scoped(Emulator, make(options))
+export const layer = (
+  options?: Options
+): Layer.Layer<Emulator | Registry.Emulated, HttpServerError.ServeError | InvalidOptions> =>
+  withEndpoints(Layer.scoped(Emulator, make(options)))
+
+/**
+ * The bucket that exists in both emulated object stores from the start.
+ *
+ * @since 0.1.0
+ * @category constants
+ */
+export const bucket = "barge"
+
+/**
+ * What a provider's `layerEmulated` reads: the emulator's base URL per service, the credentials it accepts by
+ * name (`volcengine.accessKeyId`, `volcengine.secretAccessKey`, `bce.accessKeyId`, `bce.secretAccessKey`,
+ * `moonshot.apiKey`, `openai.apiKey`, `qianfan.apiKey`) and a bucket that exists.
+ *
+ * @since 0.1.0
+ * @category accessors
+ */
+export const endpoints = (
+  emulator: { readonly urls: Urls; readonly credentials: AcceptedCredentials }
+): Registry.Endpoints => ({
+  url: (service) => {
+    const url = (emulator.urls as Record<string, string | undefined>)[service]
+    if (url === undefined) {
+      throw new Error(`the emulator has no service "${service}" (it has ${Object.keys(emulator.urls).join(", ")})`)
+    }
+    return url
+  },
+  credential: (name) => {
+    const [group, key] = name.split(".") as [string, string | undefined]
+    const value = key === undefined
+      ? undefined
+      : (emulator.credentials as unknown as Record<string, Record<string, string> | undefined>)[group]?.[key]
+    if (value === undefined) throw new Error(`the emulator has no credential "${name}"`)
+    return Redacted.make(value)
+  },
+  bucket
+})
+
+const withEndpoints = <E, R>(self: Layer.Layer<Emulator, E, R>): Layer.Layer<Emulator | Registry.Emulated, E, R> =>
+  Layer.effect(Registry.Emulated, Effect.map(Emulator, endpoints)).pipe(Layer.provideMerge(self))
 
 /**
  * Like `layer`, with credentials overridable from the environment: `BARGE_EMULATOR_VOLC_ACCESS_KEY`,
  * `BARGE_EMULATOR_VOLC_SECRET_KEY`, `BARGE_EMULATOR_BCE_ACCESS_KEY`, `BARGE_EMULATOR_BCE_SECRET_KEY`,
- * `BARGE_EMULATOR_MOONSHOT_API_KEY`. Credentials given in `options` win over the environment.
+ * `BARGE_EMULATOR_MOONSHOT_API_KEY`, `BARGE_EMULATOR_OPENAI_API_KEY`, `BARGE_EMULATOR_QIANFAN_API_KEY`.
+ * Credentials given in `options` win over the environment.
  *
  * @since 0.1.0
  * @category layers
  */
 export const layerConfig = (
   options: Options = {}
-): Layer.Layer<Emulator, HttpServerError.ServeError | InvalidOptions | ConfigError.ConfigError> =>
-  Layer.scoped(
+): Layer.Layer<Emulator | Registry.Emulated, HttpServerError.ServeError | InvalidOptions | ConfigError.ConfigError> =>
+  withEndpoints(Layer.scoped(
     Emulator,
     Effect.flatMap(Credentials.config, (env) =>
       make({
@@ -324,10 +410,12 @@ export const layerConfig = (
         credentials: {
           volcengine: { ...env.volcengine, ...options.credentials?.volcengine },
           bce: { ...env.bce, ...options.credentials?.bce },
-          moonshot: { ...env.moonshot, ...options.credentials?.moonshot }
+          moonshot: { ...env.moonshot, ...options.credentials?.moonshot },
+          openai: { ...env.openai, ...options.credentials?.openai },
+          qianfan: { ...env.qianfan, ...options.credentials?.qianfan }
         }
       }))
-  )
+  ))
 
 /**
  * The default credentials (documented in the README).

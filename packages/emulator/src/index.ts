@@ -9,3 +9,11 @@
  * @since 0.1.0
  */
 export * as Emulator from "./Emulator.js"
+
+/**
+ * Time in tests against the emulator: move the `TestClock` only while the program waits on it, and wait for
+ * events in real time.
+ *
+ * @since 0.1.0
+ */
+export * as TestTime from "./TestTime.js"

@@ -196,8 +196,12 @@ describe("Ark surface", () => {
       assert.deepStrictEqual(stopped.RequestCounts, { Total: 10, Completed: 3, Failed: 0 })
       const partial = (yield* readText(`batch/output/${id}/output/results.jsonl`))!.trim().split("\n")
       assert.strictEqual(partial.length, 3)
+      // Ark's error table: OperationDenied.* answers 403.
       const stopAgain = yield* call("StopBatchInferenceJob", { Id: id })
-      assert.strictEqual(stopAgain.status, 400)
+      assert.deepStrictEqual(
+        [stopAgain.status, stopAgain.body.ResponseMetadata.Error!.Code],
+        [403, "OperationDenied.UnsupportedPhase"]
+      )
 
       // The documented variant: Id in the query string, empty body.
       const resumed = yield* call("ResumeBatchInferenceJob", {}, { query: { Id: id } })
@@ -214,7 +218,7 @@ describe("Ark surface", () => {
   it.effect("an expired completion window terminates the job and keeps finished results", () =>
     withEmulator(Effect.gen(function*() {
       yield* putInput(requests(3))
-      const id = (yield* call("CreateBatchInferenceJob", createBody({ CompletionWindow: "1 days" }))).body.Result.Id
+      const id = (yield* call("CreateBatchInferenceJob", createBody({ CompletionWindow: "1d" }))).body.Result.Id
       const emulator = yield* Emulator.Emulator
       // Make the job slow enough to outlive its window: a day passes after one request.
       const job = emulator.state.ark.jobs.get(id)!
@@ -294,7 +298,11 @@ describe("Ark surface", () => {
     withEmulator(Effect.gen(function*() {
       yield* putInput(requests(1))
       const id = (yield* call("CreateBatchInferenceJob", createBody())).body.Result.Id
-      assert.strictEqual((yield* call("DeleteBatchInferenceJob", { Id: id })).status, 400)
+      const active = yield* call("DeleteBatchInferenceJob", { Id: id })
+      assert.deepStrictEqual(
+        [active.status, active.body.ResponseMetadata.Error!.Code],
+        [403, "OperationDenied.UnsupportedPhase"]
+      )
       yield* call("UpdateBatchInferenceJob", { Id: id, Name: "renamed", Description: "new words" })
       const updated = yield* getJob(id)
       assert.strictEqual(updated.Name, "renamed")
@@ -311,8 +319,15 @@ describe("Ark surface", () => {
       const missing = yield* call("CreateBatchInferenceJob", { ...createBody(), Name: undefined })
       assert.deepStrictEqual([missing.status, missing.body.ResponseMetadata.Error!.Code], [400, "MissingParameter"])
       assert.include(missing.body.ResponseMetadata.Error!.Message, "Name")
-      const window = yield* call("CreateBatchInferenceJob", createBody({ CompletionWindow: "29d" }))
-      assert.strictEqual(window.body.ResponseMetadata.Error!.Code, "InvalidParameter")
+      // Whole days written "<N>d", 1d to 28d, the only form Ark documents: "3 days" and "36h" are refused.
+      for (const refused of ["29d", "0d", "3 days", "36h", "1.5d"]) {
+        const window = yield* call("CreateBatchInferenceJob", createBody({ CompletionWindow: refused }))
+        assert.deepStrictEqual(
+          [window.status, window.body.ResponseMetadata.Error!.Code],
+          [400, "InvalidParameter"],
+          refused
+        )
+      }
       const wrongType = yield* call("CreateBatchInferenceJob", createBody({ InputFileTosLocation: "tos://x" }))
       assert.strictEqual(wrongType.body.ResponseMetadata.Error!.Code, "InvalidParameter")
       const unknownModel = yield* call(

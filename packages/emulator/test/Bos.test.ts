@@ -104,6 +104,20 @@ describe("BOS surface", () => {
       assert.strictEqual((yield* send("PUT", "/new-bucket/k", { body: "x" })).status, 200)
     })))
 
+  it.effect("a PutObject creates the bucket it names; reading a bucket nobody wrote to names the buckets that exist", () =>
+    withEmulator(Effect.gen(function*() {
+      const missing = yield* send("GET", "/my-own-bucket/in/a.jsonl")
+      assert.deepStrictEqual([missing.status, missing.json.code], [404, "NoSuchBucket"])
+      assert.include(missing.json.message, "(buckets: barge;")
+      const put = yield* send("PUT", "/my-own-bucket/in/a.jsonl", { body: "{}\n" })
+      assert.strictEqual(put.status, 200)
+      assert.strictEqual((yield* send("GET", "/my-own-bucket/in/a.jsonl")).text, "{}\n")
+      const listed = yield* send("GET", "/my-own-bucket", { query: { prefix: "in/" } })
+      assert.deepStrictEqual(listed.json.contents.map((o: Json) => o.key), ["in/a.jsonl"])
+      const badName = yield* send("PUT", "/No_Such/k", { body: "x" })
+      assert.deepStrictEqual([badName.status, badName.json.code], [400, "InvalidBucketName"])
+    })))
+
   it.effect("keeps every object under concurrent writes", () =>
     withEmulator(Effect.gen(function*() {
       yield* Effect.forEach(

@@ -3,6 +3,7 @@ import { Effect } from "effect"
 import * as ChildProcess from "node:child_process"
 import * as Path from "node:path"
 import * as Url from "node:url"
+import * as Emulator from "../src/Emulator.js"
 import * as Cli from "../src/internal/Cli.js"
 import type * as Faults from "../src/internal/Faults.js"
 
@@ -48,7 +49,7 @@ describe.concurrent("barge-emulator CLI", () => {
       const child = yield* spawn(["--", "--port", "0", "--seed", "4", "--time-scale", "60", "--faults", "none"])
       const line = yield* firstLine(child)
       const urls = JSON.parse(line) as Record<string, string>
-      assert.deepStrictEqual(Object.keys(urls), ["ark", "tos", "moonshot", "qianfan", "bos"])
+      assert.deepStrictEqual(Object.keys(urls), [...Emulator.services])
       for (const url of Object.values(urls)) assert.match(url, /^http:\/\/127\.0\.0\.1:\d+$/)
       const response = yield* Effect.promise(() =>
         fetch(`${urls.moonshot}/v1/files`, { headers: { authorization: "Bearer sk-barge-emulator" } })
@@ -82,7 +83,7 @@ describe("Cli.parseArgs", () => {
   it("explains what is wrong with a bad command line", () => {
     const cases: ReadonlyArray<readonly [ReadonlyArray<string>, string]> = [
       [["--port", "http"], "--port must be an integer"],
-      [["--port", "65533"], "five consecutive ports"],
+      [["--port", "65533"], "7 consecutive ports"],
       [["--time-scale", "0"], "--time-scale must be a number"],
       [["--seed", "-1"], "--seed must be an integer"],
       [["--faults", "nope"], "known profiles: none, flaky"],

@@ -6,6 +6,7 @@ import * as Net from "node:net"
 import * as Emulator from "../src/Emulator.js"
 import * as Ids from "../src/internal/Ids.js"
 import * as Servers from "../src/internal/Servers.js"
+import * as TestTime from "../src/TestTime.js"
 
 const get = (url: string, init?: RequestInit) =>
   Effect.promise(async () => {
@@ -13,7 +14,7 @@ const get = (url: string, init?: RequestInit) =>
     return { status: response.status, text: await response.text() }
   })
 
-/** A base port with the next four free too (checked by binding them), for the consecutive-ports test. */
+/** A base port with the next ones free too (checked by binding them), for the consecutive-ports test. */
 const freeRun = Effect.promise(async () => {
   const bind = (port: number) =>
     new Promise<Net.Server | undefined>((resolve) => {
@@ -25,21 +26,29 @@ const freeRun = Effect.promise(async () => {
     const first = await bind(0)
     const base = (first!.address() as Net.AddressInfo).port
     await new Promise((r) => first!.close(r))
-    if (base > 65530) continue
-    const held = await Promise.all([0, 1, 2, 3, 4].map((i) => bind(base + i)))
+    if (base > 65535 - Emulator.services.length) continue
+    const held = await Promise.all(Emulator.services.map((_, i) => bind(base + i)))
     await Promise.all(held.map((s) => (s === undefined ? undefined : new Promise((r) => s.close(r)))))
     if (held.every((s) => s !== undefined)) return base
   }
-  throw new Error("no run of five free ports found")
+  throw new Error(`no run of ${Emulator.services.length} free ports found`)
 })
 
 describe("Emulator.layer", () => {
-  it.scoped("serves five services on distinct loopback ports", () =>
+  it.scoped("serves every registered service on distinct loopback ports", () =>
     Effect.gen(function*() {
       const emulator = yield* Emulator.make()
       const urls = Object.values(emulator.urls)
-      assert.deepStrictEqual(Object.keys(emulator.urls), ["ark", "tos", "moonshot", "qianfan", "bos"])
-      assert.strictEqual(new Set(urls).size, 5)
+      assert.deepStrictEqual(Object.keys(emulator.urls), [
+        "ark",
+        "tos",
+        "moonshot",
+        "qianfan",
+        "bos",
+        "openai",
+        "qianfan-v2"
+      ])
+      assert.strictEqual(new Set(urls).size, 7)
       for (const url of urls) {
         assert.match(url, /^http:\/\/127\.0\.0\.1:\d+$/)
         const { status } = yield* get(`${url}/`)
@@ -53,7 +62,7 @@ describe("Emulator.layer", () => {
       const emulator = yield* Emulator.make({ port: base })
       assert.deepStrictEqual(
         Emulator.services.map((name) => emulator.urls[name]),
-        [0, 1, 2, 3, 4].map((i) => `http://127.0.0.1:${base + i}`)
+        Emulator.services.map((_, i) => `http://127.0.0.1:${base + i}`)
       )
     }))
 
@@ -70,7 +79,9 @@ describe("Emulator.layer", () => {
       assert.deepStrictEqual(emulator.credentials, {
         volcengine: { accessKeyId: "AKLTbargeemulator", secretAccessKey: "barge-emulator-volc-secret" },
         bce: { accessKeyId: "barge-emulator-bce-ak", secretAccessKey: "barge-emulator-bce-sk" },
-        moonshot: { apiKey: "sk-barge-emulator" }
+        moonshot: { apiKey: "sk-barge-emulator" },
+        openai: { apiKey: "sk-barge-emulator-openai" },
+        qianfan: { apiKey: "bce-v3/ALTAK-bargeemulator/0123456789abcdef0123456789abcdef01234567" }
       })
     }).pipe(Effect.provide(Emulator.layer())))
 
@@ -182,14 +193,8 @@ describe("Emulator connections", () => {
       })
       assert.strictEqual(yield* emulator.openConnections, 1)
       agent.destroy()
-      const settled = yield* Effect.promise(async () => {
-        for (let i = 0; i < 200; i++) {
-          if ((await Effect.runPromise(emulator.openConnections)) === 0) return true
-          await new Promise((r) => setTimeout(r, 10))
-        }
-        return false
-      })
-      assert.isTrue(settled)
+      yield* TestTime.waitUntil(Effect.map(emulator.openConnections, (open) => open === 0))
+      assert.strictEqual(yield* emulator.openConnections, 0)
     }))
 })
 

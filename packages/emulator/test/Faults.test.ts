@@ -6,6 +6,7 @@ import * as Http from "node:http"
 import type { ServiceName } from "../src/internal/Context.js"
 import * as Faults from "../src/internal/Faults.js"
 import * as Servers from "../src/internal/Servers.js"
+import * as TestTime from "../src/TestTime.js"
 
 /** What a raw node client saw: status, headers, the bytes, whether the body completed, and any socket error. */
 interface Seen {
@@ -71,12 +72,9 @@ const serve = (injector: Faults.Injector, service: ServiceName = "tos") =>
     return { url, handled }
   })
 
-/** Waits (briefly, in real time) until `n` handler fibers have finished; returns how many did. */
+/** Waits in real time until `n` handler fibers have finished; returns how many did. */
 const finished = (handled: { readonly finished: number }, n: number) =>
-  Effect.promise(async () => {
-    for (let i = 0; i < 400 && handled.finished < n; i++) await new Promise((r) => setTimeout(r, 5))
-    return handled.finished
-  })
+  Effect.as(TestTime.waitUntil(Effect.sync(() => handled.finished >= n)), handled.finished)
 
 const always = (rule: Omit<Faults.FaultRule, "rate">): Faults.FaultSpec => ({
   rules: [{ rate: 1, ...rule }],

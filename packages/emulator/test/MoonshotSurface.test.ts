@@ -4,8 +4,8 @@
 import { assert, describe, it, layer } from "@effect/vitest"
 import { Duration, Effect } from "effect"
 import { Emulator } from "../src/index.js"
-import * as Lifecycle from "../src/moonshot/Lifecycle.js"
-import * as Validation from "../src/moonshot/Validation.js"
+import * as Lifecycle from "../src/openai-compatible/Lifecycle.js"
+import * as Validation from "../src/openai-compatible/Validation.js"
 
 const inputLine = (customId: string, model = "kimi-k2.6") =>
   JSON.stringify({

@@ -75,6 +75,10 @@ describe("TOS surface", () => {
       assert.strictEqual(gone.headers["x-tos-request-id"], error.RequestId)
       const noBucket = JSON.parse((yield* send("GET", "/nobody/key")).text)
       assert.strictEqual(noBucket.Code, "NoSuchBucket")
+      // The message names the buckets that exist, and a first write creates a bucket.
+      assert.include(noBucket.Message, "Buckets that exist: barge, bucket-a")
+      assert.strictEqual((yield* send("PUT", "/nobody/key", { body: "x" })).status, 200)
+      assert.strictEqual((yield* send("GET", "/nobody/key")).text, "x")
     })))
 
   it.effect("rejects unsigned, wrongly signed and unknown-key requests with TOS's codes", () =>

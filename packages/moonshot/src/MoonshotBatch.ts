@@ -1,54 +1,104 @@
 /**
- * The Moonshot (Kimi) batch service: Files + Batches on the OpenAI-compatible core with the Moonshot profile.
+ * Moonshot (Kimi) batch inference as the `MoonshotBatch` service: the OpenAI-compatible service
+ * (`@barge/openai-compatible`) with Moonshot's profile — windows of 12h to 7d, 100 MB input files, Kimi's sampling
+ * parameters fixed for batches, its error types, and the hint to run `cleanup` when the 1000-file quota is reached.
  *
  * @example
  * ```ts
- * import { MoonshotBatch, OpenAiCompatible } from "@barge/moonshot"
- * import { NodeContext, NodeHttpClient } from "@effect/platform-node"
- * import { Effect, Layer, Stream } from "effect"
+ * import { MoonshotBatch } from "@barge/moonshot"
+ * import { NodeHttpClient } from "@effect/platform-node"
+ * import { Effect, Stream } from "effect"
  *
  * const program = Effect.gen(function*() {
  *   const kimi = yield* MoonshotBatch.MoonshotBatch
- *   const batch = yield* kimi.submit(OpenAiCompatible.fromPath("requests.jsonl"))
- *   yield* kimi.await(batch.id)
- *   yield* kimi.results(batch.id).pipe(Stream.runForEach((r) => Effect.log(r.customId, r._tag)))
+ *   const submitted = yield* kimi.submit([
+ *     { customId: "q-1", model: "kimi-k2.6", messages: [{ role: "user", content: "Hello" }] }
+ *   ])
+ *   yield* kimi.await(submitted.id)
+ *   yield* kimi.results(submitted.id).pipe(Stream.runForEach((r) => Effect.log(r.customId, r._tag)))
  * })
  *
  * program.pipe(
- *   Effect.provide(MoonshotBatch.layerConfig()),
- *   Effect.provide(Layer.merge(NodeHttpClient.layerUndici, NodeContext.layer)),
+ *   Effect.provide(MoonshotBatch.layerConfig()), // MOONSHOT_API_KEY, MOONSHOT_BASE_URL
+ *   Effect.provide(NodeHttpClient.layerUndici),
  *   Effect.runPromise
  * )
  * ```
  *
  * @since 0.1.0
  */
-import * as Batch from "@barge/core/Batch"
-import * as ChatRequest from "@barge/core/ChatRequest"
-import type * as Download from "@barge/core/Download"
-import type * as Jsonl from "@barge/core/Jsonl"
-import * as Transport from "@barge/core/Transport"
-import type * as HttpClient from "@effect/platform/HttpClient"
-import * as Config from "effect/Config"
-import type * as ConfigError from "effect/ConfigError"
+import * as ApiError from "@barge/core/ApiError"
+import * as CompletionWindow from "@barge/core/CompletionWindow"
+import * as Errors from "@barge/openai-compatible/Errors"
+import * as OpenAiCompatible from "@barge/openai-compatible/OpenAiCompatible"
+import * as Profile from "@barge/openai-compatible/Profile"
 import * as Context from "effect/Context"
-import * as DateTime from "effect/DateTime"
-import * as Duration from "effect/Duration"
-import * as Effect from "effect/Effect"
-import * as Layer from "effect/Layer"
-import type * as Redacted from "effect/Redacted"
-import * as Stream from "effect/Stream"
-import * as OpenAiCompatible from "./OpenAiCompatible.js"
-import * as Profile from "./Profile.js"
-import type * as Wire from "./Wire.js"
 
 /**
- * The service: the OpenAI-compatible client bound to Moonshot.
+ * Moonshot's hosts: mainland China (`api.moonshot.cn`, the default) and global (`api.moonshot.ai`). Keys from one
+ * do not work on the other.
+ *
+ * @since 0.1.0
+ * @category profiles
+ */
+export const baseUrls = {
+  cn: "https://api.moonshot.cn/v1",
+  global: "https://api.moonshot.ai/v1"
+} as const
+
+const keyHint = "check MOONSHOT_API_KEY, and that the base URL is the platform that issued it (.cn or .ai)"
+
+/**
+ * Moonshot's profile (spec moonshot.md A1–A4 and its 2026-11-30 section).
+ *
+ * @since 0.1.0
+ * @category profiles
+ */
+export const profile: Profile.Profile = {
+  name: "moonshot",
+  title: "Moonshot",
+  baseUrl: baseUrls.cn,
+  endpoint: "/v1/chat/completions",
+  // "100MB" read as 100,000,000 bytes, the smaller reading; no documented cap on lines (UNCONFIRMED both).
+  limits: { maxBytesPerJob: 100_000_000, maxLinesPerJob: 100_000 },
+  // "12h to 7d"; the grammar beyond "12h", "24h", "1d", "3d", "7d" is UNCONFIRMED, so whole hours are sent.
+  window: CompletionWindow.range({ unit: "h", min: 12, max: 168, default: "24h" }),
+  statuses: Profile.openAiStatuses,
+  errors: {
+    read: ApiError.readOpenAiEnvelope,
+    codes: {
+      invalid_authentication_error: { reason: "Authentication", hint: keyHint },
+      incorrect_api_key_error: { reason: "Authentication", hint: keyHint },
+      permission_denied_error: { reason: "PermissionDenied", hint: "check the account's balance and permissions" },
+      resource_not_found_error: { reason: "NotFound", hint: "check the id or model name" },
+      content_filter: { reason: "InvalidRequest", hint: "the content filter rejected the input" },
+      rate_limit_reached_error: { reason: "RateLimited", hint: "slow down and retry later" },
+      engine_overloaded_error: { reason: "Overloaded", hint: "Moonshot is overloaded; retry later" },
+      exceeded_current_quota_error: { reason: "QuotaExceeded", hint: "top up the account; retrying will not help" },
+      server_error: { reason: "Server" },
+      unexpected_output: { reason: "Server" },
+      server_unavailable: { reason: "Overloaded" }
+    },
+    statusHints: { 401: keyHint, 403: "insufficient balance, or the key may not do this" },
+    // The 1000-file quota comes as a plain `invalid_request_error`: only its message tells it apart.
+    messages: [[/exceeded the max file count/i, { reason: "QuotaExceeded", hint: Errors.cleanupHint }]]
+  },
+  // The batch guide: "temperature, top_p and other parameters cannot be modified"; the model page lists these.
+  fixedParameters: ["temperature", "top_p", "n", "presence_penalty", "frequency_penalty"],
+  metadata: Profile.openAiMetadata,
+  requestIdHeaders: ["x-request-id", "msh-request-id", "request-id"],
+  // UNCONFIRMED whether Kimi's error file lists what a cancelled or expired batch never ran: Barge lists it from
+  // the input file (kept until then), so no request goes missing either way.
+  reportsUnprocessed: false
+}
+
+/**
+ * The service: the OpenAI-compatible service on Moonshot.
  *
  * @since 0.1.0
  * @category models
  */
-export interface Service extends OpenAiCompatible.Client {}
+export interface Service extends OpenAiCompatible.Service {}
 
 /**
  * @since 0.1.0
@@ -57,159 +107,65 @@ export interface Service extends OpenAiCompatible.Client {}
 export class MoonshotBatch extends Context.Tag("@barge/moonshot/MoonshotBatch")<MoonshotBatch, Service>() {}
 
 /**
- * Options of {@link make}.
+ * Options of {@link make}: the OpenAI-compatible options, plus the region.
  *
  * @since 0.1.0
- * @category constructors
+ * @category models
  */
-export interface Options {
-  readonly apiKey: Redacted.Redacted<string>
-  /** `cn` (`api.moonshot.cn`, the default) or `global` (`api.moonshot.ai`). */
-  readonly region?: keyof typeof Profile.moonshotBaseUrls | undefined
-  /** Overrides the region's URL (an emulator, a proxy); include the `/v1`. */
-  readonly baseUrl?: string | undefined
-  readonly retry?: Transport.RetryOptions | false | undefined
-  readonly timeout?: Duration.DurationInput | undefined
-  /**
-   * Allow plain `http://` endpoints on hosts other than loopback (credentials and data would travel
-   * unencrypted). Default `false`: such endpoints are refused with `RequestFailed` (`InsecureEndpoint`).
-   */
-  readonly allowInsecureHttp?: boolean | undefined
+export interface Options extends OpenAiCompatible.Options {
+  /** `cn` (`api.moonshot.cn`, the default) or `global` (`api.moonshot.ai`); a `baseUrl` wins. */
+  readonly region?: keyof typeof baseUrls | undefined
 }
+
+const defined = OpenAiCompatible.define<MoonshotBatch, Options>(MoonshotBatch, {
+  model: "kimi-k2.6",
+  profile,
+  env: { apiKey: "MOONSHOT_API_KEY", baseUrl: "MOONSHOT_BASE_URL" },
+  emulated: { service: "moonshot", credential: "moonshot.apiKey" },
+  options: ({ region, ...options }) => ({ ...options, baseUrl: options.baseUrl ?? baseUrls[region ?? "cn"] })
+})
 
 /**
  * @since 0.1.0
  * @category constructors
  */
-export const make = (options: Options): Effect.Effect<Service, never, HttpClient.HttpClient> =>
-  OpenAiCompatible.make({
-    profile: Profile.moonshot({
-      ...(options.region === undefined ? {} : { region: options.region }),
-      ...(options.baseUrl === undefined ? {} : { baseUrl: options.baseUrl })
-    }),
-    apiKey: options.apiKey,
-    retry: options.retry,
-    timeout: options.timeout,
-    allowInsecureHttp: options.allowInsecureHttp
-  })
+export const make = defined.make
 
 /**
  * @since 0.1.0
  * @category layers
  */
-export const layer = (options: Options): Layer.Layer<MoonshotBatch, never, HttpClient.HttpClient> =>
-  Layer.effect(MoonshotBatch, make(options))
+export const layer = defined.layer
 
 /**
- * Reads `MOONSHOT_API_KEY` (required, redacted) and `MOONSHOT_BASE_URL` (optional; e.g.
- * `https://api.moonshot.ai/v1` for the global platform).
+ * Reads `MOONSHOT_API_KEY` (required, redacted) and `MOONSHOT_BASE_URL` (optional, with `/v1`; e.g.
+ * `https://api.moonshot.ai/v1` for the global platform); values given win.
  *
  * @since 0.1.0
  * @category layers
  */
-export const layerConfig = (
-  options?: Omit<Options, "apiKey" | "baseUrl">
-): Layer.Layer<MoonshotBatch, ConfigError.ConfigError, HttpClient.HttpClient> =>
-  Layer.effect(
-    MoonshotBatch,
-    Effect.flatMap(
-      Config.all({
-        apiKey: Config.redacted(Config.nonEmptyString("MOONSHOT_API_KEY")),
-        baseUrl: Config.option(Transport.endpointConfig("MOONSHOT_BASE_URL"))
-      }),
-      ({ apiKey, baseUrl }) =>
-        make({ ...options, apiKey, ...(baseUrl._tag === "Some" ? { baseUrl: baseUrl.value } : {}) })
-    )
-  )
-
-// ---------------------------------------------------------------------------------------------------------------
-// The unified `Batch` front
-// ---------------------------------------------------------------------------------------------------------------
-
-const phases: Record<Wire.BatchStatus, Batch.Phase> = {
-  validating: "pending",
-  in_progress: "running",
-  finalizing: "finalizing",
-  completed: "completed",
-  failed: "failed",
-  expired: "expired",
-  cancelling: "cancelling",
-  cancelled: "cancelled"
-}
-
-const utc = (seconds: number | null | undefined): DateTime.Utc | undefined =>
-  seconds === null || seconds === undefined ? undefined : DateTime.unsafeMake(seconds * 1000)
+export const layerConfig = defined.layerConfig
 
 /**
- * A Moonshot batch as the shared status.
+ * The service pointed at an emulator (`Registry.Emulated`, which `@barge/emulator`'s layers provide).
  *
  * @since 0.1.0
- * @category batch
+ * @category layers
  */
-export const jobStatus = (batch: Wire.Batch): Batch.JobStatus => {
-  const reasons = batch.errorItems.map((e) => e.message ?? e.code ?? "").filter((m) => m !== "")
-  return new Batch.JobStatus({
-    jobId: batch.id,
-    phase: phases[batch.status],
-    providerStatus: batch.status,
-    counts: new Batch.Counts({ ...batch.counts }),
-    ...(reasons.length === 0 ? {} : { message: reasons.join("; ") }),
-    createdAt: utc(batch.created_at),
-    startedAt: utc(batch.in_progress_at),
-    finishedAt: utc(batch.completed_at ?? batch.failed_at ?? batch.expired_at ?? batch.cancelled_at),
-    expiresAt: utc(batch.expires_at)
-  })
-}
-
-/** Moonshot takes whole hours from 12h to 7d: round a requested window up, then into that range. */
-const windowOf = (window: Duration.Duration | undefined): string | undefined => {
-  if (window === undefined) return undefined
-  const hours = Math.ceil(Duration.toHours(window))
-  return `${Math.min(168, Math.max(12, hours))}h`
-}
-
-/**
- * The driver the unified `Batch` service runs on. A part is written as OpenAI batch lines and submitted with
- * `submit`, so it is validated and idempotent on its content like any other submission.
- *
- * @since 0.1.0
- * @category batch
- */
-export const driver = (
-  service: Service
-): Batch.Driver<Wire.Batch, OpenAiCompatible.SubmitError | Download.DownloadTruncated | Jsonl.JsonlError> => {
-  const encoder = new TextEncoder()
-  return {
-    provider: "moonshot",
-    // 100 MB per file, with room for the multipart framing; Moonshot documents no cap on lines (UNCONFIRMED).
-    limits: { maxBytesPerJob: 100 * 1024 * 1024 - 64 * 1024, maxLinesPerJob: 100_000 },
-    submitOne: (requests, context) => {
-      const window = windowOf(context.completionWindow)
-      return service.submit(
-        OpenAiCompatible.fromStream(
-          `barge-part-${context.part + 1}-of-${context.parts}.jsonl`,
-          Stream.fromIterable(requests).pipe(
-            Stream.map((request) => encoder.encode(`${ChatRequest.toOpenAiLine(request)}\n`))
-          )
-        ),
-        {
-          ...(window === undefined ? {} : { completionWindow: window }),
-          ...(context.metadata === undefined ? {} : { metadata: context.metadata })
-        }
-      )
-    },
-    get: service.batches.retrieve,
-    list: service.batches.list(),
-    cancel: service.batches.cancel,
-    results: service.results,
-    status: jobStatus
-  }
-}
+export const layerEmulated = defined.layerEmulated
 
 /**
  * The provider-agnostic `Batch` service backed by `MoonshotBatch`.
  *
  * @since 0.1.0
- * @category batch
+ * @category layers
  */
-export const layerBatch: Layer.Layer<Batch.Batch, never, MoonshotBatch> = Batch.layer(Effect.map(MoonshotBatch, driver))
+export const layerBatch = defined.layerBatch
+
+/**
+ * Moonshot as the tools (the CLI, the demo) list it.
+ *
+ * @since 0.1.0
+ * @category registry
+ */
+export const registry = defined.registry

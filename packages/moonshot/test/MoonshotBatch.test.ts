@@ -1,184 +1,279 @@
-import type { ChatRequest } from "@barge/core"
-import { Batch } from "@barge/core"
+import { ApiError, Batch, InputValidation } from "@barge/core"
 import { Emulator } from "@barge/emulator"
+import { NodeHttpClient } from "@effect/platform-node"
 import { assert, describe, it } from "@effect/vitest"
-import { Chunk, Effect, Exit, Layer, Schedule, Stream } from "effect"
-import { MoonshotBatch, OpenAiCompatible } from "../src/index.js"
-import { drive, line, lines, makeLayer } from "./utils.js"
+import { ConfigProvider, Effect, Layer, Schedule, Stream } from "effect"
+import { Mock, MoonshotBatch } from "../src/index.js"
+import { collect, driven, fileText, makeLayer, requests } from "./utils.js"
 
 const fast = { schedule: Schedule.spaced("1 second") }
 
+const jsonl = (lines: ReadonlyArray<unknown>) =>
+  Batch.jsonlBytes(Stream.make(new TextEncoder().encode(lines.map((l) => JSON.stringify(l)).join("\n") + "\n")))
+
+const openAiLine = (customId: string, content: string, extra: Record<string, unknown> = {}) => ({
+  custom_id: customId,
+  method: "POST",
+  url: "/v1/chat/completions",
+  body: { model: "kimi-k2.6", messages: [{ role: "user", content }], ...extra }
+})
+
 describe("MoonshotBatch lifecycle", () => {
-  it.effect("submit → await → results: successes and per-line failures, both files", () =>
+  it.effect("submits OpenAI batch lines, awaits, reads both files, and deletes the input once final", () =>
     Effect.gen(function*() {
       const kimi = yield* MoonshotBatch.MoonshotBatch
-      const source = OpenAiCompatible.fromLines("input.jsonl", [
-        line("a", "hello"),
-        line("b", "please [[barge:fail]]"),
-        line("c", "world")
+      const emulator = yield* Emulator.Emulator
+      const submitted = yield* kimi.submit(
+        jsonl([openAiLine("a", "hello"), openAiLine("b", "please [[barge:fail]]"), openAiLine("c", "world")]),
+        { completionWindow: "3 days" }
+      )
+      assert.match(submitted.id, /^moonshot:batch_/)
+      const job = emulator.state.moonshot.batches.get(submitted.status.parts[0].jobId)!
+      assert.strictEqual(job.completionWindow, "72h")
+      const input = job.inputFileId
+      const done = yield* driven(kimi.await(submitted.id, fast))
+      assert.deepStrictEqual({ ...done.counts }, { total: 3, completed: 2, failed: 1 })
+      assert.isFalse(emulator.state.moonshot.files.has(input))
+      const results = yield* collect(kimi.results(submitted.id))
+      assert.deepStrictEqual(results.map((r) => [r.customId, r._tag]), [
+        ["a", "Succeeded"],
+        ["c", "Succeeded"],
+        ["b", "Failed"]
       ])
-      const submitted = yield* kimi.submit(source, { completionWindow: "1d", metadata: { team: "search" } })
-      assert.strictEqual(submitted.status, "validating")
-      assert.strictEqual(submitted.completion_window, "1d")
-      assert.strictEqual(submitted.metadata?.team, "search")
-      assert.match(submitted.metadata?.[OpenAiCompatible.idempotencyMetadataKey] ?? "", /^sha256:[0-9a-f]{64}$/)
-
-      const done = yield* drive(yield* Effect.fork(kimi.await(submitted.id, fast)), "1 second")
-      assert.strictEqual(done.status, "completed")
-      assert.deepStrictEqual({ ...done.counts }, { completed: 2, failed: 1, total: 3 })
-
-      const results = Chunk.toReadonlyArray(yield* Stream.runCollect(kimi.results(submitted.id)))
-      const byId = new Map(results.map((r) => [r.customId, r]))
-      assert.strictEqual(results.length, 3)
-      const a = byId.get("a")!
-      assert.strictEqual(a._tag, "Succeeded")
+      const a = results[0]!
       if (a._tag === "Succeeded") {
         assert.strictEqual(a.response.choices[0]?.message.content, Emulator.expectedContent("a", "hello"))
       }
-      const b = byId.get("b")!
-      assert.strictEqual(b._tag, "Failed")
-      if (b._tag === "Failed") assert.strictEqual(b.error.statusCode, 400)
     }).pipe(Effect.provide(makeLayer())))
 
-  it.effect("watch reports each status change with counts, ending at the final one", () =>
+  it.effect("cancel: every request exactly once; the input file stays, since Kimi may not list what never ran", () =>
     Effect.gen(function*() {
       const kimi = yield* MoonshotBatch.MoonshotBatch
-      const submitted = yield* kimi.submit(lines(40))
-      const seen = yield* drive(
-        yield* Effect.fork(Stream.runCollect(kimi.watch(submitted.id, { schedule: Schedule.spaced("500 millis") }))),
-        "500 millis"
+      const emulator = yield* Emulator.Emulator
+      const submitted = yield* kimi.submit(requests(8))
+      yield* driven(
+        Stream.runDrain(kimi.watch(submitted.id, fast).pipe(Stream.takeUntil((p) => p.status.counts.completed >= 2)))
       )
-      const statuses = Chunk.toReadonlyArray(seen).map((b) => b.status)
-      assert.strictEqual(statuses[0], "validating")
-      assert.strictEqual(statuses.at(-1), "completed")
-      assert.include(statuses, "in_progress")
-      const running = Chunk.toReadonlyArray(seen).filter((b) => b.status === "in_progress").map((b) =>
-        b.counts.completed
+      yield* kimi.cancelBatch(submitted.id)
+      const ended = yield* driven(Effect.flip(kimi.await(submitted.id, fast)))
+      assert.strictEqual(ended._tag === "BatchFailed" && ended.status.phase, "cancelled")
+      const results = yield* collect(kimi.results(submitted.id))
+      assert.deepStrictEqual(results.map((r) => r.customId).sort(), requests(8).map((r) => r.customId).sort())
+      assert.isTrue(results.every((r) => r._tag === "Succeeded" || r.error.code === "batch_cancelled"))
+      const job = emulator.state.moonshot.batches.get(submitted.status.parts[0].jobId)!
+      assert.isTrue(emulator.state.moonshot.files.has(job.inputFileId))
+      // Were Kimi to write no error file, the requests that never ran still come from the input file.
+      emulator.state.moonshot.quirks.batchObject = (batch) => ({ ...batch, error_file_id: null })
+      const fromInput = yield* collect(kimi.results(submitted.id))
+      assert.deepStrictEqual(fromInput.map((r) => r.customId).sort(), results.map((r) => r.customId).sort())
+      assert.deepStrictEqual(
+        fromInput.filter((r) => r._tag === "Failed").map((r) => r._tag === "Failed" && r.error.code),
+        results.filter((r) => r._tag === "Failed").map(() => "batch_cancelled")
       )
-      assert.isAbove(running.length, 1)
-      assert.deepStrictEqual(running, [...running].sort((x, y) => x - y))
+    }).pipe(Effect.provide(makeLayer({ emulator: { processing: { perRequest: "1 second" } } }))))
+
+  it.effect("refuses a window beyond Moonshot's 7 days before anything is sent", () =>
+    Effect.gen(function*() {
+      const kimi = yield* MoonshotBatch.MoonshotBatch
+      const emulator = yield* Emulator.Emulator
+      const error = yield* Effect.flip(kimi.submit(requests(1), { completionWindow: "8d" }))
+      assert.instanceOf(error, InputValidation.InputValidationError)
+      assert.include(error.message, "168h")
+      assert.strictEqual(emulator.state.moonshot.files.size, 0)
     }).pipe(Effect.provide(makeLayer())))
 
-  it.effect("a batch whose input fails validation ends failed with its errors", () =>
+  it.effect("a wrong key is ApiError Authentication with Moonshot's type and a hint about the platform", () =>
     Effect.gen(function*() {
       const kimi = yield* MoonshotBatch.MoonshotBatch
-      // Uploaded directly (submit would refuse it): a duplicated custom_id only the server checks here.
-      const file = yield* kimi.files.upload(
-        OpenAiCompatible.fromLines("dup.jsonl", [line("x", "one"), line("x", "two")])
+      const error = yield* Effect.flip(kimi.get("batch_x"))
+      assert.isTrue(ApiError.is("Authentication")(error))
+      if (error._tag !== "ApiError") return
+      assert.strictEqual(error.code, "invalid_authentication_error")
+      assert.include(error.message, "MOONSHOT_API_KEY")
+      assert.notInclude(error.message, "sk-wrong")
+    }).pipe(Effect.provide(makeLayer({ apiKey: "sk-wrong" }))))
+})
+
+describe("Kimi's fixed sampling parameters (issue 13.2)", () => {
+  it.effect("are refused during validation, naming each line, and nothing is uploaded", () =>
+    Effect.gen(function*() {
+      const kimi = yield* MoonshotBatch.MoonshotBatch
+      const emulator = yield* Emulator.Emulator
+      const [first, second, third] = requests(3)
+      const error = yield* Effect.flip(
+        kimi.submit([first!, { ...second!, temperature: 0.3 }, { ...third!, top_p: 0.9, n: 2 }])
       )
-      const created = yield* kimi.batches.create({ inputFileId: file.id })
-      const exit = yield* drive(yield* Effect.fork(Effect.exit(kimi.await(created.id, fast))), "1 second")
-      assert.isTrue(Exit.isFailure(exit))
-      const error = Exit.isFailure(exit) ? exit.cause : undefined
-      const failure = error?._tag === "Fail" ? error.error : undefined
-      assert.strictEqual(failure?._tag, "BatchFailed")
-      if (failure?._tag === "BatchFailed") {
-        assert.strictEqual(failure.batch.status, "failed")
-        assert.strictEqual(failure.batch.errorItems[0]?.code, "duplicate_custom_id")
-        assert.include(failure.message, "custom_id 'x'")
-      }
+      assert.instanceOf(error, InputValidation.InputValidationError)
+      if (!(error instanceof InputValidation.InputValidationError)) return
+      assert.deepStrictEqual(error.issues.map((i) => [i.lineNumber, i.rule]), [[2, "FixedParameter"], [
+        3,
+        "FixedParameter"
+      ]])
+      assert.include(error.issues[0]!.message, "\"temperature\"")
+      assert.include(error.issues[1]!.message, "\"top_p\", \"n\"")
+      assert.strictEqual(emulator.state.moonshot.files.size, 0)
     }).pipe(Effect.provide(makeLayer())))
 
-  it.effect("a batch past expires_at ends expired: partial output kept, the rest batch_expired", () =>
+  it.effect("are dropped and reported when asked, and the batch Kimi receives carries none", () =>
     Effect.gen(function*() {
       const kimi = yield* MoonshotBatch.MoonshotBatch
-      const submitted = yield* kimi.submit(lines(20), { completionWindow: "12h" })
-      const result = yield* drive(
-        yield* Effect.fork(Effect.flip(kimi.await(submitted.id, { schedule: Schedule.spaced("30 minutes") }))),
-        "30 minutes"
-      )
-      assert.strictEqual(result._tag, "BatchExpired")
-      const results = Chunk.toReadonlyArray(yield* Stream.runCollect(kimi.results(submitted.id)))
-      assert.strictEqual(results.length, 20)
-      const expired = results.filter((r) => r._tag === "Failed" && r.error.code === "batch_expired")
-      const succeeded = results.filter((r) => r._tag === "Succeeded")
-      assert.strictEqual(succeeded.length, 11)
-      assert.strictEqual(expired.length, 9)
-    }).pipe(Effect.provide(makeLayer({ emulator: { processing: { perRequest: "1 hour" } } }))))
-
-  it.effect("a cancelled batch ends cancelled, keeping what finished before the cancel", () =>
-    Effect.gen(function*() {
-      const kimi = yield* MoonshotBatch.MoonshotBatch
-      const submitted = yield* kimi.submit(lines(10))
-      const cancelling = yield* kimi.batches.cancel(submitted.id)
-      assert.strictEqual(cancelling.status, "cancelling")
-      const error = yield* drive(yield* Effect.fork(Effect.flip(kimi.await(submitted.id, fast))), "1 second")
-      assert.strictEqual(error._tag, "BatchCancelled")
-      if (error._tag === "BatchCancelled") assert.strictEqual(error.batch.status, "cancelled")
-      const again = yield* Effect.flip(kimi.batches.cancel(submitted.id))
-      assert.strictEqual(again._tag, "InvalidRequestError")
-      const results = Chunk.toReadonlyArray(yield* Stream.runCollect(kimi.results(submitted.id)))
-      assert.isTrue(results.every((r) => r._tag === "Failed" && r.error.code === "batch_cancelled"))
-    }).pipe(Effect.provide(makeLayer())))
-
-  it.effect("a batch where every request fails is completed with no output file", () =>
-    Effect.gen(function*() {
-      const kimi = yield* MoonshotBatch.MoonshotBatch
+      const emulator = yield* Emulator.Emulator
       const submitted = yield* kimi.submit(
-        OpenAiCompatible.fromLines("bad.jsonl", [line("p", "x [[barge:fail]]"), line("q", "y [[barge:fail]]")])
+        jsonl([openAiLine("a", "x", { temperature: 0.3 }), openAiLine("b", "y", { max_tokens: 10 })]),
+        { fixedParameters: "drop" }
       )
-      const done = yield* drive(yield* Effect.fork(kimi.await(submitted.id, fast)), "1 second")
-      assert.strictEqual(done.status, "completed")
-      assert.isNull(done.output_file_id)
-      assert.isString(done.error_file_id)
-      const results = Chunk.toReadonlyArray(yield* Stream.runCollect(kimi.results(submitted.id)))
-      assert.deepStrictEqual(results.map((r) => r._tag), ["Failed", "Failed"])
+      assert.deepStrictEqual(submitted.dropped.map((d) => [d.lineNumber, d.customId, d.parameter, d.value]), [
+        [1, "a", "temperature", 0.3]
+      ])
+      const job = emulator.state.moonshot.batches.get(submitted.status.parts[0].jobId)!
+      const sent = fileText(emulator.state.moonshot.files.get(job.inputFileId)!.chunks)
+      assert.notInclude(sent, "temperature")
+      assert.include(sent, "\"max_tokens\":10")
+      const done = yield* driven(kimi.await(submitted.id, fast))
+      assert.strictEqual(done.counts.completed, 2)
     }).pipe(Effect.provide(makeLayer())))
-})
 
-describe("MoonshotBatch polling bounds", () => {
-  it.effect("await stops with AwaitTimedOut when its schedule ends first, naming the last status", () =>
+  it.effect("the emulated Kimi fails a batch whose lines carry them, as Kimi would", () =>
     Effect.gen(function*() {
       const kimi = yield* MoonshotBatch.MoonshotBatch
-      const submitted = yield* kimi.submit(lines(5))
-      const error = yield* drive(
-        yield* Effect.fork(Effect.flip(kimi.await(submitted.id, { schedule: Schedule.recurs(1) }))),
-        "100 millis"
+      const body = new TextEncoder().encode(
+        [openAiLine("a", "x"), openAiLine("b", "y", { top_p: 0.5 })].map((l) => JSON.stringify(l)).join("\n")
       )
-      assert.strictEqual(error._tag, "AwaitTimedOut")
-      if (error._tag === "AwaitTimedOut") {
-        assert.strictEqual(error.batchId, submitted.id)
-        assert.strictEqual(error.batch?.status, "validating")
-        assert.include(error.message, "schedule ended")
+      const file = yield* kimi.files.upload({ filename: "raw.jsonl", content: Stream.make(body), size: body.length })
+      const created = yield* kimi.create({ inputFileId: file.id })
+      const ended = yield* driven(Effect.flip(kimi.await(created.id, fast)))
+      assert.strictEqual(ended._tag, "BatchFailed")
+      if (ended._tag === "BatchFailed") {
+        assert.strictEqual(ended.status.phase, "failed")
+        assert.include(ended.message, "line 2")
+        assert.include(ended.message, "top_p")
       }
     }).pipe(Effect.provide(makeLayer())))
 })
 
-describe("MoonshotBatch.layerBatch", () => {
-  it.effect("runs a provider-agnostic Batch program on Moonshot", () =>
+describe("File lifecycle (issue 13.3)", () => {
+  it.effect("the 1000-file quota is QuotaExceeded with a hint to run cleanup; cleanup frees it", () =>
     Effect.gen(function*() {
-      const batch = yield* Batch.Batch
-      const submitted = yield* batch.submit([
-        { customId: "u-1", model: "kimi-k2.5", messages: [{ role: "user", content: "one" }] },
-        { customId: "u-2", model: "kimi-k2.5", messages: [{ role: "user", content: "two" }] }
-      ])
-      assert.strictEqual(submitted.provider, "moonshot")
-      const done = yield* drive(yield* Effect.fork(batch.await(submitted.id)), "1 second")
-      assert.strictEqual(done.phase, "completed")
-      assert.strictEqual(done.counts.completed, 2)
-      const results = Chunk.toReadonlyArray(yield* Stream.runCollect(batch.results(submitted.id)))
-      assert.deepStrictEqual(results.map((r) => r.customId).sort(), ["u-1", "u-2"])
-    }).pipe(Effect.provide(MoonshotBatch.layerBatch.pipe(Layer.provideMerge(makeLayer())))))
+      const kimi = yield* MoonshotBatch.MoonshotBatch
+      const emulator = yield* Emulator.Emulator
+      const bytes = new TextEncoder().encode("{}\n")
+      for (let i = 0; i < 1000; i++) {
+        emulator.state.moonshot.files.set(`file-old-${i}`, {
+          id: `file-old-${i}`,
+          filename: `old-${i}.jsonl`,
+          purpose: "batch",
+          bytes: bytes.length,
+          createdAt: 0,
+          chunks: [bytes]
+        })
+      }
+      const error = yield* Effect.flip(kimi.submit(requests(2)))
+      assert.isTrue(ApiError.is("QuotaExceeded")(error))
+      assert.include(error.message, "barge cleanup")
+      yield* driven(Effect.void, "2 hours")
+      const report = yield* kimi.cleanup({ olderThan: "1 hour", dryRun: false })
+      assert.strictEqual(report.deleted, 1000)
+      assert.strictEqual(emulator.state.moonshot.files.size, 0)
+      const submitted = yield* kimi.submit(requests(2))
+      assert.strictEqual(submitted.status.parts.length, 1)
+    }).pipe(Effect.provide(makeLayer())))
+})
 
-  it.effect("splits a submission over several Moonshot batches when the limits say so", () =>
+describe("Lenient decoding (issue 13.4)", () => {
+  it.effect("an unknown status word is phase unknown with the word kept; polling goes on past it", () =>
+    Effect.gen(function*() {
+      const kimi = yield* MoonshotBatch.MoonshotBatch
+      const emulator = yield* Emulator.Emulator
+      const submitted = yield* kimi.submit(requests(2))
+      emulator.state.moonshot.quirks.batchObject = (batch) =>
+        batch.status === "completed" ? batch : { ...batch, status: "paused_for_review", created_at: "soon" }
+      const status = yield* kimi.batchStatus(submitted.id)
+      assert.strictEqual(status.parts[0].phase, "unknown")
+      assert.strictEqual(status.providerStatus, "paused_for_review")
+      const done = yield* driven(kimi.await(submitted.id, fast))
+      assert.strictEqual(done.phase, "completed")
+    }).pipe(Effect.provide(makeLayer())))
+
+  it.effect("a list page with one odd item still yields the others", () =>
+    Effect.gen(function*() {
+      const kimi = yield* MoonshotBatch.MoonshotBatch
+      const emulator = yield* Emulator.Emulator
+      const ids: Array<string> = []
+      for (const prefix of ["a", "b", "c"]) ids.push((yield* kimi.submit(requests(1, prefix))).status.parts[0].jobId)
+      emulator.state.moonshot.quirks.batchObject = (batch) =>
+        batch.id === ids[1] ? { ...batch, id: undefined } : { ...batch, status: "somewhere_new" }
+      const listed = yield* collect(kimi.list())
+      assert.deepStrictEqual(listed.map((b) => b.id).sort(), [ids[0], ids[2]].sort())
+      assert.deepStrictEqual(listed.map((b) => kimi.jobStatus(b).phase), ["unknown", "unknown"])
+    }).pipe(Effect.provide(makeLayer())))
+})
+
+describe("Wrong-looking misses (issue 13.8)", () => {
+  it.effect("a base URL without /v1 is a 404 that says the base URL looks wrong", () =>
+    Effect.gen(function*() {
+      const kimi = yield* MoonshotBatch.MoonshotBatch
+      const error = yield* Effect.flip(kimi.get("batch_x"))
+      assert.isTrue(ApiError.is("NotFound")(error))
+      assert.include(error.message, "looks wrong")
+      assert.include(error.message, "/v1")
+      assert.notInclude(error.message, "check the id")
+      const submit = yield* Effect.flip(kimi.submit(requests(1)))
+      assert.include(submit.message, "looks wrong")
+    }).pipe(Effect.provide(makeLayer({ path: "" }))))
+
+  it.effect("with /v1, an unknown batch still says to check the id", () =>
+    Effect.gen(function*() {
+      const kimi = yield* MoonshotBatch.MoonshotBatch
+      const error = yield* Effect.flip(kimi.get("batch_x"))
+      assert.isTrue(ApiError.is("NotFound")(error))
+      assert.include(error.message, "check the id")
+    }).pipe(Effect.provide(makeLayer())))
+})
+
+describe("MoonshotBatch layers", () => {
+  it.effect("layerBatch runs a provider-agnostic program; limits split it over several batches", () =>
     Effect.gen(function*() {
       const batch = yield* Batch.Batch
       const emulator = yield* Emulator.Emulator
-      const requests = [1, 2, 3].map((i): ChatRequest.ChatRequest => ({
-        customId: `s-${i}`,
-        model: "kimi-k2.5",
-        messages: [{ role: "user", content: `part ${i}` }]
-      }))
-      const submitted = yield* batch.submit(requests)
-      assert.strictEqual(submitted.parts.length, 3)
+      const submitted = yield* batch.submit(requests(3))
+      assert.strictEqual(submitted.status.parts.length, 3)
       assert.strictEqual(emulator.state.moonshot.batches.size, 3)
-      const done = yield* drive(yield* Effect.fork(batch.await(submitted.id)), "1 second")
+      const done = yield* driven(batch.await(submitted.id, fast))
       assert.strictEqual(done.counts.completed, 3)
-      // Submitting the same requests again re-attaches to the same three batches.
-      const again = yield* batch.submit(requests)
+      const again = yield* batch.submit(requests(3))
       assert.strictEqual(again.id, submitted.id)
       assert.strictEqual(emulator.state.moonshot.batches.size, 3)
     }).pipe(Effect.provide(
       MoonshotBatch.layerBatch.pipe(Batch.withLimits({ maxLinesPerJob: 1 }), Layer.provideMerge(makeLayer()))
     )))
+
+  it.effect("layerConfig needs MOONSHOT_API_KEY; the region picks the host; MOONSHOT_BASE_URL wins", () =>
+    Effect.gen(function*() {
+      const emulator = yield* Emulator.Emulator
+      const baseUrlOf = (env: ReadonlyArray<readonly [string, string]>, overrides?: Partial<MoonshotBatch.Options>) =>
+        Effect.provide(
+          Effect.map(MoonshotBatch.MoonshotBatch, (kimi) => kimi.profile.baseUrl),
+          MoonshotBatch.layerConfig(overrides).pipe(
+            Layer.provide(NodeHttpClient.layerUndici),
+            Layer.provide(Layer.setConfigProvider(ConfigProvider.fromMap(new Map(env))))
+          )
+        )
+      assert.include(String(yield* Effect.flip(baseUrlOf([]))), "MOONSHOT_API_KEY")
+      const key = ["MOONSHOT_API_KEY", emulator.credentials.moonshot.apiKey] as const
+      assert.strictEqual(yield* baseUrlOf([key]), MoonshotBatch.baseUrls.cn)
+      assert.strictEqual(yield* baseUrlOf([key], { region: "global" }), MoonshotBatch.baseUrls.global)
+      const url = `${emulator.urls.moonshot}/v1`
+      assert.strictEqual(yield* baseUrlOf([key, ["MOONSHOT_BASE_URL", url]], { region: "global" }), url)
+    }).pipe(Effect.provide(Emulator.layer())))
+
+  it.effect("Mock runs the lifecycle with Moonshot's rules", () =>
+    Effect.gen(function*() {
+      const kimi = yield* MoonshotBatch.MoonshotBatch
+      const refused = yield* Effect.flip(kimi.submit([{ ...requests(1)[0]!, temperature: 1 }]))
+      assert.instanceOf(refused, InputValidation.InputValidationError)
+      const submitted = yield* kimi.submit(requests(2))
+      const done = yield* driven(kimi.await(submitted.id, fast))
+      assert.strictEqual(done.providerStatus, "completed")
+      assert.strictEqual((yield* collect(kimi.results(submitted.id))).length, 2)
+    }).pipe(Effect.provide(Mock.layer())))
 })

@@ -1,35 +1,40 @@
 /**
- * A `QianfanBatch` with no HTTP, for users' tests: tasks walk through a scripted list of statuses (one step per
- * status check), results come from a function of each line, and BOS is an in-memory map. `submit` validates and
- * splits exactly as the real service does, so input errors surface the same way.
+ * A `QianfanBatch` with no HTTP, for users' tests: core's in-memory platform (`Mock.make`) under Qianfan's own
+ * limits, window rules, input lines, part key and status mapping. Tasks move with the `Clock` (queued for a while,
+ * then a fixed time per request), so `TestClock` drives them; each request's answer comes from `respond`.
  *
  * @example
  * ```ts
  * import { Mock, QianfanBatch } from "@barge/qianfan"
- * import { Effect } from "effect"
+ * import { Effect, Fiber, TestClock } from "effect"
  *
  * const test = Effect.gen(function*() {
  *   const qianfan = yield* QianfanBatch.QianfanBatch
- *   const submission = yield* qianfan.submit([{ id: "1", query: "hi" }], { model: { endpoint: "ernie-4.0-8k" } })
- *   yield* qianfan.await(submission)
- * }).pipe(Effect.provide(Mock.layer({ statuses: ["Queuing", "Running", "Done"] })))
+ *   const submitted = yield* qianfan.submit([
+ *     { customId: "1", model: "ernie-4.0-8k", messages: [{ role: "user", content: "hi" }] }
+ *   ])
+ *   const done = yield* Effect.fork(qianfan.await(submitted.id))
+ *   yield* TestClock.adjust("1 minute")
+ *   yield* Fiber.join(done)
+ * }).pipe(Effect.provide(Mock.layer()))
  * ```
  *
  * @since 0.1.0
  */
-import type * as Batch from "@barge/core/Batch"
-import * as Bytes from "@barge/core/Bytes"
-import * as ObjectStorage from "@barge/core/ObjectStorage"
-import * as Polling from "@barge/core/Polling"
-import type * as Arr from "effect/Array"
+import * as ApiError from "@barge/core/ApiError"
+import * as Batch from "@barge/core/Batch"
+import * as ChatRequest from "@barge/core/ChatRequest"
+import * as CoreMock from "@barge/core/Mock"
+import * as Provider from "@barge/core/Provider"
+import * as OpenAiMock from "@barge/openai-compatible/Mock"
+import type * as Duration from "effect/Duration"
 import * as Effect from "effect/Effect"
 import * as Layer from "effect/Layer"
-import * as Schedule from "effect/Schedule"
 import * as Stream from "effect/Stream"
 import * as Errors from "./Errors.js"
-import * as Plan from "./internal/plan.js"
+import * as Qianfan from "./internal/provider.js"
 import * as QianfanBatch from "./QianfanBatch.js"
-import type * as Storage from "./Storage.js"
+import * as QianfanV2Batch from "./QianfanV2Batch.js"
 import * as Wire from "./Wire.js"
 
 /**
@@ -37,92 +42,46 @@ import * as Wire from "./Wire.js"
  * @category models
  */
 export interface Options {
-  /**
-   * The statuses every task walks through, one step per `describeTask` (the last one repeats). Default
-   * `Queuing → Running → Done`.
-   */
-  readonly statuses?: ReadonlyArray<Wire.RunStatus> | undefined
-  /** The result of each input line; default a completion answering `Echo: <query>`. */
-  readonly respond?: ((line: Readonly<Record<string, unknown>>) => Batch.BatchResult) | undefined
-  /** `errorCode` and `errorReason` of a task that reaches `Failed`. */
-  readonly failure?: { readonly errorCode: number; readonly errorReason: string } | undefined
-  /** Split limits, as in the real service. */
-  readonly limits?: Partial<QianfanBatch.Limits> | undefined
+  /** What each request gets: a completion, or the error it fails with. Default: an echo of the last message. */
+  readonly respond?: ((request: ChatRequest.ChatRequest) => ChatRequest.ChatResponse | Batch.RequestError) | undefined
+  /** How long a task waits before running; default 1 s. */
+  readonly queuedFor?: Duration.DurationInput | undefined
+  /** Time per request once running; default 100 ms. */
+  readonly perRequest?: Duration.DurationInput | undefined
+  /** Limits below Qianfan's, to split with a small input. */
+  readonly limits?: Partial<Provider.Limits> | undefined
+  /** Refuses the create of the part of this index (e.g. with `TaskRunningNumberExceedLimit`). */
+  readonly refuseCreate?: ((part: { readonly index: number }) => ApiError.ApiError | undefined) | undefined
+  /** Fails the task of the part of this index once it starts running, with this reason. */
+  readonly failJob?: ((part: { readonly index: number }) => string | undefined) | undefined
 }
 
-interface MockTask {
-  readonly taskId: string
-  readonly request: Wire.CreateTaskRequest
-  readonly lines: ReadonlyArray<Record<string, unknown>>
-  step: number
-  stopped: boolean
+const runStatus: Record<CoreMock.MockState, string> = {
+  queued: "Queuing",
+  running: "Running",
+  done: "Done",
+  failed: "Failed",
+  stopping: "Stopping",
+  stopped: "Stopped",
+  expired: "Expired"
 }
 
-const echo = (line: Readonly<Record<string, unknown>>): Batch.BatchResult => {
-  const prompt = typeof line.query === "string" ? line.query : typeof line.src === "string" ? line.src : ""
-  return {
-    _tag: "Succeeded",
-    customId: String(line.id),
-    response: {
-      choices: [{ index: 0, message: { role: "assistant", content: `Echo: ${prompt}` }, finish_reason: "stop" }]
-    }
-  }
-}
+const iso = (millis: number) => new Date(millis).toISOString().slice(0, 19) + "Z"
 
-const memoryStorage = (bucket: string): Storage.Service => {
-  const objects = new Map<string, Uint8Array>()
-  const notFound = (key: string) =>
-    new Errors.NotFound({ action: "GetObject", status: 404, code: "NoSuchKey", description: `no object ${key}` })
-  const info = (key: string, bytes: Uint8Array): Storage.ObjectInfo => ({ key, size: bytes.length })
-  const putBytes: Storage.Service["putBytes"] = (key, bytes) =>
-    Effect.sync(() => {
-      objects.set(key, bytes)
-      return { key }
-    })
-  const get: Storage.Service["get"] = (key, options) =>
-    Effect.suspend(() => {
-      const bytes = objects.get(key)
-      if (bytes === undefined) return Effect.fail(notFound(key))
-      const range = options?.range
-      const start = Math.min(range?.start ?? 0, bytes.length)
-      const end = range?.end === undefined ? bytes.length : range.end + 1
-      return Effect.succeed({
-        status: range === undefined ? 200 : 206,
-        start,
-        totalSize: bytes.length,
-        body: start >= end ? Stream.empty : Stream.make(bytes.subarray(start, end))
-      })
-    })
-  const head: Storage.Service["head"] = (key) =>
-    Effect.suspend(() => {
-      const bytes = objects.get(key)
-      return bytes === undefined ? Effect.fail(notFound(key)) : Effect.succeed(info(key, bytes))
-    })
-  const storage: ObjectStorage.ObjectStorage<Storage.StorageError> = {
-    bucket,
-    put: (key, body) => Effect.flatMap(Bytes.collect(body), (bytes) => putBytes(key, bytes)),
-    get,
-    head,
-    delete: (key) => Effect.sync(() => void objects.delete(key)),
-    list: (prefix) =>
-      Stream.suspend(() =>
-        Stream.fromIterable(
-          [...objects.entries()].filter(([key]) => key.startsWith(prefix)).sort(([a], [b]) => (a < b ? -1 : 1)).map(
-            ([key, bytes]) => info(key, bytes)
-          )
-        )
-      )
-  }
-  return {
-    ...storage,
-    put: (key, body) => Effect.flatMap(Bytes.collect(body), (bytes) => putBytes(key, bytes)),
-    putBytes,
-    uri: (prefix) => `bos:/${bucket}/${prefix}`,
-    stream: (key, options) => Stream.unwrap(Effect.map(get(key, options), (result) => result.body)),
-    exists: (key) => Effect.option(head(key)),
-    lines: (key) => ObjectStorage.resumableLines(storage, key)
-  }
-}
+/** A mock job as Describe would show the task. */
+const toTask = (job: CoreMock.MockJob): Wire.Task =>
+  new Wire.Task({
+    taskId: job.id,
+    name: Qianfan.nameOf(job.key),
+    description: Qianfan.tagOf(job.key, job.total),
+    ...(job.model.startsWith("amv-") ? { modelId: job.model } : { endpoint: job.model }),
+    inferenceParams: { ...job.parameters },
+    runStatus: runStatus[job.state],
+    progress: job.completed + job.failed,
+    inputBosUri: `bos:/mock/${job.input}/`,
+    createTime: iso(job.createdAt),
+    ...(job.state === "failed" ? { errorCode: 400, errorReason: "the mock was told to fail this task" } : {})
+  })
 
 /**
  * Builds a mock service.
@@ -131,158 +90,116 @@ const memoryStorage = (bucket: string): Storage.Service => {
  * @category constructors
  */
 export const make = (options: Options = {}): Effect.Effect<QianfanBatch.Service> =>
-  Effect.sync(() => {
-    const statuses = options.statuses ?? ["Queuing", "Running", "Done"]
-    const respond = options.respond ?? echo
-    const limits = { ...QianfanBatch.defaultLimits, ...options.limits }
-    const tasks = new Map<string, MockTask>()
-    const storage = memoryStorage("mock")
-    let counter = 0
+  Effect.gen(function*() {
+    const mock = yield* CoreMock.make({
+      name: "qianfan",
+      limits: { ...Qianfan.limits, ...options.limits },
+      window: Qianfan.window,
+      respond: options.respond,
+      queuedFor: options.queuedFor,
+      perRequest: options.perRequest,
+      refuseCreate: options.refuseCreate,
+      failJob: options.failJob
+    })
+    const platform = mock.provider
+    const deleted = new Set<string>()
+    // The platform answers requests in its own line form; the Qianfan lines uploaded are mapped back by id.
+    const requests = new Map<string, ChatRequest.ChatRequest>()
 
-    const statusOf = (task: MockTask): Wire.RunStatus => {
-      const scripted = statuses[Math.min(task.step, statuses.length - 1)]!
-      if (task.stopped && !Wire.isTerminal(scripted)) return "Stopped"
-      return scripted
-    }
-
-    const render = (task: MockTask): Wire.Task => {
-      const runStatus = statusOf(task)
-      const total = task.lines.length
-      const progress = runStatus === "Done"
-        ? total
-        : runStatus === "Queuing" || runStatus === "Failed"
-        ? 0
-        : Math.floor(total / 2)
-      return new Wire.Task({
-        taskId: task.taskId,
-        name: task.request.name,
-        description: task.request.description,
-        endpoint: task.request.endpoint,
-        modelId: task.request.modelId,
-        runStatus,
-        progress,
-        totalCount: total,
-        outputBosUri: task.request.outputBosUri,
-        outputDir: "mock",
-        ...(runStatus === "Failed"
-          ? {
-            errorCode: options.failure?.errorCode ?? 400,
-            errorReason: options.failure?.errorReason ?? "the mock was scripted to fail"
-          }
-          : {})
-      })
-    }
-
-    const find = (taskId: string) =>
-      Effect.suspend(() => {
-        const task = tasks.get(taskId)
-        return task === undefined
-          ? Effect.fail(
-            new Errors.NotFound({
-              action: "DescribeBatchInferenceTask",
-              status: 404,
-              code: "ResourceNotFound",
-              description: `no task ${taskId}`
-            })
-          )
-          : Effect.succeed(task)
-      })
-
-    const create = (request: Wire.CreateTaskRequest, lines: ReadonlyArray<Record<string, unknown>>) => {
-      const taskId = `infer-mock${String(counter++).padStart(7, "0")}`
-      tasks.set(taskId, { taskId, request, lines, step: 0, stopped: false })
-      return taskId
-    }
-
-    const describeTask = (taskId: string) =>
-      Effect.map(find(taskId), (task) => {
-        const rendered = render(task)
-        task.step++
-        return rendered
-      })
-
-    const submit: QianfanBatch.Service["submit"] = <E, R>(
-      input: QianfanBatch.Input<E, R>,
-      submitOptions: QianfanBatch.SubmitOptions
-    ) =>
-      Effect.gen(function*() {
-        const model = submitOptions.model as { readonly endpoint?: string; readonly modelId?: string }
-        const format = submitOptions.dataFormat ?? "default"
-        const values: Array<Record<string, unknown>> = []
-        const source: Stream.Stream<unknown, E, R> = Stream.StreamTypeId in (input as object)
-          ? input as Stream.Stream<unknown, E, R>
-          : Stream.fromIterable(input as Iterable<unknown>)
-        const plan = yield* Plan.plan(
-          Stream.tap(source, (value) => Effect.sync(() => values.push(value as Record<string, unknown>))),
-          { format, model, limits, header: Plan.canonicalJson({ model, format }) }
-        )
-        const taskIds: Array<string> = []
-        let offset = 0
-        for (const [index, planned] of plan.tasks.entries()) {
-          const count = planned.files.reduce((sum, file) => sum + file.lines, 0)
-          taskIds.push(create({
-            name: `barge-${plan.hash.slice(0, 10)}-${index}`,
-            ...(model.endpoint === undefined ? { modelId: model.modelId! } : { endpoint: model.endpoint }),
-            inferenceParams: { ...submitOptions.inferenceParams },
-            inputBosUri: `bos:/mock/input/${index}/`,
-            outputBosUri: `bos:/mock/output/${index}/`
-          }, values.slice(offset, offset + count)))
-          offset += count
-        }
-        return new QianfanBatch.Submission({
-          hash: plan.hash,
-          taskIds: taskIds as unknown as Arr.NonEmptyReadonlyArray<string>,
-          lines: plan.lines,
-          attached: 0
-        })
-      })
-
-    const idsOf = (target: QianfanBatch.Target): ReadonlyArray<string> =>
-      typeof target === "string" ? [target] : target instanceof QianfanBatch.Submission ? target.taskIds : target
-
-    const isTerminal = (task: Wire.Task) => Wire.isTerminal(task.runStatus)
-
-    return {
-      limits,
-      storage,
-      createTask: (request) => Effect.sync(() => create(request, [])),
-      describeTask,
-      listTasks: () => Stream.suspend(() => Stream.fromIterable([...tasks.values()].reverse().map(render))),
-      stopTask: (taskId) =>
-        Effect.flatMap(find(taskId), (task) => {
-          if (Wire.isTerminal(statusOf(task))) return Effect.fail(new Errors.StopRefused({ taskId }))
-          task.stopped = true
-          return Effect.void
-        }),
-      submit,
-      await: (target) =>
-        Effect.forEach(idsOf(target), (taskId) =>
-          Polling.awaitTerminal(describeTask(taskId), { isTerminal, schedule: Schedule.forever }).pipe(
-            Effect.flatMap((task): Effect.Effect<Wire.Task, Errors.TaskEnded> =>
-              task.runStatus === "Failed"
-                ? Effect.fail(new Errors.TaskFailed({ task }))
-                : task.runStatus === "Stopped"
-                ? Effect.fail(new Errors.TaskStopped({ task }))
-                : task.runStatus === "Expired"
-                ? Effect.fail(new Errors.TaskExpired({ task }))
-                : Effect.succeed(task)
-            )
-          )).pipe(Effect.map((all) =>
-            all as unknown as Arr.NonEmptyReadonlyArray<Wire.Task>
-          )),
-      watch: (target) =>
-        Stream.fromIterable(idsOf(target)).pipe(
-          Stream.flatMap((taskId) => Polling.watch(describeTask(taskId), { isTerminal, schedule: Schedule.forever }))
-        ),
-      results: (target) =>
-        Stream.fromIterable(idsOf(target)).pipe(
-          Stream.mapEffect(find),
-          Stream.flatMap((task) => {
-            const rendered = render(task)
-            return Stream.fromIterable(task.lines.slice(0, rendered.progress ?? 0).map(respond))
+    const job = (taskId: string) =>
+      deleted.has(taskId)
+        ? Effect.fail(
+          new ApiError.ApiError({
+            provider: "qianfan",
+            action: "DescribeBatchInferenceTask",
+            reason: "NotFound",
+            code: "ResourceNotFound",
+            description: `task ${taskId} was deleted`
           })
         )
+        : platform.get(taskId)
+    const visible = (stream: Stream.Stream<CoreMock.MockJob, Provider.Failure>) =>
+      stream.pipe(Stream.filter((found) => !deleted.has(found.id)), Stream.map(toTask))
+    const fileOf = (input: string) => /^bos:\/mock\/([^/]+)\/$/.exec(input)?.[1] ?? input
+
+    const provider: Provider.Provider<Wire.Task, QianfanBatch.SubmitOptions, QianfanBatch.ListFilter> = {
+      name: "qianfan",
+      limits: platform.limits,
+      window: Qianfan.window,
+      endpoint: "/v2/batchinference",
+      partKey: Qianfan.partKey,
+      encodeLine: (request) => {
+        requests.set(request.customId, request)
+        return Qianfan.encodeLine(request)
+      },
+      upload: (upload) =>
+        Effect.map(
+          platform.upload({
+            ...upload,
+            files: upload.files.map((file) => ({
+              ...file,
+              body: file.body.pipe(
+                Stream.decodeText(),
+                Stream.splitLines,
+                Stream.map((line) => {
+                  const id = String((JSON.parse(line) as { readonly id: unknown }).id)
+                  return ChatRequest.toOpenAiLine(requests.get(id)!) + "\n"
+                }),
+                Stream.encodeText
+              )
+            })) as unknown as typeof upload.files
+          }, {}),
+          (file) => `bos:/mock/${file}/`
+        ),
+      create: (part) => Effect.map(platform.create({ ...part, input: fileOf(part.input) }), toTask),
+      find: (key) => visible(platform.find(key, {})),
+      get: (taskId) => Effect.map(job(taskId), toTask),
+      list: (filter) =>
+        visible(platform.list()).pipe(
+          Stream.filter((task) => filter?.runStatus?.includes(task.runStatus ?? "") ?? true)
+        ),
+      cancel: (taskId) => Effect.map(Effect.flatMap(job(taskId), (found) => platform.cancel(found.id)), toTask),
+      status: Qianfan.status,
+      results: (task) => Stream.unwrap(Effect.map(job(task.taskId), platform.results)),
+      inputIds: (task) => Stream.unwrap(Effect.map(job(task.taskId), platform.inputIds!)),
+      finalCounts: (task) =>
+        Effect.map(job(task.taskId), (found) =>
+          new Batch.Counts({ total: found.total, completed: found.completed, failed: found.failed }))
     }
+
+    const service = Provider.make(provider, {
+      settle: 0,
+      create: (request: Wire.CreateTaskRequest) =>
+        Qianfan.checkWindow(request).pipe(
+          Effect.zipRight(
+            provider.create({
+              key: /key=([0-9a-f]+)/.exec(request.description ?? "")?.[1] ?? request.name,
+              submission: request.name,
+              index: 0,
+              count: 1,
+              model: request.modelId ?? request.endpoint ?? "",
+              group: request.dataFormat ?? "default",
+              lines: 0,
+              bytes: 0,
+              input: request.inputBosUri,
+              window: request.completion_window,
+              metadata: {},
+              parameters: request.inferenceParams,
+              options: {}
+            })
+          )
+        )
+    })
+    return QianfanBatch.QianfanBatch.of({
+      ...service,
+      delete: (taskId) =>
+        Effect.flatMap(job(taskId), (found) =>
+          Batch.isTerminal(CoreMock.status(found).phase)
+            ? Effect.sync(() =>
+              void deleted.add(taskId)
+            )
+            : Effect.fail(Errors.refused("DeleteBatchInferenceTask", taskId, undefined)))
+    })
   })
 
 /**
@@ -293,3 +210,13 @@ export const make = (options: Options = {}): Effect.Effect<QianfanBatch.Service>
  */
 export const layer = (options?: Options): Layer.Layer<QianfanBatch.QianfanBatch> =>
   Layer.effect(QianfanBatch.QianfanBatch, make(options))
+
+/**
+ * The mock as the `QianfanV2Batch` service (Qianfan's OpenAI-style `/v2/batches`): `@barge/openai-compatible`'s
+ * mock seen through the `/v2` profile.
+ *
+ * @since 0.1.0
+ * @category layers
+ */
+export const layerV2: (options?: OpenAiMock.Options) => Layer.Layer<QianfanV2Batch.QianfanV2Batch> = OpenAiMock
+  .layerFor(QianfanV2Batch.QianfanV2Batch, QianfanV2Batch.profile)

@@ -23,7 +23,9 @@
  *
  * @since 0.1.0
  */
+import * as ApiError from "@barge/core/ApiError"
 import * as ObjectStorage from "@barge/core/ObjectStorage"
+import type * as Provider from "@barge/core/Provider"
 import type * as Signer from "@barge/core/Signer"
 import * as Transport from "@barge/core/Transport"
 import type * as HttpClient from "@effect/platform/HttpClient"
@@ -37,12 +39,12 @@ import * as Errors from "./Errors.js"
 import * as Wire from "./Wire.js"
 
 /**
- * Failures of a storage call: BOS's error (by its code) or a transport failure.
+ * Failures of a storage call: BOS's refusal (an `ApiError`, its code kept) or a call without an answer.
  *
  * @since 0.1.0
  * @category models
  */
-export type StorageError = Errors.QianfanError
+export type StorageError = Provider.Failure
 
 /**
  * What HEAD and listing report about an object.
@@ -123,7 +125,7 @@ export const fromTransport = (transport: Transport.Transport, bucket: string): S
     bucket,
     transport,
     objectPath: (key) => objectPath(bucket, key),
-    mapError: () => Errors.fromTransportError,
+    mapError: () => Errors.fromTransport,
     listPage: (prefix, marker) =>
       transport.json(
         HttpClientRequest.get(`/v1/${encodeURIComponent(bucket)}`).pipe(
@@ -132,7 +134,7 @@ export const fromTransport = (transport: Transport.Transport, bucket: string): S
         Wire.ListObjectsResponse,
         { action: "ListObjects" }
       ).pipe(
-        Effect.mapError(Errors.fromTransportError),
+        Effect.mapError(Errors.fromTransport),
         Effect.map((page) => ({
           objects: page.contents.map((item): ObjectInfo => ({
             key: item.key,
@@ -149,16 +151,29 @@ export const fromTransport = (transport: Transport.Transport, bucket: string): S
     ...storage,
     uri: (prefix) => `bos:/${bucket}/${prefix}`,
     // Deleting a missing object succeeds, so a cleanup can be repeated.
-    delete: (key) => storage.delete(key).pipe(Effect.catchTag("NotFound", () => Effect.void)),
+    delete: (key) => storage.delete(key).pipe(Effect.catchIf(ApiError.is("NotFound"), () => Effect.void)),
     exists: (key) =>
       storage.head(key).pipe(
         Effect.map(Option.some),
         Effect.catchIf(
-          (error) => error._tag === "NotFound" && error.code !== "NoSuchBucket",
+          (error) => ApiError.is("NotFound")(error) && error.code !== "NoSuchBucket",
           () => Effect.succeed(Option.none())
         )
       )
   }
+}
+
+/**
+ * A `bos:/bucket/prefix` location (Qianfan's form, one slash; `bos://` is read too), the prefix ending in `/`.
+ *
+ * @since 0.1.0
+ * @category addressing
+ */
+export const parseUri = (uri: string): { readonly bucket: string; readonly prefix: string } | undefined => {
+  const match = /^bos:\/+([^/]+)\/?(.*)$/.exec(uri)
+  if (match === null) return undefined
+  const prefix = match[2]!
+  return { bucket: match[1]!, prefix: prefix === "" || prefix.endsWith("/") ? prefix : `${prefix}/` }
 }
 
 /**

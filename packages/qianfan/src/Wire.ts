@@ -3,41 +3,41 @@
  * `POST /v2/batchinference?Action=…`, the BCE error envelope, the JSONL input and output lines, and BOS's object
  * listing. Field names follow the official docs and SDK mocks; where they are UNCONFIRMED the schema says so.
  *
+ * What the service sends back is decoded leniently: a task needs only its `taskId`; every other field is optional
+ * and read as absent when it has an unexpected type, and `runStatus` is a plain string — a status word Barge does
+ * not know yet becomes phase `unknown` (the word kept) instead of failing the call or a whole list page.
+ *
  * @since 0.1.0
  */
+import * as Option from "effect/Option"
 import * as Schema from "effect/Schema"
 
 /** A number, also accepted as a numeric string (the console is not strict about it everywhere). */
 const Numeric = Schema.Union(Schema.Number, Schema.NumberFromString)
 
-/** Optional on the wire; `null` reads as absent. */
-const opt = <A, I, R>(schema: Schema.Schema<A, I, R>) => Schema.optionalWith(schema, { nullable: true })
+/** Optional, and absent when the provider sends something else: one odd field never fails a whole object. */
+const loose = <A, I>(schema: Schema.Schema<A, I>) => {
+  const decode = Schema.decodeUnknownOption(schema)
+  return Schema.optional(
+    Schema.transform(Schema.Unknown, Schema.UndefinedOr(Schema.typeSchema(schema)), {
+      strict: true,
+      decode: (value) => Option.getOrUndefined(decode(value)),
+      encode: (value) => value
+    })
+  )
+}
 
 /**
- * A task's `runStatus`, the seven documented values.
+ * The seven documented values of a task's `runStatus`. Others may appear: `Task.runStatus` is any string.
  *
  * @since 0.1.0
  * @category models
  */
-export const RunStatus = Schema.Literal("Queuing", "Running", "Done", "Stopping", "Stopped", "Failed", "Expired")
+export const runStatuses = ["Queuing", "Running", "Done", "Stopping", "Stopped", "Failed", "Expired"] as const
 
 /**
- * @since 0.1.0
- * @category models
- */
-export type RunStatus = typeof RunStatus.Type
-
-/**
- * Whether a status is final.
- *
- * @since 0.1.0
- * @category predicates
- */
-export const isTerminal = (status: RunStatus): boolean =>
-  status === "Done" || status === "Stopped" || status === "Failed" || status === "Expired"
-
-/**
- * The input line formats (`dataFormat`). The wire name `dataFormat` is UNCONFIRMED in official text.
+ * The input line formats (`dataFormat`; the wire name is UNCONFIRMED in official text). Barge writes `default`
+ * (`{id, query}`) and `role` (`{id, messages}`).
  *
  * @since 0.1.0
  * @category models
@@ -51,36 +51,9 @@ export const DataFormat = Schema.Literal("default", "src_tgt", "role")
 export type DataFormat = typeof DataFormat.Type
 
 /**
- * The `completion_window` values checked before anything is sent: whole hours `"<n>h"` with n in `[min, max]`.
- * The console doc lists one value, `"24h"`; the 1h–672h range is what Qianfan's OpenAI-compatible batch API
- * documents, and whether the console API accepts the same is UNCONFIRMED. Narrow or widen it here.
- *
- * @since 0.1.0
- * @category create
- */
-export const completionWindowHours = { min: 1, max: 672 } as const
-
-/**
- * Why a `completion_window` would be refused, or `undefined` when it is accepted (see {@link completionWindowHours}).
- *
- * @since 0.1.0
- * @category create
- */
-export const checkCompletionWindow = (window: string): string | undefined => {
-  const { max, min } = completionWindowHours
-  const match = /^(\d{1,4})h$/.exec(window)
-  const hours = match === null ? undefined : Number(match[1])
-  return hours !== undefined && hours >= min && hours <= max
-    ? undefined
-    : `completionWindow ${
-      JSON.stringify(window)
-    } is not allowed: Qianfan's completion_window takes whole hours from "${min}h" to "${max}h" (documented: "24h")`
-}
-
-/**
  * The request body of `CreateBatchInferenceTask`. Exactly one of `endpoint` (preset services, e.g.
  * `ernie-4.0-8k`) and `modelId` (a model version id such as `amv-…`) is allowed, which the schema enforces.
- * `completion_window` is snake case as the official SDK sends it (UNCONFIRMED in the doc).
+ * `completion_window` is snake case, as the official SDK sends it; only `"24h"` (or none) is accepted.
  *
  * @since 0.1.0
  * @category create
@@ -113,42 +86,43 @@ export type CreateTaskRequest = typeof CreateTaskRequest.Type
  * @category create
  */
 export class CreateTaskResponse extends Schema.Class<CreateTaskResponse>("@barge/qianfan/Wire/CreateTaskResponse")({
-  requestId: opt(Schema.String),
+  requestId: loose(Schema.String),
   result: Schema.Struct({ taskId: Schema.String })
 }) {}
 
 /**
- * A batch inference task as Describe and the list return it.
+ * A batch inference task as Describe and the list return it. Only `taskId` is required.
  *
- * The processed count is read from `progress` (the SDK mock's name; likely, UNCONFIRMED) and the total from
- * `totalCount` (the doc names no field for it; our emulator's choice, UNCONFIRMED).
+ * `progress` is the number of processed requests (confirmed). Qianfan reports no total and no failure count: Barge
+ * keeps the line count it submitted in the task's description, and counts failures from the output once the task
+ * is final.
  *
  * @since 0.1.0
  * @category models
  */
 export class Task extends Schema.Class<Task>("@barge/qianfan/Wire/Task")({
   taskId: Schema.String,
-  name: opt(Schema.String),
-  description: opt(Schema.String),
-  endpoint: opt(Schema.String),
-  modelId: opt(Schema.String),
-  inferenceParams: opt(Schema.Record({ key: Schema.String, value: Schema.Unknown })),
-  runStatus: RunStatus,
+  name: loose(Schema.String),
+  description: loose(Schema.String),
+  endpoint: loose(Schema.String),
+  modelId: loose(Schema.String),
+  inferenceParams: loose(Schema.Record({ key: Schema.String, value: Schema.Unknown })),
+  /** One of {@link runStatuses}, or a word Barge does not know yet. */
+  runStatus: loose(Schema.String),
   /** Only when `runStatus` is `Failed`. */
-  errorCode: opt(Numeric),
-  errorReason: opt(Schema.String),
-  inputBosUri: opt(Schema.String),
-  outputBosUri: opt(Schema.String),
+  errorCode: loose(Numeric),
+  errorReason: loose(Schema.String),
+  inputBosUri: loose(Schema.String),
+  outputBosUri: loose(Schema.String),
   /** The 24-character directory the service created under `outputBosUri`. */
-  outputDir: opt(Schema.String),
-  inputTokenUsage: opt(Numeric),
-  outputTokenUsage: opt(Numeric),
-  progress: opt(Numeric),
-  totalCount: opt(Numeric),
-  dataFormat: opt(Schema.String),
-  creator: opt(Schema.String),
-  createTime: opt(Schema.String),
-  finishTime: opt(Schema.String)
+  outputDir: loose(Schema.String),
+  inputTokenUsage: loose(Numeric),
+  outputTokenUsage: loose(Numeric),
+  progress: loose(Numeric),
+  dataFormat: loose(Schema.String),
+  creator: loose(Schema.String),
+  createTime: loose(Schema.String),
+  finishTime: loose(Schema.String)
 }) {}
 
 /**
@@ -157,7 +131,7 @@ export class Task extends Schema.Class<Task>("@barge/qianfan/Wire/Task")({
  */
 export class DescribeTaskResponse
   extends Schema.Class<DescribeTaskResponse>("@barge/qianfan/Wire/DescribeTaskResponse")({
-    requestId: opt(Schema.String),
+    requestId: loose(Schema.String),
     result: Task
   })
 {}
@@ -169,7 +143,7 @@ export class DescribeTaskResponse
  * @category list
  */
 export const ListTasksRequest = Schema.Struct({
-  runStatus: Schema.optional(Schema.Array(RunStatus)),
+  runStatus: Schema.optional(Schema.Array(Schema.String)),
   marker: Schema.optional(Schema.String),
   maxKeys: Schema.optional(Schema.Int.pipe(Schema.between(1, 100))),
   pageReverse: Schema.optional(Schema.Boolean)
@@ -182,36 +156,33 @@ export const ListTasksRequest = Schema.Struct({
 export type ListTasksRequest = typeof ListTasksRequest.Type
 
 /**
- * @since 0.1.0
- * @category list
- */
-export class PageInfo extends Schema.Class<PageInfo>("@barge/qianfan/Wire/PageInfo")({
-  marker: opt(Schema.String),
-  maxKeys: opt(Schema.Number),
-  isTruncated: Schema.optionalWith(Schema.Boolean, { nullable: true, default: () => false })
-}) {}
-
-/**
+ * One page of the list. Its items are kept undecoded here and decoded one by one, so one odd task does not cost
+ * the others.
+ *
  * @since 0.1.0
  * @category list
  */
 export class ListTasksResponse extends Schema.Class<ListTasksResponse>("@barge/qianfan/Wire/ListTasksResponse")({
-  requestId: opt(Schema.String),
+  requestId: loose(Schema.String),
   result: Schema.Struct({
-    taskList: Schema.optionalWith(Schema.Array(Task), { nullable: true, default: () => [] }),
-    pageInfo: Schema.optionalWith(PageInfo, { nullable: true, default: () => new PageInfo({}) })
+    taskList: Schema.optionalWith(Schema.Array(Schema.Unknown), { nullable: true, default: () => [] }),
+    pageInfo: Schema.optionalWith(
+      Schema.Struct({ marker: loose(Schema.String), isTruncated: loose(Schema.Boolean) }),
+      { nullable: true, default: () => ({}) }
+    )
   })
 }) {}
 
 /**
- * `result` is `true` when the stop was accepted, `false` when the service refused it.
+ * The answer of `StopBatchInferenceTask` (documented: `result` is `true` when the stop was accepted, `false` when
+ * refused) and of `DeleteBatchInferenceTask` (shape not seen: read the same way, leniently).
  *
  * @since 0.1.0
  * @category stop
  */
-export class StopTaskResponse extends Schema.Class<StopTaskResponse>("@barge/qianfan/Wire/StopTaskResponse")({
-  requestId: opt(Schema.String),
-  result: Schema.Boolean
+export class ActionResponse extends Schema.Class<ActionResponse>("@barge/qianfan/Wire/ActionResponse")({
+  requestId: loose(Schema.String),
+  result: Schema.optional(Schema.Unknown)
 }) {}
 
 /**
@@ -221,74 +192,43 @@ export class StopTaskResponse extends Schema.Class<StopTaskResponse>("@barge/qia
  * @category errors
  */
 export class ErrorEnvelope extends Schema.Class<ErrorEnvelope>("@barge/qianfan/Wire/ErrorEnvelope")({
-  requestId: opt(Schema.String),
+  requestId: loose(Schema.String),
   code: Schema.String,
   message: Schema.optionalWith(Schema.String, { nullable: true, default: () => "" })
 }) {}
 
 /**
- * One input line in the default format: a unique `id` and the `query` (documented).
+ * An input line in the default format: a unique `id` and the `query` (documented).
  *
  * @since 0.1.0
  * @category input
  */
-export const DefaultLine = Schema.Struct(
-  { id: Schema.String, query: Schema.String },
-  Schema.Record({ key: Schema.String, value: Schema.Unknown })
-)
+export const QueryLine = Schema.Struct({ id: Schema.String, query: Schema.String })
 
 /**
- * An input line in the `role` format: `messages` as `{role, content}` (the line schema is UNCONFIRMED).
- *
  * @since 0.1.0
  * @category input
  */
-export const RoleLine = Schema.Struct(
-  {
-    id: Schema.String,
-    messages: Schema.NonEmptyArray(Schema.Struct({ role: Schema.String, content: Schema.String }))
-  },
-  Schema.Record({ key: Schema.String, value: Schema.Unknown })
-)
+export type QueryLine = typeof QueryLine.Type
 
 /**
- * An input line in the `src_tgt` format: `src` is the prompt, `tgt` an optional reference (UNCONFIRMED).
+ * An input line in the `role` format: the conversation as chat `messages` (the line schema is UNCONFIRMED).
  *
  * @since 0.1.0
  * @category input
  */
-export const SrcTgtLine = Schema.Struct(
-  { id: Schema.String, src: Schema.String, tgt: Schema.optional(Schema.String) },
-  Schema.Record({ key: Schema.String, value: Schema.Unknown })
-)
+export const RoleLine = Schema.Struct({ id: Schema.String, messages: Schema.NonEmptyArray(Schema.Unknown) })
 
 /**
- * The line schema of each data format.
- *
  * @since 0.1.0
  * @category input
  */
-export const lineSchemas = {
-  default: DefaultLine,
-  role: RoleLine,
-  src_tgt: SrcTgtLine
-} as const
-
-/**
- * An input line of any format.
- *
- * @since 0.1.0
- * @category input
- */
-export type InputLine =
-  | typeof DefaultLine.Type
-  | typeof RoleLine.Type
-  | typeof SrcTgtLine.Type
+export type RoleLine = typeof RoleLine.Type
 
 /**
  * A line of an output file: the input record echoed with `output`, the raw model response (documented for the v1
  * ERNIE shape). A failed request's `output` carries the inference API's `{error_code, error_msg}` instead
- * (UNCONFIRMED: the per-line error shape is not documented).
+ * (UNCONFIRMED: the per-line error shape is not documented). Input lines read with it too (`output` absent).
  *
  * @since 0.1.0
  * @category output
@@ -310,6 +250,7 @@ export type OutputLine = typeof OutputLine.Type
 /**
  * The fast path of {@link OutputLine} for `Jsonl.decodeLines`: an object with a string or number `id` is already the
  * decoded value (every other key is kept as it is; a `null` `output` reads as absent, as the schema has it).
+ * Generated samples check it against the schema (`test/Wire.test.ts`).
  * Anything else goes through the schema, whose error names the line.
  *
  * @since 0.1.0
@@ -319,6 +260,8 @@ export const fastOutputLine = (json: unknown): OutputLine | undefined => {
   if (typeof json !== "object" || json === null || Array.isArray(json)) return undefined
   const line = json as { id?: unknown; output?: unknown }
   if (typeof line.id !== "string" && typeof line.id !== "number") return undefined
+  // An own `__proto__` key (JSON.parse makes one) is dropped by the schema's record: let the schema decide.
+  if (Object.hasOwn(line, "__proto__")) return undefined
   if (line.output === null) {
     const { output: _, ...rest } = line
     return rest as OutputLine
@@ -334,8 +277,8 @@ export const fastOutputLine = (json: unknown): OutputLine | undefined => {
  */
 export class BosObject extends Schema.Class<BosObject>("@barge/qianfan/Wire/BosObject")({
   key: Schema.String,
-  lastModified: opt(Schema.String),
-  eTag: opt(Schema.String),
+  lastModified: loose(Schema.String),
+  eTag: loose(Schema.String),
   size: Schema.Number
 }) {}
 
@@ -346,11 +289,11 @@ export class BosObject extends Schema.Class<BosObject>("@barge/qianfan/Wire/BosO
  * @category bos
  */
 export class ListObjectsResponse extends Schema.Class<ListObjectsResponse>("@barge/qianfan/Wire/ListObjectsResponse")({
-  name: opt(Schema.String),
-  prefix: opt(Schema.String),
-  marker: opt(Schema.String),
-  nextMarker: opt(Schema.String),
-  maxKeys: opt(Schema.Number),
+  name: loose(Schema.String),
+  prefix: loose(Schema.String),
+  marker: loose(Schema.String),
+  nextMarker: loose(Schema.String),
+  maxKeys: loose(Schema.Number),
   isTruncated: Schema.optionalWith(Schema.Boolean, { nullable: true, default: () => false }),
   contents: Schema.optionalWith(Schema.Array(BosObject), { nullable: true, default: () => [] })
 }) {}

@@ -12,7 +12,7 @@
 export * as Wire from "./Wire.js"
 
 /**
- * The typed error union and the mapping from BCE error envelopes and transport failures.
+ * The BCE error envelope and the console's and BOS's codes as core `ApiError` reasons (a data table).
  *
  * @since 0.1.0
  */
@@ -26,14 +26,21 @@ export * as Errors from "./Errors.js"
 export * as Storage from "./Storage.js"
 
 /**
- * The `QianfanBatch` service: every console action plus submit, await, watch and results.
+ * The `QianfanBatch` service: core's batch lifecycle on the console API, Qianfan's own tasks, and `delete`.
  *
  * @since 0.1.0
  */
 export * as QianfanBatch from "./QianfanBatch.js"
 
 /**
- * An in-memory, scripted `QianfanBatch` layer for users' tests.
+ * The `QianfanV2Batch` service: Qianfan's OpenAI-style `/v2/batches` API on the OpenAI-compatible service.
+ *
+ * @since 0.1.0
+ */
+export * as QianfanV2Batch from "./QianfanV2Batch.js"
+
+/**
+ * An in-memory `QianfanBatch` layer for users' tests, driven by the `Clock`.
  *
  * @since 0.1.0
  */

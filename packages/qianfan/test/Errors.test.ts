@@ -1,10 +1,10 @@
-import { TransportError } from "@barge/core"
+import { ApiError, TransportError } from "@barge/core"
 import { Errors } from "@barge/qianfan"
 import { assert, describe, it } from "@effect/vitest"
 
-const statusError = (status: number, body: unknown) =>
+const statusError = (status: number, body: unknown, provider = "qianfan") =>
   new TransportError.StatusError({
-    provider: "qianfan",
+    provider,
     action: "CreateBatchInferenceTask",
     method: "POST",
     url: "https://qianfan.baidubce.com/v2/batchinference",
@@ -16,49 +16,54 @@ const statusError = (status: number, body: unknown) =>
 
 const envelope = (code: string) => ({ requestId: "body-id", code, message: `${code} happened` })
 
-describe("Errors.fromStatusError", () => {
-  it("maps every documented code to its typed error", () => {
-    const cases: ReadonlyArray<readonly [number, string, string]> = [
-      [403, "AccessDenied", "AccessDenied"],
-      [400, "InvalidParameter", "InvalidParameter"],
-      [400, "InappropriateJSON", "InvalidParameter"],
-      [400, "MalformedJSON", "InvalidParameter"],
-      [403, "InvalidAccessKeyId", "AuthenticationError"],
-      [400, "InvalidHTTPAuthHeader", "AuthenticationError"],
-      [400, "RequestExpired", "AuthenticationError"],
-      [403, "SignatureDoesNotMatch", "AuthenticationError"],
-      [400, "TaskRunningNumberExceedLimit", "TaskRunningNumberExceedLimit"],
+const mapped = (status: number, body: unknown, provider?: string) => {
+  const error = Errors.fromTransport(statusError(status, body, provider))
+  assert.instanceOf(error, ApiError.ApiError)
+  return error as ApiError.ApiError
+}
+
+describe("Errors.table", () => {
+  it("maps BCE's public codes, BOS's and the batch codes, with their statuses, onto reasons", () => {
+    const cases: ReadonlyArray<readonly [number, string, ApiError.Reason]> = [
+      [403, "AccessDenied", "PermissionDenied"],
+      [403, "OptInRequired", "PermissionDenied"],
+      [400, "InappropriateJSON", "InvalidRequest"],
+      [400, "MalformedJSON", "InvalidRequest"],
+      [400, "InvalidHTTPRequest", "InvalidRequest"],
+      [400, "InvalidURI", "InvalidRequest"],
+      [404, "InvalidVersion", "NotFound"],
+      [412, "PreconditionFailed", "Conflict"],
+      [403, "InvalidAccessKeyId", "Authentication"],
+      [400, "InvalidHTTPAuthHeader", "Authentication"],
+      [400, "RequestExpired", "Authentication"],
+      [403, "SignatureDoesNotMatch", "Authentication"],
+      [400, "TaskRunningNumberExceedLimit", "QuotaExceeded"],
       [404, "ResourceNotFound", "NotFound"],
-      [404, "NoSuchKey", "NotFound"],
-      [500, "InternalError", "ServerError"],
-      [503, "SomethingNew", "ServerError"],
-      [409, "SomethingNew", "QianfanApiError"]
+      [404, "NoSuchBucket", "NotFound"],
+      [500, "InternalError", "Server"],
+      [503, "ServiceUnavailable", "Overloaded"],
+      [503, "SomethingNew", "Overloaded"],
+      [409, "SomethingNew", "Conflict"]
     ]
-    for (const [status, code, tag] of cases) {
-      const error = Errors.fromStatusError(statusError(status, envelope(code)))
-      assert.strictEqual(error._tag, tag, code)
-      assert.strictEqual(error.code, code)
-      assert.strictEqual(error.requestId, "body-id")
+    for (const [status, code, reason] of cases) {
+      const error = mapped(status, envelope(code))
+      assert.deepStrictEqual([error.reason, error.code, error.status, error.requestId], [
+        reason,
+        code,
+        status,
+        "body-id"
+      ])
       assert.include(error.message, `${code} happened`)
     }
   })
 
-  it("keeps an unknown code whole and reads a bodiless 404 as NotFound", () => {
-    const unknown = Errors.fromStatusError(statusError(409, { ...envelope("Conflict"), extra: 1 }))
-    assert.strictEqual(unknown._tag, "QianfanApiError")
-    if (unknown._tag === "QianfanApiError") assert.deepStrictEqual(unknown.body, { ...envelope("Conflict"), extra: 1 })
-    const head = Errors.fromStatusError(statusError(404, ""))
-    assert.strictEqual(head._tag, "NotFound")
-    assert.strictEqual(head.requestId, "header-id")
+  it("reads a bodiless 404 (a BOS HEAD) as NotFound with the header's request id, for the provider that answered", () => {
+    const head = mapped(404, "", "bos")
+    assert.deepStrictEqual([head.reason, head.provider, head.requestId], ["NotFound", "bos", "header-id"])
   })
 
-  it("TaskRunningNumberExceedLimit carries the limit of 20", () => {
-    const error = Errors.fromStatusError(statusError(400, envelope("TaskRunningNumberExceedLimit")))
-    assert.strictEqual(error._tag === "TaskRunningNumberExceedLimit" ? error.limit : 0, 20)
-  })
-
-  it("treats lost answers and server errors as ambiguous, refusals as not", () => {
-    assert.isTrue(Errors.isAmbiguous(Errors.fromStatusError(statusError(502, envelope("BadGateway")))))
-    assert.isFalse(Errors.isAmbiguous(Errors.fromStatusError(statusError(400, envelope("InvalidParameter")))))
+  it("treats server failures as worth a look before resending a create, refusals as not", () => {
+    assert.isTrue(ApiError.isAmbiguous(mapped(500, envelope("InternalError"))))
+    assert.isFalse(ApiError.isAmbiguous(mapped(400, envelope("TaskRunningNumberExceedLimit"))))
   })
 })

@@ -1,14 +1,17 @@
 /**
- * Test helpers: a mutating loopback proxy in front of the emulator (real payloads, bent into bad ones), and
- * running an effect to an `Exit` whose failure is inspected without ever letting a defect pass.
+ * Test helpers: a mutating loopback proxy in front of the emulator (real payloads, bent into bad ones), running an
+ * effect to an `Exit` whose failure is inspected without ever letting a defect pass, counting requests, and the
+ * `barge` command as a spawned process.
  */
 import * as Cause from "effect/Cause"
 import * as Effect from "effect/Effect"
 import * as Exit from "effect/Exit"
 import * as Option from "effect/Option"
 import type * as Scope from "effect/Scope"
+import { spawn } from "node:child_process"
 import * as Http from "node:http"
 import type * as Net from "node:net"
+import * as Path from "node:path"
 
 /** A request as the proxy saw it. */
 export interface Seen {
@@ -141,4 +144,45 @@ export const outcome = <A, E, R>(effect: Effect.Effect<A, E, R>): Effect.Effect<
     }
     const error = Option.getOrThrow(Cause.failureOption(exit.cause))
     return { _tag: "Failed", tag: tagOf(error), message: messageOf(error), text: String(error), error }
+  })
+
+/** The emulator's request count, over every service. */
+export const totalRequests = (counts: Readonly<Record<string, number>>): number =>
+  Object.values(counts).reduce((a, b) => a + b, 0)
+
+/** What a spawned `barge` left: its exit status and everything it wrote. */
+export interface Ran {
+  readonly code: number | null
+  readonly stdout: string
+  readonly stderr: string
+}
+
+const cliDirectory = Path.resolve(import.meta.dirname, "../../cli")
+
+/** The shell words that run `barge` from source (in `cliDirectory`). */
+export const bargeCommand = ["node", "--import", "tsx", "src/bin.ts"] as const
+
+/**
+ * Runs the `barge` command (`args`), or a shell `script` that calls it as `$BARGE` (`bash -c`, for pipelines),
+ * with `env` added (a variable set to `undefined` is removed); collects its output. Killed if the test is interrupted.
+ */
+export const cli = (
+  args: ReadonlyArray<string> | { readonly script: string },
+  env: Record<string, string | undefined> = {}
+): Effect.Effect<Ran> =>
+  Effect.async<Ran>((resume) => {
+    const [command, ...rest] = "script" in args ? ["bash", "-c", args.script] : [...bargeCommand, ...args]
+    // `undefined` removes a variable.
+    const merged = { ...process.env, BARGE_FORCE_TTY: "", NO_COLOR: "1", BARGE: bargeCommand.join(" "), ...env }
+    const child = spawn(command!, rest, {
+      cwd: cliDirectory,
+      env: Object.fromEntries(Object.entries(merged).filter(([, value]) => value !== undefined)),
+      stdio: ["ignore", "pipe", "pipe"]
+    })
+    let stdout = ""
+    let stderr = ""
+    child.stdout.on("data", (chunk) => (stdout += chunk))
+    child.stderr.on("data", (chunk) => (stderr += chunk))
+    child.on("close", (code) => resume(Effect.succeed({ code, stdout, stderr })))
+    return Effect.sync(() => child.kill("SIGKILL"))
   })

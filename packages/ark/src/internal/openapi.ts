@@ -1,23 +1,27 @@
 /**
  * One Ark OpenAPI call: `POST /?Action=<Action>&Version=2024-01-01` with a JSON body, the answer's envelope
- * decoded, and every error — a non-2xx status or an HTTP 200 carrying `ResponseMetadata.Error` — made typed.
+ * decoded, and every refusal — a non-2xx status (with Ark's envelope or without one) or an HTTP 200 carrying
+ * `ResponseMetadata.Error` — an `ApiError` through Ark's table.
  */
+import * as ApiError from "@barge/core/ApiError"
+import type * as Provider from "@barge/core/Provider"
 import type * as Transport from "@barge/core/Transport"
-import type * as TransportError from "@barge/core/TransportError"
 import * as HttpClientRequest from "@effect/platform/HttpClientRequest"
 import * as Effect from "effect/Effect"
 import type * as Schema from "effect/Schema"
 import * as Errors from "../Errors.js"
 import * as Wire from "../Wire.js"
 
-/** Builds the call function over a transport. `idempotent` allows the transport to retry it. */
-export const makeCall = (transport: Transport.Transport) =>
-<A, I>(
+/** Calls one action; `idempotent` lets the transport send it again after a transient failure. */
+export type Call = <A, I>(
   action: string,
   body: unknown,
   result: Schema.Schema<A, I, never>,
   idempotent: boolean
-): Effect.Effect<A, Errors.ApiError | TransportError.TransportError> =>
+) => Effect.Effect<A, Provider.Failure>
+
+/** Builds the call function over a transport. */
+export const makeCall = (transport: Transport.Transport): Call => (action, body, result, idempotent) =>
   transport.json(
     HttpClientRequest.post("/").pipe(
       HttpClientRequest.setUrlParams({ Action: action, Version: Wire.apiVersion }),
@@ -26,24 +30,27 @@ export const makeCall = (transport: Transport.Transport) =>
     Wire.Envelope(result),
     { action, idempotent }
   ).pipe(
-    Effect.mapError(Errors.fromTransport(action)),
+    Effect.mapError(ApiError.fromTransport(Errors.table)),
     Effect.flatMap((envelope) => {
-      // Ark can answer HTTP 200 with an error inside ResponseMetadata: that is a failure.
-      if (envelope.ResponseMetadata.Error !== undefined) {
-        return Effect.fail(Errors.fromEnvelope(action, 200, envelope.ResponseMetadata))
+      const metadata = envelope.ResponseMetadata
+      const requestId = metadata.RequestId
+      // Ark can answer HTTP 200 with an error inside ResponseMetadata: that is a refusal.
+      if (metadata.Error !== undefined) {
+        return Effect.fail(ApiError.make(Errors.table, {
+          action,
+          status: 200,
+          code: metadata.Error.Code,
+          description: metadata.Error.Message,
+          requestId
+        }))
       }
       if (envelope.Result === undefined) {
-        return Effect.fail(
-          new Errors.ArkApiError({
-            action,
-            status: 200,
-            code: "MissingResult",
-            description: "the answer has neither Result nor ResponseMetadata.Error",
-            ...(envelope.ResponseMetadata.RequestId === undefined
-              ? {}
-              : { requestId: envelope.ResponseMetadata.RequestId })
-          })
-        )
+        return Effect.fail(ApiError.make(Errors.table, {
+          action,
+          status: 200,
+          description: "the answer has neither Result nor ResponseMetadata.Error",
+          requestId
+        }))
       }
       return Effect.succeed(envelope.Result)
     })

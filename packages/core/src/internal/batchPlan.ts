@@ -1,61 +1,13 @@
 /**
- * The pure parts of the unified `Batch` front: how a submission is cut into provider jobs, how a logical batch id
- * names its parts, how part statuses add up, and how fast a batch is going.
+ * The pure parts of the batch lifecycle: how a logical batch id names its parts, how part statuses add up, and how fast a batch is going.
  */
 import type * as Arr from "effect/Array"
 import * as DateTime from "effect/DateTime"
-import type { Limits, Phase } from "../Batch.js"
-import type { ChatRequest } from "../ChatRequest.js"
+import type { Phase } from "../Batch.js"
+import type { Limits } from "../Provider.js"
 
 const terminal: ReadonlySet<Phase> = new Set<Phase>(["completed", "failed", "cancelled", "expired"])
 const isTerminal = (phase: Phase) => terminal.has(phase)
-
-/** What one provider job may hold. */
-export interface Capacity {
-  readonly maxBytes: number
-  readonly maxLines: number
-}
-
-/** One planned provider job: requests of one model that fit the capacity. */
-export interface PlannedPart {
-  readonly model: string
-  readonly requests: ReadonlyArray<ChatRequest>
-  readonly bytes: number
-}
-
-/**
- * Groups by model (every provider takes one model per job) in first-seen order, then fills jobs greedily in input
- * order. Each request lands in exactly one part; a request larger than `maxBytes` is rejected before this runs.
- */
-export const plan = (
-  requests: ReadonlyArray<ChatRequest>,
-  capacity: Capacity,
-  sizeOf: (request: ChatRequest) => number
-): ReadonlyArray<PlannedPart> => {
-  const byModel = new Map<string, Array<ChatRequest>>()
-  for (const request of requests) {
-    const group = byModel.get(request.model)
-    if (group === undefined) byModel.set(request.model, [request])
-    else group.push(request)
-  }
-  const parts: Array<PlannedPart> = []
-  for (const [model, group] of byModel) {
-    let current: Array<ChatRequest> = []
-    let bytes = 0
-    for (const request of group) {
-      const size = sizeOf(request)
-      if (current.length > 0 && (current.length >= capacity.maxLines || bytes + size > capacity.maxBytes)) {
-        parts.push({ model, requests: current, bytes })
-        current = []
-        bytes = 0
-      }
-      current.push(request)
-      bytes += size
-    }
-    if (current.length > 0) parts.push({ model, requests: current, bytes })
-  }
-  return parts
-}
 
 const separator = "+"
 
@@ -145,6 +97,7 @@ export const combinePhase = (phases: Arr.NonEmptyReadonlyArray<Phase>): Phase =>
   if (moving.includes("cancelling")) return "cancelling"
   if (phases.every((p) => p === "pending")) return "pending"
   if (moving.every((p) => p === "finalizing")) return "finalizing"
+  if (moving.every((p) => p === "unknown")) return "unknown"
   return "running"
 }
 

@@ -5,7 +5,7 @@
 import type { HttpServer, HttpServerResponse } from "@effect/platform"
 import { HttpServerRequest } from "@effect/platform"
 import { NodeHttpServer, NodeHttpServerRequest } from "@effect/platform-node"
-import { Effect } from "effect"
+import { Chunk, Clock, Effect, TestClock } from "effect"
 import * as Http from "node:http"
 
 export interface Received {
@@ -47,12 +47,26 @@ export const resetConnection = (request: HttpServerRequest.HttpServerRequest) =>
 export const realSleep = (millis: number) =>
   Effect.promise(() => new Promise<void>((resolve) => setTimeout(resolve, millis)))
 
-/** Waits in real time until `condition` holds (bounded). */
-export const eventually = (condition: () => boolean, what = "condition") =>
-  Effect.gen(function*() {
-    for (let i = 0; i < 500; i++) {
-      if (condition()) return
-      yield* realSleep(5)
-    }
-    return yield* Effect.dieMessage(`timed out waiting for ${what}`)
+/** Waits in real time until `condition` holds, however long it takes: the test's own timeout is the only bound. */
+export const eventually = (condition: () => boolean | Effect.Effect<boolean>): Effect.Effect<void> =>
+  Effect.suspend(() => {
+    const holds = condition()
+    return Effect.flatMap(
+      typeof holds === "boolean" ? Effect.succeed(holds) : holds,
+      (ok) => ok ? Effect.void : Effect.zipRight(realSleep(2), eventually(condition))
+    )
   })
+
+/** Whether something waits on the TestClock for a delay `accepts` (in milliseconds from now). */
+export const isWaiting = (accepts: (delayMillis: number) => boolean): Effect.Effect<boolean> =>
+  Effect.zipWith(
+    Clock.currentTimeMillis,
+    TestClock.sleeps(),
+    (now, sleeps) => Chunk.some(sleeps, (at) => at > now && accepts(at - now))
+  )
+
+/**
+ * Waits in real time until something waits on the TestClock for a delay `accepts`: the client is sleeping — a
+ * retry's wait, a server's pause — rather than doing IO.
+ */
+export const clockWaits = (accepts: (delayMillis: number) => boolean) => eventually(() => isWaiting(accepts))

@@ -43,7 +43,10 @@ export const failure = (meta: Meta, error: ArkError): HttpServerResponse.HttpSer
     { status: error.status, headers: { "x-tt-logid": meta.requestId } }
   )
 
-/** The common gateway errors (docs/6369/68677), plus the Ark-specific ones the surface needs. */
+/**
+ * The common gateway errors (docs/6369/68677, with their `CodeN` and HTTP status), plus Ark's own (docs/82379/1299023:
+ * `NotFound.<Resource>` 404, `InvalidEndpointOrModel.NotFound` 404, `OperationDenied.*` 403).
+ */
 export const errors = {
   missingParameter: (name: string): ArkError => ({
     code: "MissingParameter",
@@ -128,10 +131,12 @@ export const errors = {
     message:
       `An active batch inference job ${id} already uses the same project, bucket and input object key; only one such job can be queued or running at a time.`
   }),
+  // Ark's error table: `OperationDenied.*` answers 403; `UnsupportedPhase` is the code for "operation is not supported
+  // while the target is in its current phase" (docs/82379/1299023). Whether batch actions use it is UNCONFIRMED.
   operationDenied: (id: string, phase: string, operation: string): ArkError => ({
-    code: "OperationDenied.InvalidState",
+    code: "OperationDenied.UnsupportedPhase",
     codeN: 1_700_403,
-    status: 400,
+    status: 403,
     message: `The batch inference job ${id} cannot be ${operation} while it is ${phase}.`
   })
 } as const

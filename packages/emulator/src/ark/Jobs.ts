@@ -128,14 +128,15 @@ export const isTerminal = (phase: Phase): boolean =>
   phase === "Completed" || phase === "Terminated" || phase === "Failed"
 
 /**
- * Parses a completion window: `"1d"`–`"28d"` as documented, also `"N days"`/`"N day"` as the BytePlus output
- * shows. Returns the number of whole days, or `undefined` when the value is not one of those.
+ * Parses a completion window as Ark documents it: `"<N>d"`, whole days from 1 to 28 (DOC-1339603). Other spellings
+ * (`"3 days"`, hours) are refused: Ark documents none (UNCONFIRMED that it refuses them; the emulator keeps clients
+ * to the documented form). Returns the days, or `undefined` when the value is not one of those.
  */
 export const parseCompletionWindow = (text: string): number | undefined => {
-  const match = /^\s*(\d{1,3})\s*(?:d|days?)\s*$/i.exec(text)
+  const match = /^([1-9]\d?)d$/.exec(text)
   if (match === null) return undefined
   const days = Number(match[1])
-  return days >= 1 && days <= 28 ? days : undefined
+  return days <= 28 ? days : undefined
 }
 
 /** The documented default window. */

@@ -4,7 +4,6 @@
  * `ResponseMetadata` envelope. Job progress is computed from emulated time on each request; a job's output files
  * are written to the TOS store when a request first observes it Completed or Terminated.
  */
-import * as Verifier from "@barge/core/Verifier"
 import * as HttpServerRequest from "@effect/platform/HttpServerRequest"
 import type * as HttpServerResponse from "@effect/platform/HttpServerResponse"
 import * as Clock from "effect/Clock"
@@ -14,6 +13,7 @@ import type { EmulatorContext, Surface } from "../internal/Context.js"
 import * as Credentials from "../internal/Credentials.js"
 import * as Http from "../internal/Http.js"
 import * as Models from "../internal/Models.js"
+import * as Verifier from "../Verifier.js"
 import type { ArkError, Meta } from "./Envelope.js"
 import { errors, failure, success } from "./Envelope.js"
 import type { OutputLayout } from "./Files.js"
@@ -34,6 +34,11 @@ export interface State {
   readonly view: (id: string) => Effect.Effect<View | undefined>
   /** Where output files are written. */
   readonly layout: OutputLayout
+  /**
+   * Changes how one job is rendered in Get and List answers from now on, so a test can show a client what Ark may
+   * send (its official SDK marks every field optional): a phase word Barge does not know, a field missing or odd.
+   */
+  readonly reshape: (id: string, change: (rendered: Record<string, unknown>) => unknown) => void
 }
 
 /** Options of the surface beyond the shared context. */
@@ -51,6 +56,7 @@ export const makeWith = (ctx: EmulatorContext, options: Options): Effect.Effect<
     const region = options.region ?? "cn-beijing"
     const layout = options.layout ?? defaultLayout
     const jobs = new Map<string, Job>()
+    const reshaped = new Map<string, (rendered: Record<string, unknown>) => unknown>()
 
     /** Writes the output files of every run that ended since the last request, once per run. */
     const settle = (now: number): void => {
@@ -147,7 +153,10 @@ export const makeWith = (ctx: EmulatorContext, options: Options): Effect.Effect<
       const days = Jobs.parseCompletionWindow(window)
       if (days === undefined) {
         throw new Params.Reject(
-          errors.invalidParameter("CompletionWindow", `"${window}" is not a whole number of days from 1d to 28d`)
+          errors.invalidParameter(
+            "CompletionWindow",
+            `"${window}" is not a whole number of days written "<N>d", from "1d" to "28d"`
+          )
         )
       }
       const tags = tagsOf(body)
@@ -197,9 +206,9 @@ export const makeWith = (ctx: EmulatorContext, options: Options): Effect.Effect<
       return out
     }
 
-    const render = (job: Job, now: number, detailed: boolean) => {
+    const render = (job: Job, now: number, detailed: boolean): unknown => {
       const current = Jobs.view(job, now, ctx.processing)
-      return {
+      const rendered = {
         Id: job.id,
         Name: job.name,
         ...(job.description === undefined ? {} : { Description: job.description }),
@@ -216,6 +225,7 @@ export const makeWith = (ctx: EmulatorContext, options: Options): Effect.Effect<
         UpdateTime: Jobs.rfc3339(Math.max(job.updateTime, current.phaseTime)),
         ExpireTime: Jobs.rfc3339(job.expireTime)
       }
+      return reshaped.get(job.id)?.(rendered) ?? rendered
     }
 
     const list = (body: Json, accessKeyId: string, now: number) => {
@@ -426,6 +436,7 @@ export const makeWith = (ctx: EmulatorContext, options: Options): Effect.Effect<
     const state: State = {
       jobs,
       layout,
+      reshape: (id, change) => void reshaped.set(id, change),
       view: (id) =>
         Effect.map(ctx.time.now, (now) => {
           const job = jobs.get(id)

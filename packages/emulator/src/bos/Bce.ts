@@ -2,7 +2,6 @@
  * What the two Baidu surfaces (the Qianfan console and BOS) share: `bce-auth-v1` verification with the core
  * `Verifier`, the `{requestId, code, message}` error envelope and the `x-bce-request-id` header.
  */
-import * as Verifier from "@barge/core/Verifier"
 import type * as HttpServerResponse from "@effect/platform/HttpServerResponse"
 import * as Clock from "effect/Clock"
 import * as Effect from "effect/Effect"
@@ -11,6 +10,7 @@ import { randomUUID } from "node:crypto"
 import type { EmulatorContext } from "../internal/Context.js"
 import * as Credentials from "../internal/Credentials.js"
 import * as Http from "../internal/Http.js"
+import * as Verifier from "../Verifier.js"
 
 /** A BCE error: code, HTTP status and message. */
 export interface BceError {

@@ -8,7 +8,9 @@
  *
  * Operations: PutBucket, HeadBucket, ListObjects (`prefix`, `marker`, `maxKeys`, `delimiter`), PutObject (with
  * `Content-MD5` checked), GetObject (with `Range` → 206), HeadObject, DeleteObject. The bucket `barge` exists
- * from the start so the examples have somewhere to write.
+ * from the start; unlike BOS, a PutObject into a bucket nobody has created creates it (as the TOS emulator does),
+ * so a program can name its own bucket. Reading or listing a bucket nobody has written to is `NoSuchBucket`,
+ * naming the buckets that exist.
  */
 import type * as HttpServerError from "@effect/platform/HttpServerError"
 import type * as HttpServerRequest from "@effect/platform/HttpServerRequest"
@@ -44,8 +46,12 @@ const objectHeaders = (id: string, object: StoredObject): Record<string, string>
   "x-bce-storage-class": "STANDARD"
 })
 
-const noSuchBucket = (bucket: string) =>
-  Bce.error(404, "NoSuchBucket", `The specified bucket does not exist: ${bucket}`)
+const noSuchBucket = (store: ObjectStore, bucket: string) =>
+  Bce.error(
+    404,
+    "NoSuchBucket",
+    `The specified bucket does not exist: ${bucket} (buckets: ${store.buckets().join(", ")}; a PutObject creates one)`
+  )
 const noSuchKey = (key: string) => Bce.error(404, "NoSuchKey", `The specified key does not exist: ${key}`)
 
 const listObjects = (
@@ -198,19 +204,24 @@ const route = (
           ? HttpServerResponse.empty({ status: 200, headers: { "x-bce-request-id": id } })
           : HttpServerResponse.empty({ status: 404, headers: { "x-bce-request-id": id } })
       case "GET":
-        return store.hasBucket(bucket) ? listObjects(store, id, bucket, query) : Bce.fail(id, noSuchBucket(bucket))
+        return store.hasBucket(bucket)
+          ? listObjects(store, id, bucket, query)
+          : Bce.fail(id, noSuchBucket(store, bucket))
       default:
         return Bce.fail(id, Bce.error(405, "MethodNotAllowed", `${method} on a bucket is not supported here.`))
     }
   }
-  if (!store.hasBucket(bucket)) {
+  if (!store.hasBucket(bucket) && method !== "PUT") {
     // A HEAD response has no body, so only the status tells the client what went wrong.
     return method === "HEAD"
       ? HttpServerResponse.empty({ status: 404, headers: { "x-bce-request-id": id } })
-      : Bce.fail(id, noSuchBucket(bucket))
+      : Bce.fail(id, noSuchBucket(store, bucket))
   }
   switch (method) {
     case "PUT":
+      if (!bucketName.test(bucket)) {
+        return Bce.fail(id, Bce.error(400, "InvalidBucketName", `The bucket name "${bucket}" is not valid.`))
+      }
       return putObject(store, id, bucket, key, request)
     case "GET":
     case "HEAD": {

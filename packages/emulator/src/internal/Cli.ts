@@ -2,7 +2,11 @@
  * The emulator's command line, parsed by hand: five flags do not justify a dependency, and the parser must
  * ignore the bare `--` package managers pass through.
  */
+import { services } from "../Emulator.js"
 import * as Faults from "./Faults.js"
+
+/** How many services listen on consecutive ports from `--port`. */
+const serviceCount = services.length
 
 /** Options the CLI can set (a subset of `Emulator.Options`). */
 export interface CliOptions {
@@ -50,7 +54,10 @@ export const parseArgs = (argv: ReadonlyArray<string>): CliOptions | string => {
       case "--port": {
         const port = number(0, true)
         if (typeof port === "string") return port
-        if (port > 65535 - 4) return `--port must leave room for five consecutive ports (≤ 65531), got ${port}`
+        const last = 65535 - (serviceCount - 1)
+        if (port > last) {
+          return `--port must leave room for ${serviceCount} consecutive ports (≤ ${last}), got ${port}`
+        }
         options.port = port
         break
       }

@@ -13,6 +13,9 @@ export interface Credentials {
   readonly volcengine: { readonly accessKeyId: string; readonly secretAccessKey: string }
   readonly bce: { readonly accessKeyId: string; readonly secretAccessKey: string }
   readonly moonshot: { readonly apiKey: string }
+  readonly openai: { readonly apiKey: string }
+  /** Qianfan's API key (`bce-v3/ALTAK-…/…`) for its OpenAI-style `/v2` API; `bce` signs its console API. */
+  readonly qianfan: { readonly apiKey: string }
 }
 
 /** Emulated time: `Clock` scaled by the time scale, plus any manual advance. */
@@ -134,13 +137,14 @@ export interface Faults {
   readonly counts: () => FaultCounts
 }
 
-/** The five emulated services. */
-export type ServiceName = "ark" | "tos" | "moonshot" | "qianfan" | "bos"
+/** An emulated service's name, as the emulator's registry of surfaces lists it (`ark`, `moonshot`, …). */
+export type ServiceName = string
 
 /** Models each provider knows. */
 export interface Models {
   readonly ark: ReadonlyArray<{ readonly name: string; readonly versions: ReadonlyArray<string> }>
   readonly moonshot: ReadonlyArray<string>
+  readonly openai: ReadonlyArray<string>
   readonly qianfan: ReadonlyArray<string>
 }
 

@@ -10,7 +10,9 @@ import type { Credentials } from "./Context.js"
 export const defaults: Credentials = {
   volcengine: { accessKeyId: "AKLTbargeemulator", secretAccessKey: "barge-emulator-volc-secret" },
   bce: { accessKeyId: "barge-emulator-bce-ak", secretAccessKey: "barge-emulator-bce-sk" },
-  moonshot: { apiKey: "sk-barge-emulator" }
+  moonshot: { apiKey: "sk-barge-emulator" },
+  openai: { apiKey: "sk-barge-emulator-openai" },
+  qianfan: { apiKey: "bce-v3/ALTAK-bargeemulator/0123456789abcdef0123456789abcdef01234567" }
 }
 
 /** Partial overrides, merged over the defaults. */
@@ -18,13 +20,17 @@ export interface Overrides {
   readonly volcengine?: Partial<Credentials["volcengine"]>
   readonly bce?: Partial<Credentials["bce"]>
   readonly moonshot?: Partial<Credentials["moonshot"]>
+  readonly openai?: Partial<Credentials["openai"]>
+  readonly qianfan?: Partial<Credentials["qianfan"]>
 }
 
 /** Merges overrides over a base (the defaults unless given). */
 export const merge = (overrides: Overrides | undefined, base: Credentials = defaults): Credentials => ({
   volcengine: { ...base.volcengine, ...overrides?.volcengine },
   bce: { ...base.bce, ...overrides?.bce },
-  moonshot: { ...base.moonshot, ...overrides?.moonshot }
+  moonshot: { ...base.moonshot, ...overrides?.moonshot },
+  openai: { ...base.openai, ...overrides?.openai },
+  qianfan: { ...base.qianfan, ...overrides?.qianfan }
 })
 
 /**
@@ -40,7 +46,8 @@ const optional = (name: string) => Config.option(Config.nonEmptyString(name))
 
 /**
  * Reads `BARGE_EMULATOR_VOLC_ACCESS_KEY`, `BARGE_EMULATOR_VOLC_SECRET_KEY`, `BARGE_EMULATOR_BCE_ACCESS_KEY`,
- * `BARGE_EMULATOR_BCE_SECRET_KEY` and `BARGE_EMULATOR_MOONSHOT_API_KEY`; each one set replaces its default.
+ * `BARGE_EMULATOR_BCE_SECRET_KEY`, `BARGE_EMULATOR_MOONSHOT_API_KEY`, `BARGE_EMULATOR_OPENAI_API_KEY` and
+ * `BARGE_EMULATOR_QIANFAN_API_KEY`; each one set replaces its default.
  */
 export const config: Config.Config<Overrides> = Config.map(
   Config.all({
@@ -48,7 +55,9 @@ export const config: Config.Config<Overrides> = Config.map(
     volcSk: optional("BARGE_EMULATOR_VOLC_SECRET_KEY"),
     bceAk: optional("BARGE_EMULATOR_BCE_ACCESS_KEY"),
     bceSk: optional("BARGE_EMULATOR_BCE_SECRET_KEY"),
-    moonshotKey: optional("BARGE_EMULATOR_MOONSHOT_API_KEY")
+    moonshotKey: optional("BARGE_EMULATOR_MOONSHOT_API_KEY"),
+    openaiKey: optional("BARGE_EMULATOR_OPENAI_API_KEY"),
+    qianfanKey: optional("BARGE_EMULATOR_QIANFAN_API_KEY")
   }),
   (env) => ({
     volcengine: {
@@ -59,6 +68,8 @@ export const config: Config.Config<Overrides> = Config.map(
       ...(env.bceAk._tag === "Some" ? { accessKeyId: env.bceAk.value } : {}),
       ...(env.bceSk._tag === "Some" ? { secretAccessKey: env.bceSk.value } : {})
     },
-    moonshot: env.moonshotKey._tag === "Some" ? { apiKey: env.moonshotKey.value } : {}
+    moonshot: env.moonshotKey._tag === "Some" ? { apiKey: env.moonshotKey.value } : {},
+    openai: env.openaiKey._tag === "Some" ? { apiKey: env.openaiKey.value } : {},
+    qianfan: env.qianfanKey._tag === "Some" ? { apiKey: env.qianfanKey.value } : {}
   })
 )

@@ -72,9 +72,8 @@ const Count = Schema.Number.pipe(Schema.int(), Schema.positive())
 export const FaultRuleJson = Schema.Struct({
   kind: Schema.Literal("serverError", "throttle", "reset", "truncate", "slowBody", "latency", "lostResponse"),
   rate: Rate,
-  services: Schema.optionalWith(Schema.Array(Schema.Literal("ark", "tos", "moonshot", "qianfan", "bos")), {
-    exact: true
-  }),
+  // Names are checked against the emulator's registry when the spec is applied.
+  services: Schema.optionalWith(Schema.Array(Schema.String), { exact: true }),
   match: Schema.optionalWith(Schema.String, { exact: true }),
   burst: Schema.optionalWith(Count, { exact: true }),
   limit: Schema.optionalWith(Count, { exact: true }),
@@ -106,18 +105,18 @@ export const parseSpec = (json: string): FaultSpec | string => {
 }
 
 /** Routes that create a batch job: losing their response is the case idempotent clients must survive. */
-export const createCalls = String.raw`^POST (/v1/batches$|.*[?&]Action=CreateBatchInference(Job|Task)(&|$))`
+export const createCalls = String.raw`^POST (/v[12]/batches$|.*[?&]Action=CreateBatchInference(Job|Task)(&|$))`
 
 /** TOS and BOS object GETs (a bucket and a key; BOS may prefix `/v1`). */
 export const objectGets = String.raw`^GET /[^/?]+/[^?]+`
 
-/** Moonshot file content. */
-export const fileContent = String.raw`^GET /v1/files/[^/]+/content$`
+/** File content on the OpenAI-compatible platforms. */
+export const fileContent = String.raw`^GET /v[12]/files/[^/]+/content$`
 
-/** The same fault on every route that downloads result bytes: object GETs and Moonshot file content. */
+/** The same fault on every route that downloads result bytes: object GETs and file content. */
 export const onDownloads = (rule: Omit<FaultRule, "services" | "match">): ReadonlyArray<FaultRule> => [
   { ...rule, services: ["tos", "bos"], match: objectGets },
-  { ...rule, services: ["moonshot"], match: fileContent }
+  { ...rule, services: ["moonshot", "openai", "qianfan-v2"], match: fileContent }
 ]
 
 /** The named profiles. */
@@ -334,6 +333,13 @@ export const errorResponse = (
         { requestId: id, code: throttled ? "RequestLimitExceeded" : "InternalError", message },
         { status, headers: { "x-bce-request-id": id } }
       )
+    default:
+      // The other OpenAI-compatible platforms (OpenAI, Qianfan's `/v2`): OpenAI's envelope.
+      return HttpServerResponse.unsafeJson({
+        error: throttled
+          ? { type: "rate_limit_error", code: "rate_limit_exceeded", message }
+          : { type: "server_error", code: "internal_error", message }
+      }, { status, headers: { "x-request-id": id } })
   }
 }
 

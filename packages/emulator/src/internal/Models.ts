@@ -17,6 +17,7 @@ export const defaults: Models = {
     { name: "deepseek-v3", versions: ["250324"] }
   ],
   moonshot: ["kimi-k2.5", "kimi-k2.6", "moonshot-v1-8k", "moonshot-v1-32k", "moonshot-v1-128k"],
+  openai: ["gpt-4o-mini", "gpt-4o", "gpt-4.1-mini", "gpt-4.1", "gpt-5-mini", "gpt-5"],
   qianfan: [
     "ernie-4.0-8k",
     "ernie-x1-turbo-32k",
@@ -50,6 +51,7 @@ export const defaults: Models = {
 export const make = (overrides?: Partial<Models>): Models => ({
   ark: overrides?.ark ?? defaults.ark,
   moonshot: overrides?.moonshot ?? defaults.moonshot,
+  openai: overrides?.openai ?? defaults.openai,
   qianfan: overrides?.qianfan ?? defaults.qianfan
 })
 

@@ -3,7 +3,7 @@
  * `bce-auth-v1` on every request, the BCE `{requestId, code, message}` error envelope.
  *
  * Actions: `CreateBatchInferenceTask`, `DescribeBatchInferenceTask`, `DescribeBatchInferenceTasks`,
- * `StopBatchInferenceTask`. Input is read from the emulator's BOS store when the task is created; output is written
+ * `StopBatchInferenceTask`, `DeleteBatchInferenceTask`. Input is read from the emulator's BOS store when the task is created; output is written
  * there under `outputBosUri/<outputDir>/` once the task finishes (see `Tasks.ts`).
  */
 import * as Effect from "effect/Effect"
@@ -21,19 +21,20 @@ export interface State {
   readonly tasks: ReadonlyMap<string, Tasks.Task>
   /** The task's status and processed count now. */
   readonly describe: (taskId: string) => Tasks.Snapshot | undefined
+  /**
+   * Puts `fields` over the task as Describe and the list show it from now on (a field set to `undefined` is left
+   * out): how a test shows a client a status word or a shape the emulator never produces itself.
+   */
+  readonly patch: (taskId: string, fields: Readonly<Record<string, unknown>>) => void
 }
 
 const path = "/v2/batchinference"
 
-/** The default and only documented completion window. */
-const defaultWindow = "24h"
-
 /**
- * The processed-count and total-count fields. `progress` is what the SDK mock sends for the processed count
- * (likely, UNCONFIRMED); the total count's name is not documented — `totalCount` is our choice.
+ * The only completion window the console accepts, and its default when none is sent (the SDK's docstring: "24h"
+ * or None; that it is also the default is UNCONFIRMED).
  */
-const processedField = "progress"
-const totalField = "totalCount"
+const onlyWindow = "24h"
 
 /**
  * Unknown task: the code is not documented (UNCONFIRMED); `ResourceNotFound` with 404 is what BCE services commonly
@@ -67,6 +68,7 @@ const optionalString = (body: Body, field: string): Either.Either<string | undef
 export const make = (ctx: EmulatorContext): Effect.Effect<Surface<State>> =>
   Effect.sync(() => {
     const tasks = new Map<string, Tasks.Task>()
+    const patches = new Map<string, Readonly<Record<string, unknown>>>()
     let sequence = 0
 
     const snapshotOf = (task: Tasks.Task, now: number) => Tasks.snapshot(ctx.processing, task, now)
@@ -84,7 +86,7 @@ export const make = (ctx: EmulatorContext): Effect.Effect<Surface<State>> =>
     }
     Pending.register(ctx.objects.bos, settle)
 
-    const render = (task: Tasks.Task, now: number) => {
+    const render = (task: Tasks.Task, now: number): Record<string, unknown> => {
       const snap = snapshotOf(task, now)
       return {
         taskId: task.taskId,
@@ -105,12 +107,13 @@ export const make = (ctx: EmulatorContext): Effect.Effect<Surface<State>> =>
         ...(snap.runStatus === "Done" && task.written !== undefined
           ? { inputTokenUsage: task.written.inputTokens, outputTokenUsage: task.written.outputTokens }
           : {}),
-        [processedField]: snap.processed,
-        [totalField]: task.total,
+        // The processed count (confirmed). Qianfan reports no total count: none is sent.
+        progress: snap.processed,
         dataFormat: task.dataFormat,
         creator: task.accessKeyId,
         createTime: iso(task.createdAt),
-        ...(snap.finishedAt === undefined ? {} : { finishTime: iso(snap.finishedAt) })
+        ...(snap.finishedAt === undefined ? {} : { finishTime: iso(snap.finishedAt) }),
+        ...patches.get(task.taskId)
       }
     }
 
@@ -148,11 +151,12 @@ export const make = (ctx: EmulatorContext): Effect.Effect<Surface<State>> =>
         if (typeof params !== "object" || params === null || Array.isArray(params)) {
           return yield* Either.left(inappropriate("param[inferenceParams] must be a JSON object."))
         }
-        // The SDK sends `completion_window` in snake case (the only spelling seen; UNCONFIRMED in the doc).
-        const window = (yield* optionalString(body, "completion_window")) ?? defaultWindow
-        const hours = /^([1-9]\d{0,3})h$/.exec(window)
-        if (hours === null) {
-          return yield* Either.left(invalid(`completion_window must look like "24h", got "${window}".`))
+        // The SDK sends `completion_window` in snake case; "24h" is the one value the console takes.
+        const window = (yield* optionalString(body, "completion_window")) ?? onlyWindow
+        if (window !== onlyWindow) {
+          return yield* Either.left(
+            invalid(`completion_window can only be "${onlyWindow}" (or left out), got "${window}".`)
+          )
         }
         const format = (yield* optionalString(body, "dataFormat")) ?? "default"
         if (format !== "default" && format !== "src_tgt" && format !== "role") {
@@ -176,11 +180,12 @@ export const make = (ctx: EmulatorContext): Effect.Effect<Surface<State>> =>
           )
         }
         const store = ctx.objects.bos
-        if (!store.hasBucket(input.bucket)) {
-          return yield* Either.left(invalid(`The input bucket "${input.bucket}" does not exist.`))
-        }
-        if (!store.hasBucket(output.bucket)) {
-          return yield* Either.left(invalid(`The output bucket "${output.bucket}" does not exist.`))
+        for (const [which, bucket] of [["input", input.bucket], ["output", output.bucket]] as const) {
+          if (!store.hasBucket(bucket)) {
+            return yield* Either.left(
+              invalid(`The ${which} bucket "${bucket}" does not exist (buckets: ${store.buckets().join(", ")}).`)
+            )
+          }
         }
         // Directory markers (keys ending in "/") are not files.
         const objects = store.list(input.bucket, input.prefix).filter((object) => !object.key.endsWith("/"))
@@ -234,7 +239,7 @@ export const make = (ctx: EmulatorContext): Effect.Effect<Surface<State>> =>
           dataFormat: format,
           completionWindow: window,
           createdAt: now,
-          windowEndsAt: now + Number(hours[1]) * 3_600_000,
+          windowEndsAt: now + 24 * 3_600_000,
           files: checked.files,
           total: checked.files.reduce((sum, file) => sum + file.lines, 0),
           problem: checked.problem,
@@ -283,7 +288,7 @@ export const make = (ctx: EmulatorContext): Effect.Effect<Surface<State>> =>
       let last = marker
       for (let i = from; i < all.length; i++) {
         const rendered = render(all[i]!, now)
-        if (statuses !== undefined && !(statuses as Array<string>).includes(rendered.runStatus)) continue
+        if (statuses !== undefined && !(statuses as Array<string>).includes(String(rendered.runStatus))) continue
         if (page.length === maxKeys) {
           isTruncated = true
           break
@@ -303,9 +308,22 @@ export const make = (ctx: EmulatorContext): Effect.Effect<Surface<State>> =>
       return true
     }
 
+    /**
+     * The console deletes a finished, failed or stopped task, not a running one (its UI says so). How the API
+     * refuses is UNCONFIRMED: `result: false`, like Stop. The output stays in BOS.
+     */
+    const remove = (task: Tasks.Task, now: number): boolean => {
+      if (!Tasks.isTerminal(snapshotOf(task, now).runStatus)) return false
+      // Whatever the task had to write is written before it goes.
+      settle()
+      tasks.delete(task.taskId)
+      return true
+    }
+
     const handle = (request: Http.IncomingRequest, id: string, accessKeyId: string, now: number) => {
       const { path: requestPath, query } = request
-      if (requestPath !== path) return Bce.fail(id, Bce.error(404, "InvalidURI", `No API at ${requestPath}.`))
+      // BCE's public table: a URI that does not parse is 400 InvalidURI.
+      if (requestPath !== path) return Bce.fail(id, Bce.error(400, "InvalidURI", `No API at ${requestPath}.`))
       if (request.method.toUpperCase() !== "POST") {
         return Bce.fail(id, Bce.error(405, "MethodNotAllowed", `${request.method} is not allowed; use POST.`))
       }
@@ -336,6 +354,9 @@ export const make = (ctx: EmulatorContext): Effect.Effect<Surface<State>> =>
           break
         case "StopBatchInferenceTask":
           result = Either.map(lookup(body, accessKeyId), (task) => stop(task, now))
+          break
+        case "DeleteBatchInferenceTask":
+          result = Either.map(lookup(body, accessKeyId), (task) => remove(task, now))
           break
         default:
           result = Either.left(
@@ -370,7 +391,8 @@ export const make = (ctx: EmulatorContext): Effect.Effect<Surface<State>> =>
         describe: (taskId) => {
           const task = tasks.get(taskId)
           return task === undefined ? undefined : snapshotOf(task, ctx.time.unsafeNow())
-        }
+        },
+        patch: (taskId, fields) => void patches.set(taskId, { ...patches.get(taskId), ...fields })
       }
     }
   })

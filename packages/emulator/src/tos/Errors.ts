@@ -12,10 +12,13 @@ export interface TosError {
 }
 
 export const errors = {
-  noSuchBucket: (bucket: string): TosError => ({
+  /** Names the buckets that exist: the emulator creates a bucket on the first object written to it (`PUT`). */
+  noSuchBucket: (bucket: string, existing: ReadonlyArray<string>): TosError => ({
     code: "NoSuchBucket",
     status: 404,
-    message: `The specified bucket ${bucket} does not exist.`,
+    message: `The specified bucket ${bucket} does not exist. Buckets that exist: ${
+      existing.length === 0 ? "none" : existing.join(", ")
+    } (the emulator creates a bucket when an object is first written to it).`,
     ec: "0006-00000001"
   }),
   noSuchKey: (key: string): TosError => ({

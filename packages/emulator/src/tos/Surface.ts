@@ -8,7 +8,6 @@
  * buckets in); reading or listing a bucket nobody has written to is `NoSuchBucket`. `PUT /<bucket>` also creates one.
  */
 import * as Bytes from "@barge/core/Bytes"
-import * as Verifier from "@barge/core/Verifier"
 import * as HttpServerRequest from "@effect/platform/HttpServerRequest"
 import * as HttpServerResponse from "@effect/platform/HttpServerResponse"
 import * as Chunk from "effect/Chunk"
@@ -19,8 +18,12 @@ import * as Stream from "effect/Stream"
 import type { EmulatorContext, ObjectStore, StoredObject, Surface } from "../internal/Context.js"
 import * as Credentials from "../internal/Credentials.js"
 import * as Http from "../internal/Http.js"
+import * as Verifier from "../Verifier.js"
 import type { TosError } from "./Errors.js"
 import { errors } from "./Errors.js"
+
+/** The bucket that exists from the start (`Emulator.bucket`). */
+export const defaultBucket = "barge"
 
 /** Inspectable state of this surface. */
 export interface State {
@@ -33,6 +36,8 @@ export const make = (ctx: EmulatorContext): Effect.Effect<Surface<State>> =>
   Effect.sync(() => {
     const store = ctx.objects.tos
     const hostId = "barge-emulator-tos"
+    // The bucket `Registry.Emulated` names exists from the start, as in the BOS store.
+    store.createBucket(defaultBucket)
 
     const lookupSecret = Credentials.secretLookup(ctx.credentials.volcengine)
 
@@ -90,10 +95,10 @@ export const make = (ctx: EmulatorContext): Effect.Effect<Surface<State>> =>
                 status: 200,
                 headers: { ...baseHeaders, "x-tos-bucket-region": "cn-beijing" }
               })
-              : fail(errors.noSuchBucket(bucket))
+              : fail(errors.noSuchBucket(bucket, store.buckets()))
           }
           if (request.method !== "GET") return fail(errors.methodNotAllowed(request.method))
-          if (!store.hasBucket(bucket)) return fail(errors.noSuchBucket(bucket), { bucket })
+          if (!store.hasBucket(bucket)) return fail(errors.noSuchBucket(bucket, store.buckets()), { bucket })
           return list(store, bucket, query, baseHeaders, fail)
         }
 
@@ -109,7 +114,7 @@ export const make = (ctx: EmulatorContext): Effect.Effect<Surface<State>> =>
           }
           case "GET":
           case "HEAD": {
-            if (!store.hasBucket(bucket)) return fail(errors.noSuchBucket(bucket), { bucket })
+            if (!store.hasBucket(bucket)) return fail(errors.noSuchBucket(bucket, store.buckets()), { bucket })
             const object = store.get(bucket, key)
             if (object === undefined) return fail(errors.noSuchKey(key), { bucket, key })
             const range = request.headers.range
@@ -146,7 +151,7 @@ export const make = (ctx: EmulatorContext): Effect.Effect<Surface<State>> =>
           }
           case "DELETE": {
             // Deleting a missing key succeeds, as in S3 and TOS; a missing bucket does not.
-            if (!store.hasBucket(bucket)) return fail(errors.noSuchBucket(bucket), { bucket })
+            if (!store.hasBucket(bucket)) return fail(errors.noSuchBucket(bucket, store.buckets()), { bucket })
             store.delete(bucket, key)
             return HttpServerResponse.empty({ status: 204, headers: baseHeaders })
           }
