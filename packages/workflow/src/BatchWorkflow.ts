@@ -29,6 +29,7 @@
  *
  * @since 0.1.0
  */
+import * as ApiError from "@barge/core/ApiError"
 import * as Batch from "@barge/core/Batch"
 import * as InputValidation from "@barge/core/InputValidation"
 import type * as Jsonl from "@barge/core/Jsonl"
@@ -268,7 +269,12 @@ export const workflow = Workflow.make({
   idempotencyKey: (submission) => submission.key
 })
 
-const Launched = Schema.TaggedStruct("Launched", { at: Schema.Number, status: Batch.BatchStatus })
+/** `attached`: jobs that already existed (a run before a crash created them) and were attached to, not created. */
+const Launched = Schema.TaggedStruct("Launched", {
+  at: Schema.Number,
+  status: Batch.BatchStatus,
+  attached: Schema.Number
+})
 const Skipped = Schema.TaggedStruct("Skipped", {})
 const Busy = Schema.TaggedStruct("Busy", { reason: Schema.String })
 const Launch = Schema.Union(Launched, Skipped, Busy)
@@ -298,9 +304,14 @@ const asExecutionError = (step: StepFailed["step"]) => (error: unknown): Executi
     ? error
     : new StepFailed({ step, error: tagOf(error), detail: messageOf(error) })
 
-/** Invalid input, and a sink that was shortened or reordered, stay so however often the step is tried. */
+/**
+ * Invalid input, a sink that was shortened or reordered, and a provider's refusal that waiting does not change
+ * (credentials, permissions, a bad parameter, a quota) stay so however often the step is tried.
+ */
 const isFinal = (error: unknown): boolean =>
-  error instanceof InputValidation.InputValidationError || (error instanceof Sink.SinkError && error.reason !== "Io")
+  error instanceof InputValidation.InputValidationError ||
+  (error instanceof Sink.SinkError && error.reason !== "Io") ||
+  (ApiError.is()(error) && error.reason !== "Unknown" && !ApiError.isRetryable(error))
 
 /** Retries a step on what a retry can fix (a provider or storage hiccup), then names the step in the failure. */
 const guarded = <A, E, R>(step: StepFailed["step"], settings: Settings, effect: Effect.Effect<A, E, R>) =>
@@ -348,7 +359,7 @@ const execute = (submission: Submission.Submission, executionId: string) =>
 
     const prepared = yield* Activity.make({
       name: "prepare",
-      success: Steps.Prepared,
+      success: Batch.Prepared,
       error: ExecutionError,
       execute: guarded(
         "prepare",
@@ -372,14 +383,14 @@ const execute = (submission: Submission.Submission, executionId: string) =>
             const cancelled = (yield* engine.deferredResult(CancelSignal)) !== undefined
             if (cancelled) return Skipped.make({})
             yield* executions.setStage(executionId, "launching")
-            const launched = yield* Effect.either(steps.launch(submission, prepared))
+            const launched = yield* Effect.either(steps.launch(prepared))
             if (launched._tag === "Left") {
               if (!steps.isBusy(launched.left)) return yield* launched.left
               const reason = messageOf(launched.left)
               yield* executions.recordWait(executionId, `waiting for the provider to have room: ${reason}`)
               return Busy.make({ reason })
             }
-            const status = launched.right
+            const { attached, status } = launched.right
             const at = yield* Clock.currentTimeMillis
             yield* executions.recordStatus(executionId, {
               stage: "running",
@@ -389,7 +400,7 @@ const execute = (submission: Submission.Submission, executionId: string) =>
                 ? undefined
                 : at + delayAfter([{ at, status }], settings, expiryOf(status))
             })
-            return Launched.make({ at, status })
+            return Launched.make({ at, status, attached })
           })
         )
       })

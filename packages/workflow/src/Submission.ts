@@ -8,8 +8,10 @@
  */
 import type * as Batch from "@barge/core/Batch"
 import type * as ChatRequest from "@barge/core/ChatRequest"
+import * as CompletionWindow from "@barge/core/CompletionWindow"
 import * as Duration from "effect/Duration"
 import * as Effect from "effect/Effect"
+import * as Option from "effect/Option"
 import * as Schema from "effect/Schema"
 import * as Stream from "effect/Stream"
 import * as Crypto from "node:crypto"
@@ -24,8 +26,13 @@ import * as Sink from "./Sink.js"
 export const Options = Schema.Struct({
   /** The model for lines that name none. */
   model: Schema.optional(Schema.String),
+  /** The completion window, when it reads as a duration. */
   completionWindowMillis: Schema.optional(Schema.Number),
-  metadata: Schema.optional(Schema.Record({ key: Schema.String, value: Schema.String }))
+  /** A completion window that does not read as a duration, kept as given: `prepare` refuses it with its reason. */
+  completionWindow: Schema.optional(Schema.String),
+  metadata: Schema.optional(Schema.Record({ key: Schema.String, value: Schema.String })),
+  /** What to do with a parameter the provider fixes for batches (`Batch.SubmitOptions.fixedParameters`). */
+  fixedParameters: Schema.optional(Schema.Literal("refuse", "drop"))
 })
 
 /**
@@ -62,32 +69,41 @@ export const Submission = Schema.Struct(fields)
 export type Submission = typeof Submission.Type
 
 /**
- * The options `Batch.submit` takes, from the stored ones.
+ * The options `Batch.prepare` takes, from the stored ones.
  *
  * @since 0.1.0
  * @category conversions
  */
 export const toSubmitOptions = (options: Options): Batch.SubmitOptions => ({
   ...(options.model === undefined ? {} : { model: options.model }),
-  ...(options.completionWindowMillis === undefined
-    ? {}
-    : { completionWindow: Duration.millis(options.completionWindowMillis) }),
-  ...(options.metadata === undefined ? {} : { metadata: options.metadata })
+  ...(options.completionWindowMillis !== undefined
+    ? { completionWindow: Duration.millis(options.completionWindowMillis) }
+    : options.completionWindow !== undefined
+    ? { completionWindow: options.completionWindow }
+    : {}),
+  ...(options.metadata === undefined ? {} : { metadata: options.metadata }),
+  ...(options.fixedParameters === undefined ? {} : { fixedParameters: options.fixedParameters })
 })
 
 /**
- * The stored options, from what a caller passes to `submit`.
+ * The stored options, from what a caller passes to `start`. A window is stored in milliseconds, so `"24h"` and
+ * `"1 day"` are the same submission.
  *
  * @since 0.1.0
  * @category conversions
  */
-export const fromSubmitOptions = (options: Batch.SubmitOptions | undefined): Options => ({
-  ...(options?.model === undefined ? {} : { model: options.model }),
-  ...(options?.completionWindow === undefined
-    ? {}
-    : { completionWindowMillis: Duration.toMillis(Duration.decode(options.completionWindow)) }),
-  ...(options?.metadata === undefined ? {} : { metadata: options.metadata })
-})
+export const fromSubmitOptions = (options: Batch.SubmitOptions | undefined): Options => {
+  const window = options?.completionWindow
+  return {
+    ...(options?.model === undefined ? {} : { model: options.model }),
+    ...(window === undefined ? {} : Option.match(CompletionWindow.parse(window), {
+      onNone: () => ({ completionWindow: String(window) }),
+      onSome: (duration) => ({ completionWindowMillis: Duration.toMillis(duration) })
+    })),
+    ...(options?.metadata === undefined ? {} : { metadata: options.metadata }),
+    ...(options?.fixedParameters === undefined ? {} : { fixedParameters: options.fixedParameters })
+  }
+}
 
 const canonical = (value: unknown): unknown =>
   Array.isArray(value)
