@@ -14,7 +14,7 @@
  * The test suite runs `program` (`packages/workflow/test/Example.test.ts`).
  */
 import { Providers } from "@barge/cli"
-import type { ChatRequest } from "@barge/core"
+import { type ChatRequest, Registry } from "@barge/core"
 import { Emulator } from "@barge/emulator"
 import type { Executions } from "@barge/workflow"
 import { BargeCluster, BatchProviders, BatchWorkflow, Sink } from "@barge/workflow"
@@ -24,18 +24,11 @@ import * as Fs from "node:fs"
 import * as Os from "node:os"
 import * as Path from "node:path"
 
-/** A model each provider (and the emulator) knows. */
-export const models: Record<Providers.ProviderName, string> = {
-  ark: "doubao-pro-32k",
-  moonshot: "kimi-k2.6",
-  qianfan: "ernie-4.5-turbo-32k"
-}
-
-/** The batch each provider runs: 25 questions, the last one failing on purpose. */
-export const requestsFor = (provider: Providers.ProviderName): ReadonlyArray<ChatRequest.ChatRequest> =>
+/** The batch each provider runs: 25 questions to the model its registry entry documents, the last failing on purpose. */
+export const requestsFor = (provider: string): ReadonlyArray<ChatRequest.ChatRequest> =>
   Array.from({ length: 25 }, (_, i) => ({
     customId: `${provider}-${i + 1}`,
-    model: models[provider],
+    model: Providers.entryOf(provider)!.model,
     messages: [{
       role: "user",
       content: `Question ${i + 1}: name a river.${i === 24 ? ` ${Emulator.failMarker}` : ""}`
@@ -54,7 +47,7 @@ const describe = (execution: Executions.Execution) => {
  * submits the same input again to show it joins instead of creating a second job.
  */
 export const program = (options: {
-  readonly providers: ReadonlyArray<Providers.ProviderName>
+  readonly providers: ReadonlyArray<string>
   readonly sinkDir: string
   readonly log?: (line: string) => void
 }) =>
@@ -79,15 +72,13 @@ export const program = (options: {
     }), { concurrency: "unbounded" })
 
 /**
- * The embedded worker: the durable batch workflow on SQLite in `file`, serving every provider at `target`.
+ * The embedded worker: the durable batch workflow on SQLite in `file`, serving every provider of the registry at
+ * the emulator's `endpoints`.
  */
-export const worker = (file: string, target: Providers.Target) =>
+export const worker = (file: string, endpoints: Registry.Endpoints) =>
   BatchWorkflow.layer.pipe(
-    Layer.provide(BatchProviders.layer({
-      ark: Providers.layer("ark", target),
-      moonshot: Providers.layer("moonshot", target),
-      qianfan: Providers.layer("qianfan", target)
-    })),
+    Layer.provide(BatchProviders.layerEmulated(Providers.entries)),
+    Layer.provide(Layer.succeed(Registry.Emulated, endpoints)),
     Layer.provideMerge(BargeCluster.layerEmbedded({ file })),
     // The emulator finishes in seconds: poll from 200 ms instead of the 5 s floor real providers get.
     Layer.provide(
@@ -107,8 +98,8 @@ const main = Effect.gen(function*() {
     ? JSON.parse(given.value) as Emulator.Urls
     : (yield* Emulator.make({ timeScale: 5 })).urls
   console.log(`database ${file}; results under ${dir}`)
-  const target: Providers.Target = { _tag: "Emulator", urls, credentials: Emulator.defaultCredentials }
-  yield* program({ providers: Providers.names, sinkDir: dir }).pipe(Effect.provide(worker(file, target)))
+  const endpoints = Emulator.endpoints({ urls, credentials: Emulator.defaultCredentials })
+  yield* program({ providers: Providers.names, sinkDir: dir }).pipe(Effect.provide(worker(file, endpoints)))
 }).pipe(Effect.scoped)
 
 if (import.meta.url === `file://${process.argv[1]}`) {

@@ -8,17 +8,19 @@
  * import { ArkBatch } from "@barge/ark"
  * import { MoonshotBatch } from "@barge/moonshot"
  * import { BatchProviders } from "@barge/workflow"
- * import { Layer } from "effect"
  *
- * const providers = BatchProviders.layer({
- *   ark: ArkBatch.layerBatch.pipe(Layer.provide(ArkBatch.layerConfig())),
- *   moonshot: MoonshotBatch.layerBatch.pipe(Layer.provide(MoonshotBatch.layerConfig()))
- * })
+ * // Each provider from the environment, by its registry entry:
+ * const providers = BatchProviders.layerConfig([ArkBatch.registry, MoonshotBatch.registry])
+ * // Or any Batch layers, by name:
+ * const custom = BatchProviders.layer({ ark: ArkBatch.registry.layerConfig })
  * ```
  *
  * @since 0.1.0
  */
 import * as Batch from "@barge/core/Batch"
+import type * as Registry from "@barge/core/Registry"
+import type * as HttpClient from "@effect/platform/HttpClient"
+import type * as ConfigError from "effect/ConfigError"
 import * as Context from "effect/Context"
 import * as Effect from "effect/Effect"
 import * as Layer from "effect/Layer"
@@ -102,3 +104,27 @@ export const layer = <const Layers extends Readonly<Record<string, Layer.Layer<B
       (entries) => make(Object.fromEntries(entries))
     )
   )
+
+/**
+ * Every provider of `entries` (registry entries, e.g. the CLI's `Providers.entries`) configured from the
+ * environment (each entry's `layerConfig`).
+ *
+ * @since 0.1.0
+ * @category layers
+ */
+export const layerConfig = (
+  entries: ReadonlyArray<Registry.Entry>
+): Layer.Layer<BatchProviders, ConfigError.ConfigError, HttpClient.HttpClient> =>
+  layer(Object.fromEntries(entries.map((entry) => [entry.name, entry.layerConfig])))
+
+/**
+ * Every provider of `entries` pointed at an emulator (each entry's `layerEmulated`; `@barge/emulator`'s
+ * `Emulator.layer()` provides the endpoints).
+ *
+ * @since 0.1.0
+ * @category layers
+ */
+export const layerEmulated = (
+  entries: ReadonlyArray<Registry.Entry>
+): Layer.Layer<BatchProviders, never, HttpClient.HttpClient | Registry.Emulated> =>
+  layer(Object.fromEntries(entries.map((entry) => [entry.name, entry.layerEmulated])))

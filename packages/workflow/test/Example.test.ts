@@ -10,6 +10,7 @@ import * as Fs from "node:fs"
 import * as Os from "node:os"
 import * as Path from "node:path"
 import { program, requestsFor, worker } from "../../../examples/durable.js"
+import * as Providers from "./support/providers.js"
 import * as Requests from "./support/requests.js"
 
 describe("examples/durable.ts", () => {
@@ -21,16 +22,12 @@ describe("examples/durable.ts", () => {
         const dir = Fs.mkdtempSync(Path.join(Os.tmpdir(), "barge-durable-example-test-"))
         const lines: Array<string> = []
         const runs = yield* program({
-          providers: ["ark", "moonshot", "qianfan"],
+          providers: Providers.providers,
           sinkDir: dir,
           log: (l) => lines.push(l)
         })
           .pipe(
-            Effect.provide(worker(Path.join(dir, "barge.db"), {
-              _tag: "Emulator",
-              urls: emulator.urls,
-              credentials: emulator.credentials
-            }))
+            Effect.provide(worker(Path.join(dir, "barge.db"), Emulator.endpoints(emulator)))
           )
         for (const run of runs) {
           assert.strictEqual(run.outcome.phase, "completed", lines.join("\n"))

@@ -9,8 +9,8 @@
  * every batch is still queued (and polled) when the runner is killed, however slow the start; the test then moves
  * emulated time on and every batch completes.
  *
- * CI size: 3 runners, 9 batches (3 per provider), 3 submitting processes. `pnpm durable:large` runs 100 batches
- * and 20 submitting processes (`BARGE_DURABLE_*` below).
+ * CI size: 3 runners, 10 batches (2 per provider of the registry), 3 submitting processes. `pnpm durable:large`
+ * runs 100 batches and 20 submitting processes (`BARGE_DURABLE_*` below).
  */
 import * as Emulator from "@barge/emulator/Emulator"
 import { BargeCluster, BatchProviders, BatchWorkflow, Executions, Sink } from "@barge/workflow"
@@ -28,7 +28,7 @@ import { shardingConfig } from "./support/runner.js"
 
 const size = {
   runners: Number(process.env.BARGE_DURABLE_RUNNERS ?? 3),
-  batches: Number(process.env.BARGE_DURABLE_BATCHES ?? 9),
+  batches: Number(process.env.BARGE_DURABLE_BATCHES ?? 10),
   requests: Number(process.env.BARGE_DURABLE_REQUESTS ?? 5),
   submitters: Number(process.env.BARGE_DURABLE_SUBMITTERS ?? 3)
 }

@@ -25,17 +25,27 @@ import * as Requests from "./support/requests.js"
 
 const worker = Path.resolve(import.meta.dirname, "support/worker.ts")
 
+/** The OpenAI-compatible platforms of the emulator (Files + Batches under `/v1` or `/v2`). */
+const openAiServices = ["moonshot", "openai", "qianfan-v2"] as const
+
 /** Windows to kill in: the first upload waits, the create's answer trickles, the first result download crawls. */
 const faults: Emulator.FaultSpec = {
   rules: [
     { kind: "latency" as const, rate: 1, services: ["tos"], match: "^PUT /", limit: 1, delayMs: 20_000 },
     { kind: "latency" as const, rate: 1, services: ["bos"], match: "^PUT /", limit: 1, delayMs: 20_000 },
-    { kind: "latency" as const, rate: 1, services: ["moonshot"], match: "^POST /v1/files$", limit: 1, delayMs: 20_000 },
-    ...(["ark", "moonshot", "qianfan"] as const).map((service) => ({
+    ...openAiServices.map((service) => ({
+      kind: "latency" as const,
+      rate: 1,
+      services: [service],
+      match: "^POST /v[12]/files$",
+      limit: 1,
+      delayMs: 20_000
+    })),
+    ...(["ark", "qianfan", ...openAiServices] as const).map((service) => ({
       kind: "slowBody" as const,
       rate: 1,
       services: [service],
-      match: String.raw`^POST (/v1/batches$|.*[?&]Action=CreateBatchInference(Job|Task)(&|$))`,
+      match: String.raw`^POST (/v[12]/batches$|.*[?&]Action=CreateBatchInference(Job|Task)(&|$))`,
       limit: 1,
       delayMs: 20_000
     })),
@@ -56,14 +66,14 @@ const faults: Emulator.FaultSpec = {
       limit: 1,
       delayMs: 20_000
     },
-    {
+    ...openAiServices.map((service) => ({
       kind: "slowBody" as const,
       rate: 1,
-      services: ["moonshot"],
-      match: String.raw`^GET /v1/files/[^/]+/content$`,
+      services: [service],
+      match: String.raw`^GET /v[12]/files/[^/]+/content$`,
       limit: 1,
       delayMs: 20_000
-    }
+    }))
   ],
   maxConsecutive: 100
 }
@@ -81,10 +91,12 @@ const count = 12
 
 /**
  * The providers whose restart scenario runs (they run side by side). CI: Ark, whose duplicate rule (it refuses an
- * identical job only while the first is queued or running) makes the re-run create the most delicate;
- * `BARGE_DURABLE_RESTART=ark,moonshot,qianfan` (what `pnpm durable:large` sets) runs them all.
+ * identical job only while the first is queued or running) makes the re-run create the most delicate, and
+ * Moonshot for the OpenAI-compatible platforms; `BARGE_DURABLE_RESTART=all` (what `pnpm durable:large` sets) runs
+ * every provider of the registry.
  */
-const restartProviders = (process.env.BARGE_DURABLE_RESTART ?? "ark").split(",").map((name) => {
+const restartSetting = process.env.BARGE_DURABLE_RESTART ?? "ark,moonshot"
+const restartProviders = (restartSetting === "all" ? Providers.providers : restartSetting.split(",")).map((name) => {
   assert.include(Providers.providers, name)
   return name as Providers.Provider
 })
@@ -119,11 +131,11 @@ const scenario = async (provider: Providers.Provider, emulator: Emulator.Service
     const killedAt: Array<string> = []
     const joins: Array<string> = []
 
-    // 1. During the upload (held 2 s by the emulator): launching, no job yet.
+    // 1. During the upload (held by the emulator), in the prepare step: no job yet.
     let child = Processes.start(args)
     joins.push(await started(child))
     assert.isTrue(
-      await Processes.until(child, async () => (await read())?.stage === "launching"),
+      await Processes.until(child, async () => (await read())?.stage === "preparing"),
       `${provider}: ${JSON.stringify(await read())}\n${Processes.describe(child)}`
     )
     await new Promise((resolve) => setTimeout(resolve, random() * 500))
@@ -204,7 +216,7 @@ describe("restart (embedded, SQLite)", () => {
             const run = runs[i]!
             const context = `${provider} (seed ${seed}): killed at ${run.killedAt.join("; ")}`
             // Each kill landed where it was meant to.
-            assert.match(run.killedAt[0]!, /^upload: launching, jobs 0$/, context)
+            assert.match(run.killedAt[0]!, /^upload: preparing, jobs 0$/, context)
             assert.match(run.killedAt[1]!, /^create: batch unrecorded$/, context)
             assert.match(run.killedAt[2]!, /^polling: running$/, context)
             assert.match(run.killedAt[3]!, /^collecting: collecting \d+\/12$/, context)
