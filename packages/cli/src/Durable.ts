@@ -22,7 +22,6 @@ import type * as Option from "effect/Option"
 import type * as Redacted from "effect/Redacted"
 import * as Schema from "effect/Schema"
 import * as Cli from "./Cli.js"
-import type * as Providers from "./Providers.js"
 
 /**
  * The prefix of a durable batch id.
@@ -133,7 +132,8 @@ export interface Deployment {
  * @category options
  */
 export interface SubmitOptions extends Deployment {
-  readonly provider: Providers.ProviderName
+  /** A provider name of the registry (`Providers.names`). */
+  readonly provider: string
   readonly file: string
   readonly output: Option.Option<string>
   readonly model: Option.Option<string>

@@ -12,7 +12,7 @@ import { spawn } from "node:child_process"
 import * as fs from "node:fs"
 import * as os from "node:os"
 import * as path from "node:path"
-import { Cli } from "../src/index.js"
+import { Cli, Providers } from "../src/index.js"
 
 const tmp = fs.mkdtempSync(path.join(os.tmpdir(), "barge-cli-durable-"))
 const db = path.join(tmp, "barge.db")
@@ -77,6 +77,8 @@ describe("barge durable", () => {
       Effect.gen(function*() {
         const urls = JSON.stringify((yield* Emulator.Emulator).urls)
         const worker = yield* spawnWorker(["--db", db, "--emulator-urls", urls, "--poll", "100ms"])
+        // Against an emulator a worker serves every provider of the registry.
+        assert.include(worker.stderr(), `serving ${Providers.names.join(", ")} (emulator)`)
         const file = input("in.jsonl", 8)
         const sink = path.join(tmp, "out.jsonl")
 

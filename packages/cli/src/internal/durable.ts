@@ -2,6 +2,7 @@
  * The durable commands' implementation: loaded on demand by `Durable.ts`, so the workflow stack (cluster, SQL
  * clients) costs nothing to the other commands.
  */
+import * as Registry from "@barge/core/Registry"
 import * as Emulator from "@barge/emulator/Emulator"
 import * as BargeCluster from "@barge/workflow/BargeCluster"
 import * as BatchProviders from "@barge/workflow/BatchProviders"
@@ -230,15 +231,18 @@ export const runWorker = (opts: Durable.WorkerOptions) =>
       : Option.none()
     const target: Providers.Target = Option.match(urls, {
       onNone: () => ({ _tag: "Provider" }),
-      onSome: (urls) => ({ _tag: "Emulator", urls, credentials: Emulator.defaultCredentials })
+      onSome: (urls) => ({
+        _tag: "Emulator",
+        endpoints: Emulator.endpoints({ urls, credentials: Emulator.defaultCredentials })
+      })
     })
-    const served = Providers.names.filter((name) =>
-      target._tag === "Emulator" || Providers.hasCredentials(name, process.env)
+    const served = Providers.entries.filter((entry) =>
+      target._tag === "Emulator" || Registry.hasCredentials(entry, process.env)
     )
     if (served.length === 0) {
       return yield* new Durable.DurableUsage({
         detail: `no provider has credentials in the environment (${
-          Providers.names.map((name) => Providers.credentialVariables[name].join("+")).join(", ")
+          Providers.entries.map((entry) => `${entry.name}: ${entry.credentials.join("+")}`).join(", ")
         }); or run against an emulator with --emulator`
       })
     }
@@ -255,7 +259,7 @@ export const runWorker = (opts: Durable.WorkerOptions) =>
     })
     const layer = BatchWorkflow.layer.pipe(
       Layer.provide(
-        BatchProviders.layer(Object.fromEntries(served.map((name) => [name, Providers.layer(name, target)])))
+        BatchProviders.layer(Object.fromEntries(served.map((entry) => [entry.name, Providers.layer(entry, target)])))
       ),
       Layer.provide(BatchWorkflow.layerSettings(Option.match(poll, {
         onNone: () => ({}),
@@ -269,7 +273,9 @@ export const runWorker = (opts: Durable.WorkerOptions) =>
       `barge worker on ${where(opts)}${
         Option.match(listen, { onNone: () => "", onSome: (a) => ` at ${a.host}:${a.port}` })
       }` +
-        `, serving ${served.join(", ")}${target._tag === "Emulator" ? " (emulator)" : ""}; Ctrl-C to stop\n`
+        `, serving ${served.map((entry) => entry.name).join(", ")}${
+          target._tag === "Emulator" ? " (emulator)" : ""
+        }; Ctrl-C to stop\n`
     )
     return yield* Layer.launch(layer)
   }).pipe(Effect.scoped)
