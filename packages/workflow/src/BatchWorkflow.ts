@@ -106,7 +106,7 @@ export type ExecutionError = typeof ExecutionError.Type
 /**
  * How an execution ended: the batch's final phase (`completed`, or `failed`, `cancelled`, `expired` — results
  * produced before the end are still in the sink; `cancelled` with no `batchId` when cancelled before launch), its
- * last status, and how many results the sink holds.
+ * last status, how many results the sink holds, and every parameter dropped on request.
  *
  * @since 0.1.0
  * @category models
@@ -118,7 +118,9 @@ export class Outcome extends Schema.Class<Outcome>("@barge/workflow/BatchWorkflo
   status: Schema.optional(Batch.BatchStatus),
   results: Schema.Number,
   succeeded: Schema.Number,
-  sink: Sink.Sink
+  sink: Sink.Sink,
+  /** Parameters left out of requests because the provider fixes them for batches (`fixedParameters: "drop"`). */
+  dropped: Schema.Array(Batch.DroppedParameter)
 }) {}
 
 /**
@@ -440,7 +442,13 @@ const execute = (submission: Submission.Submission, executionId: string) =>
 
     if (launch._tag !== "Launched") {
       const collected = yield* collect(undefined)
-      return new Outcome({ executionId, phase: "cancelled", ...collected, sink: submission.sink })
+      return new Outcome({
+        executionId,
+        phase: "cancelled",
+        ...collected,
+        sink: submission.sink,
+        dropped: prepared.dropped
+      })
     }
 
     const batchId = launch.status.id
@@ -516,7 +524,15 @@ const execute = (submission: Submission.Submission, executionId: string) =>
     }
 
     const collected = yield* collect(batchId)
-    return new Outcome({ executionId, batchId, phase: status.phase, status, ...collected, sink: submission.sink })
+    return new Outcome({
+      executionId,
+      batchId,
+      phase: status.phase,
+      status,
+      ...collected,
+      sink: submission.sink,
+      dropped: prepared.dropped
+    })
   }).pipe(
     Effect.tapError((error) =>
       Effect.flatMap(Executions.Executions, (executions) =>

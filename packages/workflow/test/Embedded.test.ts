@@ -184,6 +184,41 @@ describe("embedded", () => {
   )
 
   it.scopedLive(
+    "a parameter the provider fixes: refused by default; with fixedParameters \"drop\" sent without it and reported",
+    () =>
+      withWorker(({ dir, emulator }) =>
+        Effect.gen(function*() {
+          // Kimi fixes `temperature` for batches.
+          const requests = Requests.make(3, "fixed", Providers.models.moonshot).map((request, i) =>
+            i === 1 ? { ...request, temperature: 0.3 } : request
+          )
+          const refused = yield* BatchWorkflow.start(requests, {
+            provider: "moonshot",
+            sink: Sink.file(Path.join(dir, "refused.jsonl"))
+          })
+          const error = yield* Effect.flip(BatchWorkflow.await(refused.executionId, { every: "20 millis" }))
+          assert.strictEqual(error._tag, "InputValidationError")
+          if (error._tag === "InputValidationError") {
+            assert.deepStrictEqual(error.issues.map((issue) => issue.lineNumber), [2])
+          }
+          assert.strictEqual((yield* jobsOf("moonshot", emulator.urls)).length, 0)
+
+          const sink = Sink.file(Path.join(dir, "dropped.jsonl"))
+          const dropped = yield* BatchWorkflow.start(requests, { provider: "moonshot", sink, fixedParameters: "drop" })
+          assert.notStrictEqual(dropped.executionId, refused.executionId, "the option is part of the submission")
+          const outcome = yield* BatchWorkflow.await(dropped.executionId, { every: "20 millis" })
+          assert.strictEqual(outcome.phase, "completed")
+          assert.deepStrictEqual(
+            outcome.dropped.map((d) => [d.lineNumber, d.customId, d.parameter, d.value]),
+            [[2, "fixed-2", "temperature", 0.3]]
+          )
+          assert.deepStrictEqual(Requests.problems(requests, Requests.readSink(sink.path)), [])
+        })
+      ),
+    { timeout: 60_000 }
+  )
+
+  it.scopedLive(
     "cancel is a durable signal: the job is cancelled and what it produced is collected once",
     () =>
       withWorker(
