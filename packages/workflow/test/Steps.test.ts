@@ -24,36 +24,26 @@ const moonshot = OpenAiErrors.table(MoonshotBatch.profile)
 const openai = OpenAiErrors.table(OpenAiBatch.profile)
 
 describe("Steps.isBusy", () => {
-  it("a limit on running jobs, a rate limit or an overload: wait for room", () => {
-    for (
-      const error of [
-        qianfan("TaskRunningNumberExceedLimit"),
-        ark("Throttling", 429),
-        ark("ServerOverloaded", 503),
-        openAi(moonshot, "rate_limit_reached_error", 429),
-        openAi(moonshot, "engine_overloaded_error", 429),
-        openAi(openai, "rate_limit_exceeded", 429)
-      ]
-    ) {
-      assert.isTrue(Steps.isBusy(error), error.message)
-    }
+  it("a limit on running jobs, a rate limit or an overload waits for room; a spent quota or a refusal of the batch fails", () => {
+    const cases: ReadonlyArray<readonly [ApiError.ApiError, busy: boolean]> = [
+      [qianfan("TaskRunningNumberExceedLimit"), true],
+      [ark("Throttling", 429), true],
+      [ark("ServerOverloaded", 503), true],
+      [openAi(moonshot, "rate_limit_reached_error", 429), true],
+      [openAi(moonshot, "engine_overloaded_error", 429), true],
+      [openAi(openai, "rate_limit_exceeded", 429), true],
+      [qianfan("AccountOverdue"), false],
+      [qianfan("InvalidParameter"), false],
+      [ark("AccountOverdueError", 403), false],
+      [ark("AccessDenied", 403), false],
+      [openAi(moonshot, "exceeded_current_quota_error", 429), false],
+      [openAi(openai, "insufficient_quota", 429), false],
+      [openAi(openai, "invalid_api_key", 401), false]
+    ]
+    for (const [error, busy] of cases) assert.strictEqual(Steps.isBusy(error), busy, error.message)
   })
 
-  it("a quota waiting does not refill, or a refusal of the batch itself: fail", () => {
-    for (
-      const error of [
-        qianfan("AccountOverdue"),
-        qianfan("InvalidParameter"),
-        ark("AccountOverdueError", 403),
-        ark("AccessDenied", 403),
-        openAi(moonshot, "exceeded_current_quota_error", 429),
-        openAi(openai, "insufficient_quota", 429),
-        openAi(openai, "invalid_api_key", 401)
-      ]
-    ) {
-      assert.isFalse(Steps.isBusy(error), error.message)
-    }
-    // No answer at all: the step's retries handle it (the create looks before it sends again), not a wait for room.
+  it("no answer at all is left to the step's retries (the create looks before it sends again)", () => {
     const timeout = new TransportError.RequestTimeout({
       provider: "ark",
       action: "CreateBatchInferenceJob",

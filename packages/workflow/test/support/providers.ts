@@ -2,24 +2,16 @@
  * Every provider of the registry, its unified `Batch` layer pointed at an emulator (each entry's `layerEmulated`),
  * for the workers under test.
  */
-import * as ArkBatch from "@barge/ark/ArkBatch"
+// The CLI's list of registry entries, resolved from the repository root (as `examples/durable.ts` does): the
+// workflow package itself does not depend on the CLI, which depends on it.
+import * as CliProviders from "@barge/cli/Providers"
 import * as Registry from "@barge/core/Registry"
 import * as Emulator from "@barge/emulator/Emulator"
-import * as MoonshotBatch from "@barge/moonshot/MoonshotBatch"
-import * as OpenAiBatch from "@barge/openai-compatible/OpenAiBatch"
-import * as QianfanBatch from "@barge/qianfan/QianfanBatch"
-import * as QianfanV2Batch from "@barge/qianfan/QianfanV2Batch"
 import * as BatchProviders from "@barge/workflow/BatchProviders"
 import { Layer } from "effect"
 
-/** The registry's entries (the CLI lists the same five; the workflow package does not depend on the CLI). */
-export const entries: ReadonlyArray<Registry.Entry> = [
-  ArkBatch.registry,
-  MoonshotBatch.registry,
-  OpenAiBatch.registry,
-  QianfanBatch.registry,
-  QianfanV2Batch.registry
-]
+/** Every provider of the registry: ark, moonshot, openai, qianfan, qianfan-v2. */
+export const entries: ReadonlyArray<Registry.Entry> = CliProviders.entries
 
 export type Provider = string
 
