@@ -5,6 +5,7 @@
  */
 import { writeFileSync } from "node:fs"
 import * as os from "node:os"
+import * as durable from "./durable.js"
 import * as polling from "./polling.js"
 import { type Bench, markdown, type Report } from "./report.js"
 import * as results from "./results.js"
@@ -38,7 +39,8 @@ const benches: ReadonlyArray<Bench> = [
   { name: "upload", run: upload.run },
   signingBench,
   { name: "polling", run: polling.run },
-  { name: "watch", run: watch.run }
+  { name: "watch", run: watch.run },
+  { name: "durable", run: durable.run }
 ]
 
 const args = process.argv.slice(2)

@@ -37,6 +37,7 @@ import * as Schedule from "effect/Schedule"
 import * as Schema from "effect/Schema"
 import * as Stream from "effect/Stream"
 import { dirname } from "node:path"
+import * as Durable from "./Durable.js"
 import * as Providers from "./Providers.js"
 import * as Render from "./Render.js"
 
@@ -595,7 +596,8 @@ const submit = Command.make(
       Options.optional
     ),
     watch: Options.boolean("watch").pipe(Options.withAlias("w"), Options.withDescription("follow it to the end")),
-    output
+    output,
+    ...Durable.submitOptions
   },
   (options) =>
     Effect.gen(function*() {
@@ -609,7 +611,12 @@ const submit = Command.make(
       return yield* withBatch(providerNamed(options.provider), options, (batch) =>
         submitAndFollow(batch, options, out, poll, window))
     })
-).pipe(Command.withDescription("validate a JSONL file of chat requests and submit it as one batch"))
+).pipe(
+  Command.transformHandler((handler, options) =>
+    Durable.choose(options.durable, () => Durable.submit(options), () => handler)
+  ),
+  Command.withDescription("validate a JSONL file of chat requests and submit it as one batch")
+)
 
 const submitAndFollow = (
   batch: Batch.Service,
@@ -656,7 +663,7 @@ const submitAndFollow = (
     }
   })
 
-const id = { ...common, id: batchId }
+const id = { ...common, ...Durable.deploymentOptions, id: batchId }
 
 const status = Command.make(
   "status",
@@ -666,7 +673,12 @@ const status = Command.make(
       providerOfId(options.id),
       (p) => withBatch(p, options, (batch) => Effect.flatMap(known(batch, options.id), (s) => printStatus(s, options)))
     )
-).pipe(Command.withDescription("show a batch's phase and counts"))
+).pipe(
+  Command.transformHandler((handler, options) =>
+    Durable.route(options.id, () => Durable.status(options), () => handler)
+  ),
+  Command.withDescription("show a batch's phase and counts")
+)
 
 const watch = Command.make(
   "watch",
@@ -681,7 +693,12 @@ const watch = Command.make(
         (batch) => Effect.zipRight(known(batch, options.id), Effect.asVoid(follow(batch, options.id, options, poll)))
       )
     })
-).pipe(Command.withDescription("follow a batch to its end with live progress"))
+).pipe(
+  Command.transformHandler((handler, options) =>
+    Durable.route(options.id, () => Durable.watch(options), () => handler)
+  ),
+  Command.withDescription("follow a batch to its end with live progress")
+)
 
 const results = Command.make(
   "results",
@@ -692,7 +709,12 @@ const results = Command.make(
       const out = yield* checkedOutput(options.output)
       return yield* withBatch(p, options, (batch) => writeResults(batch, options.id, out))
     })
-).pipe(Command.withDescription("stream every result of a batch as JSON lines"))
+).pipe(
+  Command.transformHandler((handler, options) =>
+    Durable.route(options.id, () => Durable.results(options), () => handler)
+  ),
+  Command.withDescription("stream every result of a batch as JSON lines")
+)
 
 const cancel = Command.make(
   "cancel",
@@ -711,7 +733,12 @@ const cancel = Command.make(
             )
         )
     )
-).pipe(Command.withDescription("ask the provider to stop a batch"))
+).pipe(
+  Command.transformHandler((handler, options) =>
+    Durable.route(options.id, () => Durable.cancel(options), () => handler)
+  ),
+  Command.withDescription("ask the provider to stop a batch")
+)
 
 const list = Command.make(
   "list",
@@ -773,7 +800,7 @@ const cleanup = Command.make(
  */
 export const command = Command.make("barge").pipe(
   Command.withDescription(`Run LLM batch jobs on ${Providers.entries.map((entry) => entry.title).join(", ")}`),
-  Command.withSubcommands([submit, status, watch, results, cancel, list, cleanup])
+  Command.withSubcommands([submit, status, watch, results, cancel, list, cleanup, Durable.worker(common)])
 )
 
 /**
@@ -843,7 +870,7 @@ export const exitCodeOf = (error: unknown): number => {
     case "InvalidOptions": // the embedded emulator refused an option (a time scale of 0)
       return ExitCode.Usage
     default:
-      return ExitCode.Unexpected
+      return Durable.exitCodeOf(String(error._tag)) ?? ExitCode.Unexpected
   }
 }
 

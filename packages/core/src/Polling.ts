@@ -165,11 +165,57 @@ interface Sample {
   readonly completed: number
 }
 
-interface AdaptiveState {
-  readonly fallback: unknown
+interface Rule {
+  readonly floor: number
+  readonly cap: number
+  readonly fraction: number
+}
+
+const ruleOf = (options: {
+  readonly floor?: Duration.DurationInput | undefined
+  readonly cap?: Duration.DurationInput | undefined
+  readonly fraction?: number | undefined
+}): Rule => {
+  const floor = Duration.toMillis(options.floor ?? "5 seconds")
+  return {
+    floor,
+    cap: Math.max(floor, Duration.toMillis(options.cap ?? "10 minutes")),
+    fraction: options.fraction ?? 0.5
+  }
+}
+
+/** Where the adaptive rule stands between two observations that showed progress. */
+interface Track {
   readonly previous: Sample | undefined
   /** When the job was first seen making no measurable progress (queued, stalled, or finalizing). */
   readonly stalledSince: number | undefined
+}
+
+const untracked: Track = { previous: undefined, stalledSince: undefined }
+
+/** The adaptive rule for one observation with known progress: where it stands next and the delay it chooses. */
+const adaptiveStep = (rule: Rule, track: Track, now: number, progress: Progress): readonly [Track, number] => {
+  const clamp = (millis: number) => Math.round(Math.min(rule.cap, Math.max(rule.floor, millis)))
+  const previous = track.previous
+  const remaining = progress.total - progress.completed
+  const moved = previous !== undefined && now > previous.at && progress.completed > previous.completed
+  // After a stall (or a queue) the work restarted somewhere inside the last interval, so its rate is understated
+  // (a job queued for minutes that ran for seconds would look ten times slower): measure once more, at the floor.
+  const perMilli = moved && track.stalledSince === undefined
+    ? (progress.completed - previous.completed) / (now - previous.at)
+    : undefined
+  const sample: Sample = { at: now, completed: progress.completed }
+  if (remaining > 0 && perMilli !== undefined) {
+    return [{ previous: sample, stalledSince: undefined }, clamp(rule.fraction * (remaining / perMilli))]
+  }
+  if (remaining > 0 && moved) return [{ previous: sample, stalledSince: undefined }, rule.floor]
+  const stalledSince = track.stalledSince ?? now
+  return [{ previous: sample, stalledSince }, clamp(rule.fraction * (now - stalledSince))]
+}
+
+interface AdaptiveState {
+  readonly fallback: unknown
+  readonly track: Track
 }
 
 /**
@@ -198,12 +244,9 @@ interface AdaptiveState {
  * @category schedules
  */
 export const adaptive = <S>(options: AdaptiveOptions<S>): Schedule.Schedule<Duration.Duration, S> => {
-  const floor = Duration.toMillis(options.floor ?? "5 seconds")
-  const cap = Math.max(floor, Duration.toMillis(options.cap ?? "10 minutes"))
-  const fraction = options.fraction ?? 0.5
+  const rule = ruleOf(options)
   const fallback = options.fallback ?? backoff()
-  const clamp = (millis: number) => Math.round(Math.min(cap, Math.max(floor, millis)))
-  const initial: AdaptiveState = { fallback: fallback.initial, previous: undefined, stalledSince: undefined }
+  const initial: AdaptiveState = { fallback: fallback.initial, track: untracked }
   return Schedule.makeWithState(initial, (now, input: S, state: AdaptiveState) => {
     const progress = options.progress(input)
     if (progress === undefined) {
@@ -214,32 +257,84 @@ export const adaptive = <S>(options: AdaptiveOptions<S>): Schedule.Schedule<Dura
         return [{ ...state, fallback: fallbackState }, delay, decision] as const
       })
     }
-    const previous = state.previous
-    const remaining = progress.total - progress.completed
-    const moved = previous !== undefined && now > previous.at && progress.completed > previous.completed
-    // After a stall (or a queue) the work restarted somewhere inside the last interval, so its rate is understated
-    // (a job queued for minutes that ran for seconds would look ten times slower): measure once more, at the floor.
-    const perMilli = moved && state.stalledSince === undefined
-      ? (progress.completed - previous.completed) / (now - previous.at)
-      : undefined
-    const sample: Sample = { at: now, completed: progress.completed }
-    let delay: number
-    let stalledSince: number | undefined
-    if (remaining > 0 && perMilli !== undefined) {
-      delay = clamp(fraction * (remaining / perMilli))
-      stalledSince = undefined
-    } else if (remaining > 0 && moved) {
-      delay = floor
-      stalledSince = undefined
-    } else {
-      stalledSince = state.stalledSince ?? now
-      delay = clamp(fraction * (now - stalledSince))
-    }
-    const next: AdaptiveState = { fallback: state.fallback, previous: sample, stalledSince }
+    const [track, delay] = adaptiveStep(rule, state.track, now, progress)
     return Effect.succeed(
-      [next, Duration.millis(delay), ScheduleDecision.continueWith(ScheduleInterval.after(now + delay))] as const
+      [
+        { fallback: state.fallback, track },
+        Duration.millis(delay),
+        ScheduleDecision.continueWith(ScheduleInterval.after(now + delay))
+      ] as const
     )
   })
+}
+
+/**
+ * The parameters of the default schedule: {@link adaptive}'s `floor`, `cap` and `fraction`, and {@link backoff}'s
+ * `initial`, `max` and `factor` for while no progress is known.
+ *
+ * @since 0.1.0
+ * @category models
+ */
+export interface DefaultOptions {
+  readonly floor?: Duration.DurationInput | undefined
+  readonly cap?: Duration.DurationInput | undefined
+  readonly fraction?: number | undefined
+  readonly initial?: Duration.DurationInput | undefined
+  readonly max?: Duration.DurationInput | undefined
+  readonly factor?: number | undefined
+}
+
+/**
+ * One status check as a durable poller keeps it: when it happened (epoch milliseconds) and the progress it showed,
+ * `undefined` when none was known (or the check failed).
+ *
+ * @since 0.1.0
+ * @category models
+ */
+export interface Observation {
+  readonly at: number
+  readonly progress: Progress | undefined
+}
+
+/**
+ * The delay {@link defaultSchedule} chooses after the last of `observations` (oldest first), computed from the
+ * observations alone: for a poller that stores its observations and sleeps on a durable clock, where a replay of
+ * its history must choose the same delays. While progress is unknown it backs off like {@link backoff} without the
+ * jitter (`initial` × `factor`ⁿ, at most `max`, n counting the observations without progress before this one).
+ *
+ * @example
+ * ```ts
+ * import { Polling } from "@barge/core"
+ *
+ * const delay = Polling.nextDelay([
+ *   { at: 0, progress: { completed: 0, total: 1000 } },
+ *   { at: 60_000, progress: { completed: 100, total: 1000 } }
+ * ])
+ * ```
+ *
+ * @since 0.1.0
+ * @category schedules
+ */
+export const nextDelay = (
+  observations: ReadonlyArray<Observation>,
+  options?: DefaultOptions
+): Duration.Duration => {
+  const rule = ruleOf(options ?? {})
+  const initial = Duration.toMillis(options?.initial ?? "2 seconds")
+  const max = Duration.toMillis(options?.max ?? "60 seconds")
+  const factor = options?.factor ?? 1.5
+  let track = untracked
+  let unknown = 0
+  let delay = initial
+  for (const observation of observations) {
+    if (observation.progress === undefined) {
+      delay = Math.round(Math.min(max, initial * Math.pow(factor, unknown)))
+      unknown += 1
+    } else {
+      ;[track, delay] = adaptiveStep(rule, track, observation.at, observation.progress)
+    }
+  }
+  return Duration.millis(delay)
 }
 
 /**
@@ -251,15 +346,7 @@ export const adaptive = <S>(options: AdaptiveOptions<S>): Schedule.Schedule<Dura
  * @category schedules
  */
 export const defaultSchedule = <S = unknown>(
-  options?: {
-    readonly progress?: ((state: S) => Progress | undefined) | undefined
-    readonly floor?: Duration.DurationInput | undefined
-    readonly cap?: Duration.DurationInput | undefined
-    readonly fraction?: number | undefined
-    readonly initial?: Duration.DurationInput | undefined
-    readonly max?: Duration.DurationInput | undefined
-    readonly factor?: number | undefined
-  }
+  options?: DefaultOptions & { readonly progress?: ((state: S) => Progress | undefined) | undefined }
 ): Schedule.Schedule<unknown, S> =>
   adaptive<S>({
     // Any state may carry the conventional `counts`; the default reader checks.

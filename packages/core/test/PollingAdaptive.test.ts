@@ -1,6 +1,6 @@
 import { Polling } from "@barge/core"
 import { assert, describe, it } from "@effect/vitest"
-import { Clock, Duration, Effect, Fiber, Schedule, TestClock } from "effect"
+import { Clock, Duration, Effect, FastCheck, Fiber, Schedule, TestClock } from "effect"
 
 interface Job {
   readonly status: "running" | "finalizing" | "completed"
@@ -162,4 +162,69 @@ describe("Polling.adaptive", () => {
       )
       assert.strictEqual(error.reason, "ScheduleEnded")
     }))
+})
+
+describe("Polling.nextDelay", () => {
+  /** The delays `adaptive` chooses when stepped at exactly these times with exactly these states. */
+  const scheduleDelays = (observations: ReadonlyArray<Polling.Observation>) =>
+    Effect.gen(function*() {
+      const schedule = Polling.adaptive<Polling.Observation>({
+        progress: (o) => o.progress,
+        fallback: Polling.backoff().pipe(Schedule.modifyDelay(() => Duration.zero))
+      })
+      let state = schedule.initial
+      const delays: Array<number> = []
+      for (const observation of observations) {
+        const [next, delay] = yield* schedule.step(observation.at, observation, state)
+        state = next
+        delays.push(Duration.toMillis(delay))
+      }
+      return delays
+    })
+
+  const observation = FastCheck.record({
+    gap: FastCheck.integer({ min: 0, max: 3 * 3600_000 }),
+    moved: FastCheck.integer({ min: 0, max: 500 }),
+    known: FastCheck.boolean()
+  })
+
+  it.effect.prop(
+    "chooses what the adaptive schedule chooses at the same observations",
+    [FastCheck.array(observation, { minLength: 1, maxLength: 40 })],
+    ([steps]) =>
+      Effect.gen(function*() {
+        let at = 1_000_000
+        let completed = 0
+        const observations: Array<Polling.Observation> = steps.map((step) => {
+          at += step.gap
+          completed = Math.min(5_000, completed + step.moved)
+          return { at, progress: step.known ? { completed, total: 5_000 } : undefined }
+        })
+        const expected = yield* scheduleDelays(observations)
+        for (let i = 0; i < observations.length; i++) {
+          if (observations[i]!.progress === undefined) continue
+          assert.strictEqual(Duration.toMillis(Polling.nextDelay(observations.slice(0, i + 1))), expected[i])
+        }
+      })
+  )
+
+  it("backs off without jitter while progress is unknown: initial × factor, up to max", () => {
+    const unknown = (n: number) => Array.from({ length: n }, (_, i) => ({ at: i * 1000, progress: undefined }))
+    const delays = [1, 2, 3, 4, 12].map((n) => Duration.toMillis(Polling.nextDelay(unknown(n))))
+    assert.deepStrictEqual(delays, [2_000, 3_000, 4_500, 6_750, 60_000])
+  })
+
+  it("is the same after a replay of the same observations, and follows the floor and cap", () => {
+    const observations: Array<Polling.Observation> = [
+      { at: 0, progress: { completed: 0, total: 100_000 } },
+      { at: 60_000, progress: { completed: 100, total: 100_000 } },
+      { at: 120_000, progress: { completed: 200, total: 100_000 } }
+    ]
+    const first = Duration.toMillis(Polling.nextDelay(observations, { floor: "1 second", cap: "5 minutes" }))
+    assert.strictEqual(first, 5 * 60_000)
+    assert.strictEqual(
+      Duration.toMillis(Polling.nextDelay([...observations], { floor: "1 second", cap: "5 minutes" })),
+      first
+    )
+  })
 })
