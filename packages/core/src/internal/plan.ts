@@ -165,8 +165,11 @@ export const plan = <E, R>(
     let lines = 0
     let bytes = 0
 
-    const place = (request: ChatRequest.ChatRequest, size: number): number => {
-      const partKey = partKeyOf(request)
+    const endpoints = [provider.endpoint, ...(provider.acceptedEndpoints ?? [])]
+    // Each line is encoded to UTF-8 once, here: its size, and the bytes the submission's hash reads.
+    const scratch = new LineBuffer()
+
+    const place = (request: ChatRequest.ChatRequest, partKey: string, size: number): number => {
       let part = open.get(partKey)
       let file = part?.files[part.files.length - 1]
       const fitsPart = part !== undefined && part.lines < limits.maxLinesPerJob &&
@@ -189,7 +192,7 @@ export const plan = <E, R>(
         if (file !== undefined && part.files.length >= maxFiles) {
           // The part is full of files: start another part for this key.
           open.delete(partKey)
-          return place(request, size)
+          return place(request, partKey, size)
         }
         file = { global: files++, lines: 0, bytes: 0 }
         part.files.push(file)
@@ -221,7 +224,7 @@ export const plan = <E, R>(
       }
       firstSeen.set(request.customId, lineNumber)
       let ok = true
-      const present = fixed.filter((name) => name in request)
+      const present = fixed.length === 0 ? fixed : fixed.filter((name) => name in request)
       if (present.length > 0) {
         if (drop) {
           for (const parameter of present) {
@@ -247,10 +250,7 @@ export const plan = <E, R>(
           )
         }
       }
-      const endpoint = ChatRequest.checkEndpoint(request.url, [
-        provider.endpoint,
-        ...(provider.acceptedEndpoints ?? [])
-      ])
+      const endpoint = ChatRequest.checkEndpoint(request.url, endpoints)
       if (endpoint !== undefined) {
         ok = false
         report(lineNumber, "InvalidField", endpoint)
@@ -264,7 +264,9 @@ export const plan = <E, R>(
         return
       }
       const line = provider.encodeLine(request)
-      const size = Buffer.byteLength(line, "utf8") + 1
+      const partKey = partKeyOf(request)
+      const encoded = scratch.encode(partKey, line)
+      const size = encoded.length - scratch.lineStart
       lines++
       bytes += size
       if (size > maxFileBytes) {
@@ -276,11 +278,9 @@ export const plan = <E, R>(
         fileOf.push(-1)
         return
       }
-      hash.update(partKeyOf(request))
-      hash.update("\u0000")
-      hash.update(line)
-      hash.update("\n")
-      fileOf.push(place(request, size))
+      // The part key, a NUL, the line and its newline.
+      hash.update(encoded)
+      fileOf.push(place(request, partKey, size))
     }
 
     return entries(input, options.submit.model).pipe(
@@ -313,6 +313,31 @@ export const plan = <E, R>(
       })
     )
   })
+
+/**
+ * `partKey`, a NUL, `line` and a newline as UTF-8, in one buffer reused from line to line (grown when a line needs
+ * more): one encoding gives both the line's size and the bytes hashed.
+ */
+class LineBuffer {
+  private bytes = new Uint8Array(64 * 1024)
+  /** Where the line starts in the last {@link encode}d bytes. */
+  lineStart = 0
+
+  encode(partKey: string, line: string): Uint8Array {
+    // UTF-8 takes at most 3 bytes per UTF-16 unit; a NUL and a newline more.
+    const most = 3 * (partKey.length + line.length) + 2
+    if (this.bytes.length < most) this.bytes = new Uint8Array(Math.max(most, 2 * this.bytes.length))
+    const bytes = this.bytes
+    let at = encoder.encodeInto(partKey, bytes).written
+    bytes[at++] = 0
+    this.lineStart = at
+    at += encoder.encodeInto(line, bytes.subarray(at)).written
+    bytes[at++] = 0x0a
+    return bytes.subarray(0, at)
+  }
+}
+
+const encoder = new TextEncoder()
 
 const sortedEntries = (record: Readonly<Record<string, string>>) =>
   Object.entries(record).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0))
