@@ -106,6 +106,9 @@ describe("Batch over the providers, against the emulator", () => {
             assert.strictEqual(first.status.parts.length, 3)
             assert.strictEqual(again.id, first.id)
             assert.strictEqual(again.attached, 3)
+            // Queued jobs report no counts yet at some providers; the first progress still shows the real total.
+            const firstFrame = yield* Stream.runHead(batch.watch(first.id, poll))
+            assert.strictEqual(firstFrame._tag === "Some" && firstFrame.value.status.counts.total, 30)
           }).pipe(Effect.provide(wired(entry, { maxLinesPerJob: 10 }))),
         { timeout: 30_000 }
       )

@@ -6,15 +6,16 @@
  * swap in an HTML page, an error envelope with 200, an empty body, an unknown status, a job that moves backwards):
  * the faithful emulator never sends these, the client must still cope.
  */
-import { ArkBatch } from "@barge/ark"
-import { Batch, ChatRequest, InputValidation } from "@barge/core"
+import type { ChatRequest } from "@barge/core"
+import { Batch } from "@barge/core"
 import { Emulator } from "@barge/emulator"
-import { MoonshotBatch, OpenAiCompatible, Profile } from "@barge/moonshot"
-import { QianfanBatch } from "@barge/qianfan"
+import { MoonshotBatch } from "@barge/moonshot"
+import { OpenAiBatch, type Profile } from "@barge/openai-compatible"
+import { QianfanV2Batch } from "@barge/qianfan"
 import type { FileSystem, HttpClient } from "@effect/platform"
 import { NodeContext, NodeHttpClient } from "@effect/platform-node"
 import { assert, describe, it } from "@effect/vitest"
-import { ConfigProvider, Effect, Layer, Redacted, Schedule, type Scope, Stream } from "effect"
+import { ConfigProvider, Effect, Layer, Schedule, type Scope, Stream } from "effect"
 import * as Fs from "node:fs"
 import * as Os from "node:os"
 import * as Path from "node:path"
@@ -50,23 +51,48 @@ const emulatorOptions: Emulator.Options = {
   processing: { queuedFor: "1 second", perRequest: "100 millis", finalizingFor: "1 second" }
 }
 
+const modelOf = (provider: Provider): string => Flows.entryOf(provider).model
+
+/** A second model each provider's emulator knows, for a file that mixes models. */
+const otherModel: Record<Provider, string> = {
+  ark: "doubao-lite-32k",
+  moonshot: "moonshot-v1-32k",
+  openai: "gpt-4o",
+  qianfan: "ernie-4.0-8k",
+  "qianfan-v2": "ernie-4.5-turbo-32k"
+}
+
 // --- users' files ------------------------------------------------------------------------------------------------
+
+/**
+ * How a user's file for each provider is usually written: Ark's `{custom_id, body}`, Qianfan's console
+ * `{id, query}`, and an OpenAI batch line naming the platform's own endpoint.
+ */
+const endpointOf: Record<Provider, string | undefined> = {
+  moonshot: MoonshotBatch.profile.endpoint,
+  openai: OpenAiBatch.profile.endpoint,
+  "qianfan-v2": QianfanV2Batch.profile.endpoint
+}
 
 const validLine = (provider: Provider, id: string, extra: Record<string, unknown> = {}): string => {
   switch (provider) {
     case "ark":
       return JSON.stringify({ custom_id: id, body: { messages: [{ role: "user", content: `hi ${id}` }], ...extra } })
-    case "moonshot":
+    case "qianfan":
+      return JSON.stringify({ id, query: `hi ${id}`, ...extra })
+    default:
       return JSON.stringify({
         custom_id: id,
         method: "POST",
-        url: "/v1/chat/completions",
-        body: { model: "moonshot-v1-8k", messages: [{ role: "user", content: `hi ${id}` }], ...extra }
+        url: endpointOf[provider],
+        body: { model: modelOf(provider), messages: [{ role: "user", content: `hi ${id}` }], ...extra }
       })
-    case "qianfan":
-      return JSON.stringify({ id, query: `hi ${id}`, ...extra })
   }
 }
+
+/** A line in Barge's own form, which names its model whatever the provider. */
+const bargeLine = (id: string, model: string): string =>
+  JSON.stringify({ customId: id, model, messages: [{ role: "user", content: `hi ${id}` }] })
 
 const tmp = Fs.mkdtempSync(Path.join(Os.tmpdir(), "barge-bad-input-"))
 let files = 0
@@ -77,94 +103,21 @@ interface FileOptions {
   readonly tight?: boolean
 }
 
-/** Submits raw file bytes the way a user's file reaches each provider: a path (Ark), a file stream (Moonshot), the
- * unified `Batch` over JSONL bytes (Qianfan, which takes parsed lines natively). */
+/** Limits a row submits under: the provider's own, or 4 KB per job and file. */
+const limitsOf = (options: FileOptions) => options.tight === true ? { maxBytesPerJob: 4096, maxBytesPerFile: 4096 } : {}
+
+/** Submits raw file bytes as a user's file reaches every provider: a path, read through the unified `Batch`. */
 const submitBytes = (provider: Provider, bytes: Uint8Array, options: FileOptions = {}) =>
   Effect.gen(function*() {
     const emulator = yield* Emulator.Emulator
-    const target = { urls: emulator.urls, credentials: emulator.credentials }
-    let result: unknown
-    switch (provider) {
-      case "ark": {
-        if (options.tight === true) {
-          // Limits are tightened through the unified Batch, which splits a submission into jobs that fit.
-          const layer = ArkBatch.layerBatch.pipe(
-            Batch.withLimits({ maxBytesPerJob: 4096 }),
-            Layer.provide(Layer.effect(ArkBatch.ArkBatch, Flows.arkService(target, speed)))
-          )
-          result = yield* Effect.provide(
-            Effect.flatMap(Batch.Batch, (batch) =>
-              batch.submit(Batch.jsonlBytes(Stream.make(bytes)), { model: "doubao-pro-32k" })),
-            layer
-          )
-          break
-        }
-        const path = Path.join(tmp, `input-${++files}.jsonl`)
-        Fs.writeFileSync(path, bytes)
-        const ark = yield* Flows.arkService(target, speed)
-        result = yield* ark.submit(path, {
-          name: "bad-input",
-          model: { _tag: "Foundation", name: "doubao-pro-32k", version: "240615" },
-          ...(options.completionWindow === undefined ? {} : { completionWindow: options.completionWindow })
-        })
-        break
-      }
-      case "moonshot": {
-        const kimi = yield* OpenAiCompatible.make({
-          profile: options.tight === true
-            ? { ...Profile.moonshot({ baseUrl: `${target.urls.moonshot}/v1` }), limits: tightMoonshot }
-            : Profile.moonshot({ baseUrl: `${target.urls.moonshot}/v1` }),
-          apiKey: Redacted.make(target.credentials.moonshot.apiKey),
-          retry: speed.retry
-        })
-        result = yield* kimi.submit(
-          OpenAiCompatible.fromStream("input.jsonl", Stream.make(bytes)),
-          options.completionWindow === undefined ? {} : { completionWindow: options.completionWindow }
-        )
-        break
-      }
-      case "qianfan": {
-        if (options.completionWindow !== undefined) {
-          // The unified Batch types its window as a Duration; the native service takes Qianfan's own string.
-          const qianfan = yield* Flows.qianfanService(target, speed)
-          result = yield* qianfan.submit([{ id: "a", query: "hi" }], {
-            model: { endpoint: "ernie-4.0-8k" },
-            completionWindow: options.completionWindow
-          })
-          break
-        }
-        const layer = QianfanBatch.layerBatch.pipe(
-          Layer.provide(Layer.effect(
-            QianfanBatch.QianfanBatch,
-            QianfanBatch.make({
-              accessKeyId: Redacted.make(target.credentials.bce.accessKeyId),
-              secretAccessKey: Redacted.make(target.credentials.bce.secretAccessKey),
-              endpoint: target.urls.qianfan,
-              bosEndpoint: target.urls.bos,
-              bucket: Flows.bucket,
-              retry: speed.retry,
-              ...(options.tight === true ? { limits: { maxBytesPerFile: 4096, maxBytesPerTask: 4096 } } : {})
-            })
-          ))
-        )
-        result = yield* Effect.provide(
-          Effect.flatMap(Batch.Batch, (batch) =>
-            batch.submit(Batch.jsonlBytes(Stream.make(bytes)), { model: "ernie-4.0-8k" })),
-          layer
-        )
-        break
-      }
-    }
-    return result
+    const path = Path.join(tmp, `input-${++files}.jsonl`)
+    Fs.writeFileSync(path, bytes)
+    return yield* Effect.flatMap(Batch.Batch, (batch) =>
+      batch.submit(Batch.jsonlFile(path), {
+        model: modelOf(provider),
+        ...(options.completionWindow === undefined ? {} : { completionWindow: options.completionWindow })
+      })).pipe(Effect.provide(Flows.layer(provider, emulator, speed, limitsOf(options))))
   })
-
-const tightMoonshot: Profile.Profile["limits"] = {
-  maxFileBytes: 4096,
-  maxRequests: undefined,
-  metadataPairs: 16,
-  metadataKeyLength: 64,
-  metadataValueLength: 512
-}
 
 const utf8 = (text: string) => new TextEncoder().encode(text)
 const lines = (...texts: ReadonlyArray<string>) => utf8(texts.map((t) => `${t}\n`).join(""))
@@ -219,20 +172,36 @@ const fileRow = (
   run: () => onEmulator(submitBytes(provider, bytes(), options))
 })
 
-const missingField = (provider: Provider) => {
+const missingId = (provider: Provider) => {
   switch (provider) {
     case "ark":
       return JSON.stringify({ body: { messages: [{ role: "user", content: "no id" }] } })
-    case "moonshot":
-      return JSON.stringify({ custom_id: "m", method: "POST", body: { model: "moonshot-v1-8k", messages: [] } })
     case "qianfan":
       return JSON.stringify({ query: "no id" })
+    default:
+      return JSON.stringify({
+        method: "POST",
+        url: endpointOf[provider],
+        body: { model: modelOf(provider), messages: [{ role: "user", content: "no id" }] }
+      })
   }
+}
+
+/** The jobs a submission was split into, as a check: at least `n`, with these models (when given). */
+const splitInto = (n: number, models?: ReadonlyArray<string>) => (value: unknown): string | undefined => {
+  const parts = (value as Batch.Submission).status.parts
+  if (parts.length < n) return `submitted as ${parts.length} job(s), expected at least ${n}`
+  // Not every platform names the model in its batch object (Kimi's does not).
+  const named = parts.flatMap((part) => part.model === undefined ? [] : [part.model])
+  const seen = [...new Set(named)].sort()
+  return models === undefined || named.length === 0 || JSON.stringify(seen) === JSON.stringify([...models].sort())
+    ? undefined
+    : `jobs for models ${seen.join(", ")}`
 }
 
 const fileRows: ReadonlyArray<Row> = Flows.providers.flatMap((p): ReadonlyArray<Row> => {
   const ok = (id: string) => validLine(p, id)
-  const rows: Array<Row> = [
+  return [
     fileRow(
       p,
       "malformed JSON",
@@ -283,13 +252,7 @@ const fileRows: ReadonlyArray<Row> = Flows.providers.flatMap((p): ReadonlyArray<
       p,
       "a 10 MB line",
       "one request with a 10 MB message",
-      () =>
-        lines(
-          validLine(p, "big", p === "qianfan" ? { query: "x".repeat(10 * 1024 * 1024) } : {}).replace(
-            /hi big/,
-            "x".repeat(p === "qianfan" ? 0 : 10 * 1024 * 1024)
-          )
-        ),
+      () => lines(ok("big").replace("hi big", "x".repeat(10 * 1024 * 1024))),
       "accepted",
       ""
     ),
@@ -304,8 +267,8 @@ const fileRows: ReadonlyArray<Row> = Flows.providers.flatMap((p): ReadonlyArray<
     fileRow(
       p,
       "missing fields",
-      p === "moonshot" ? "no `url`" : "no id",
-      () => lines(ok("a"), missingField(p)),
+      "no id",
+      () => lines(ok("a"), missingId(p)),
       "InputValidationError",
       "line 2"
     ),
@@ -326,59 +289,45 @@ const fileRows: ReadonlyArray<Row> = Flows.providers.flatMap((p): ReadonlyArray<
       () => lines(ok("a"), "[1,2,3]"),
       "InputValidationError",
       "line 2"
-    )
-  ]
-  if (p !== "qianfan") {
-    rows.push(
-      fileRow(
+    ),
+    {
+      // A job takes one model: the lifecycle plans a job per model rather than refuse the file.
+      ...fileRow(
         p,
         "mixed models",
         "two models in one file",
-        () =>
-          lines(
-            validLine(p, "a", { model: p === "ark" ? "doubao-pro-32k" : "moonshot-v1-8k" }),
-            validLine(p, "b", { model: p === "ark" ? "doubao-lite-4k" : "moonshot-v1-32k" })
-          ),
-        "InputValidationError",
-        "model"
-      )
-    )
-  }
-  {
-    // Through the unified Batch (Ark, Qianfan) an input over one job's limit is split into jobs; Moonshot's own
-    // service takes one file and refuses it.
-    rows.push({
+        () => lines(bargeLine("a", modelOf(p)), bargeLine("b", otherModel[p]!)),
+        "accepted",
+        ""
+      ),
+      check: splitInto(2, [modelOf(p), otherModel[p]!])
+    },
+    {
+      // Through the unified Batch an input over one job's limit is split into jobs that fit.
       ...fileRow(
         p,
         "over the size limit",
-        "6 KB of lines with a 4 KB limit",
+        "9 KB of lines with a 4 KB limit",
         () =>
           lines(
             ...Array.from({ length: 60 }, (_, i) =>
               p === "qianfan" ? validLine(p, `r${i}`, { query: `question ${i} `.padEnd(100, ".") }) : ok(`r${i}`))
           ),
-        p === "moonshot" ? "InputValidationError" : "accepted",
-        p === "moonshot" ? "4096" : "",
+        "accepted",
+        "",
         { tight: true }
       ),
-      check: (value) => {
-        const parts = (value as Batch.BatchStatus).parts.length
-        return parts >= 2 ? undefined : `submitted as ${parts} job(s), expected a split`
-      }
-    })
-    rows.push(
-      fileRow(
-        p,
-        "one line over the size limit",
-        "a 5 KB line with a 4 KB limit",
-        () => lines(validLine(p, "big", p === "qianfan" ? { query: "y".repeat(5000) } : { user: "y".repeat(5000) })),
-        "InputValidationError",
-        p === "moonshot" ? "4096" : "more than",
-        { tight: true }
-      )
-    )
-  }
-  rows.push(
+      check: splitInto(2)
+    },
+    fileRow(
+      p,
+      "one line over the size limit",
+      "a 5 KB line with a 4 KB limit",
+      () => lines(ok("big").replace("hi big", "y".repeat(5000))),
+      "InputValidationError",
+      "more than",
+      { tight: true }
+    ),
     fileRow(
       p,
       "a bad completion window",
@@ -388,35 +337,18 @@ const fileRows: ReadonlyArray<Row> = Flows.providers.flatMap((p): ReadonlyArray<
       "3w",
       { completionWindow: "3w" }
     )
-  )
-  return rows
+  ]
 })
 
 // --- configuration -----------------------------------------------------------------------------------------------
 
+/** A lookup through the provider's registry entry configured from `env` alone (what the CLI builds). */
 const configRun = (provider: Provider, env: Record<string, string>) =>
-  Effect.gen(function*() {
-    const call: Effect.Effect<unknown, unknown, HttpClient.HttpClient> = (() => {
-      switch (provider) {
-        case "ark":
-          return Effect.flatMap(ArkBatch.ArkBatch, (ark) => ark.get("bi-20250101000000-abcde")).pipe(
-            Effect.provide(ArkBatch.layerConfig())
-          )
-        case "moonshot":
-          return Effect.flatMap(MoonshotBatch.MoonshotBatch, (kimi) => kimi.batches.retrieve("batch_x")).pipe(
-            Effect.provide(MoonshotBatch.layerConfig({ retry: false }))
-          )
-        case "qianfan":
-          return Effect.flatMap(QianfanBatch.QianfanBatch, (q) => q.describeTask("task-x")).pipe(
-            Effect.provide(QianfanBatch.layerConfig({ retry: false }))
-          )
-      }
-    })()
-    return yield* call.pipe(
-      Effect.provide(NodeHttpClient.layerUndici),
-      Effect.withConfigProvider(ConfigProvider.fromMap(new Map(Object.entries(env))))
-    )
-  })
+  Effect.flatMap(Batch.Batch, (batch) => batch.get(`${provider}:job-x`)).pipe(
+    Effect.provide(Flows.entryOf(provider).layerConfig),
+    Effect.provide(NodeHttpClient.layerUndici),
+    Effect.withConfigProvider(ConfigProvider.fromMap(new Map(Object.entries(env))))
+  )
 
 const configRow = (
   provider: Provider,
@@ -432,14 +364,21 @@ const configRow = (
   run: () => configRun(provider, env)
 })
 
-const ark = { VOLC_ACCESSKEY: "AKLTexample", VOLC_SECRETKEY: "c2VjcmV0", ARK_ENDPOINT: "http://127.0.0.1:9" }
+const ark = {
+  VOLC_ACCESSKEY: "AKLTexample",
+  VOLC_SECRETKEY: "c2VjcmV0",
+  ARK_TOS_BUCKET: "b",
+  ARK_ENDPOINT: "http://127.0.0.1:9"
+}
 const kimi = { MOONSHOT_API_KEY: "sk-example", MOONSHOT_BASE_URL: "http://127.0.0.1:9/v1" }
+const openai = { OPENAI_API_KEY: "sk-example", OPENAI_BASE_URL: "http://127.0.0.1:9/v1" }
 const qf = {
   QIANFAN_ACCESS_KEY: "ak",
   QIANFAN_SECRET_KEY: "sk",
   QIANFAN_BOS_BUCKET: "b",
   QIANFAN_ENDPOINT: "http://127.0.0.1:9"
 }
+const qf2 = { QIANFAN_API_KEY: "bce-v3/ALTAK-example/0123", QIANFAN_BASE_URL: "http://127.0.0.1:9/v2" }
 const without = <T extends Record<string, string>>(env: T, name: keyof T) => {
   const copy: Record<string, string> = { ...env }
   delete copy[name as string]
@@ -569,31 +508,98 @@ const configRows: ReadonlyArray<Row> = [
     { ...qf, QIANFAN_ENDPOINT: "http://qianfan.example.com" },
     "RequestFailed",
     "allowInsecureHttp"
+  ),
+  configRow("ark", "missing bucket", without(ark, "ARK_TOS_BUCKET"), "ConfigError", "Missing data at ARK_TOS_BUCKET"),
+  configRow(
+    "openai",
+    "missing API key",
+    without(openai, "OPENAI_API_KEY"),
+    "ConfigError",
+    "Missing data at OPENAI_API_KEY"
+  ),
+  configRow(
+    "openai",
+    "API key with a trailing newline",
+    { ...openai, OPENAI_API_KEY: "sk-example\n" },
+    "ConfigError",
+    "OPENAI_API_KEY ends with a line break (pasted with its newline?); remove it"
+  ),
+  configRow(
+    "openai",
+    "base URL with another scheme",
+    { ...openai, OPENAI_BASE_URL: "ftp://api.openai.com/v1" },
+    "ConfigError",
+    "Invalid data at OPENAI_BASE_URL"
+  ),
+  configRow(
+    "openai",
+    "plain http to a remote host",
+    { ...openai, OPENAI_BASE_URL: "http://api.example.com/v1" },
+    "RequestFailed",
+    "allowInsecureHttp"
+  ),
+  configRow("qianfan-v2", "empty API key", { ...qf2, QIANFAN_API_KEY: "" }, "ConfigError", "at QIANFAN_API_KEY"),
+  configRow(
+    "qianfan-v2",
+    "API key with a space inside",
+    { ...qf2, QIANFAN_API_KEY: "bce-v3/ALTAK-exa mple/0123" },
+    "ConfigError",
+    "QIANFAN_API_KEY contains whitespace, which no key does; check that it was copied whole"
+  ),
+  configRow(
+    "qianfan-v2",
+    "malformed base URL",
+    { ...qf2, QIANFAN_BASE_URL: "qianfan.baidubce.com/v2 " },
+    "ConfigError",
+    "Invalid data at QIANFAN_BASE_URL"
+  ),
+  configRow(
+    "qianfan-v2",
+    "plain http to a remote host",
+    { ...qf2, QIANFAN_BASE_URL: "http://qianfan.example.com/v2" },
+    "RequestFailed",
+    "allowInsecureHttp"
   )
 ]
 
 // --- servers -------------------------------------------------------------------------------------------------------
 
-/** Where each provider's job status lives in its answer, and the route that answers it. */
-const statusRoute: Record<Provider, RegExp> = {
+/** The wire each provider speaks: Ark's OpenAPI, Qianfan's console, or the OpenAI Files + Batches API. */
+type Wire = "ark" | "qianfan" | "openai"
+
+/** The OpenAI-compatible platforms' profiles (their status words). */
+const profileOf: Record<Provider, Profile.Profile | undefined> = {
+  moonshot: MoonshotBatch.profile,
+  openai: OpenAiBatch.profile,
+  "qianfan-v2": QianfanV2Batch.profile
+}
+
+const wireOf = (provider: Provider): Wire =>
+  provider === "ark" || provider === "qianfan" ? provider : profileOf[provider] !== undefined ? "openai" : assert.fail()
+
+/** The platform's word for a phase (`in_progress`, `Running`, …). */
+const wordFor = (provider: Provider, phase: Batch.Phase): string =>
+  Object.entries(profileOf[provider]!.statuses).find(([, mapped]) => mapped === phase)![0]
+
+/** Where each wire's job status lives in its answer, and the route that answers it. */
+const statusRoute: Record<Wire, RegExp> = {
   ark: /Action=GetBatchInferenceJob(&|$)/,
-  moonshot: /^\/v1\/batches\/[^/?]+$/,
+  openai: /^\/v[12]\/batches\/[^/?]+$/,
   qianfan: /Action=DescribeBatchInferenceTask(&|$)/
 }
 
-const jobOf = (provider: Provider, body: any): any =>
-  provider === "ark" ? body.Result : provider === "moonshot" ? body : body.result
+const jobOf = (wire: Wire, body: any): any => wire === "ark" ? body.Result : wire === "openai" ? body : body.result
 
-const statusField: Record<Provider, string> = { ark: "Phase", moonshot: "status", qianfan: "runStatus" }
+const statusField: Record<Wire, string> = { ark: "Phase", openai: "status", qianfan: "runStatus" }
 
-const setStatus = (provider: Provider, body: any, value: unknown) => {
-  const job = jobOf(provider, body)
-  if (provider === "ark") job.Status.Phase = value
-  else job[statusField[provider]] = value
+const setStatus = (wire: Wire, body: any, value: unknown) => {
+  const job = jobOf(wire, body)
+  if (wire === "ark") job.Status.Phase = value
+  else job[statusField[wire]] = value
 }
 
-const errorEnvelope = (provider: Provider, original: any): unknown => {
-  switch (provider) {
+const errorEnvelope = (wire: Wire, original: any): unknown => {
+  switch (wire) {
     case "ark":
       return {
         ResponseMetadata: {
@@ -601,8 +607,8 @@ const errorEnvelope = (provider: Provider, original: any): unknown => {
           Error: { Code: "InternalServiceError", CodeN: 100023, Message: "the service is busy" }
         }
       }
-    case "moonshot":
-      return { error: { type: "server_error", message: "the service is busy" } }
+    case "openai":
+      return { error: { type: "server_error", code: "server_error", message: "the service is busy" } }
     case "qianfan":
       return { requestId: "r-1", code: "InternalError", message: "the service is busy" }
   }
@@ -610,56 +616,6 @@ const errorEnvelope = (provider: Provider, original: any): unknown => {
 
 const htmlPage =
   "<!DOCTYPE html><html><head><title>502 Bad Gateway</title></head><body><h1>502 Bad Gateway</h1></body></html>"
-
-interface Subject {
-  readonly submit: Effect.Effect<string, unknown>
-  readonly get: (id: string) => Effect.Effect<unknown, unknown>
-  readonly await: (id: string) => Effect.Effect<unknown, unknown>
-  readonly results: (id: string) => Effect.Effect<unknown, unknown>
-}
-
-const subject = (provider: Provider, target: Flows.Target) =>
-  Effect.gen(function*() {
-    const requests = Flows.makeRequests(4, "srv", 100)
-    const poll = { schedule: Schedule.spaced("10 millis").pipe(Schedule.upTo("20 seconds")) }
-    switch (provider) {
-      case "ark": {
-        const ark = yield* Flows.arkService(target, speed)
-        return {
-          submit: Effect.map(
-            ark.submit(
-              requests.map((r) => ({ customId: r.customId, body: { messages: [{ role: "user", content: r.text }] } })),
-              { name: "srv", model: { _tag: "Foundation", name: "doubao-pro-32k", version: "240615" } }
-            ),
-            (s) => s.job.id
-          ),
-          get: ark.get,
-          await: (id: string) => ark.await(id, poll),
-          results: (id: string) => Stream.runCollect(ark.results(id))
-        } satisfies Subject
-      }
-      case "moonshot": {
-        const kimi = yield* Flows.moonshotService(target, speed)
-        const flow = yield* Flows.make("moonshot", target, speed)
-        return {
-          submit: Effect.map(flow.submit(requests), (s) => s.jobIds[0]!),
-          get: kimi.batches.retrieve,
-          await: (id: string) => kimi.await(id, poll),
-          results: (id: string) => Stream.runCollect(kimi.results(id))
-        } satisfies Subject
-      }
-      case "qianfan": {
-        const qianfan = yield* Flows.qianfanService(target, speed)
-        const flow = yield* Flows.make("qianfan", target, speed)
-        return {
-          submit: Effect.map(flow.submit(requests), (s) => s.jobIds[0]!),
-          get: qianfan.describeTask,
-          await: (id: string) => qianfan.await(id, poll),
-          results: (id: string) => Stream.runCollect(qianfan.results(id))
-        } satisfies Subject
-      }
-    }
-  })
 
 type Step = "get" | "await" | "results"
 
@@ -669,20 +625,25 @@ const serverRun = (provider: Provider, mutation: Mutation, step: Step) =>
     const emulator = yield* Emulator.Emulator
     let current: Mutation = () => undefined
     const proxied = yield* Effect.forEach(
-      ["ark", "tos", "moonshot", "qianfan", "bos"] as const,
+      Emulator.services,
       (service) => Effect.map(proxy(emulator.urls[service], () => current), (p) => [service, p.url] as const)
     )
     const urls = Object.fromEntries(proxied) as unknown as Emulator.Urls
-    const s = yield* subject(provider, { urls, credentials: emulator.credentials })
-    const id = yield* s.submit
-    if (step === "results") yield* s.await(id)
+    const flow = yield* Flows.make(provider, { urls, credentials: emulator.credentials }, speed)
+    const poll = { schedule: Schedule.spaced("10 millis").pipe(Schedule.upTo("20 seconds")) }
+    const { id } = yield* flow.submit(Flows.makeRequests(4, "srv", 100))
+    if (step === "results") yield* flow.batch.await(id, poll)
     current = mutation
-    return yield* (step === "get" ? s.get(id) : step === "await" ? s.await(id) : s.results(id))
+    return yield* (step === "get"
+      ? flow.batch.get(id)
+      : step === "await"
+      ? flow.batch.await(id, poll)
+      : Stream.runCollect(flow.batch.results(id)))
   }))
 
 const onStatus =
   (provider: Provider, bend: (answer: Answer, request: Seen) => Answer | undefined): Mutation => (request, answer) =>
-    statusRoute[provider].test(request.url) && answer.status === 200 ? bend(answer, request) : undefined
+    statusRoute[wireOf(provider)].test(request.url) && answer.status === 200 ? bend(answer, request) : undefined
 
 const serverRow = (
   provider: Provider,
@@ -703,16 +664,17 @@ const serverRow = (
 /** A job seen Running with progress, then Queued with none, then as it really is. */
 const backwards = (provider: Provider): Mutation => {
   let polls = 0
+  const wire = wireOf(provider)
   return onStatus(provider, (answer) => {
     polls++
     if (polls > 2) return undefined
     const body = json(answer)
-    const job = jobOf(provider, body)
-    if (provider === "ark") {
+    const job = jobOf(wire, body)
+    if (wire === "ark") {
       job.Status.Phase = polls === 1 ? "Running" : "Queued"
       job.RequestCounts = { Total: 4, Completed: polls === 1 ? 3 : 0, Failed: 0 }
-    } else if (provider === "moonshot") {
-      job.status = polls === 1 ? "in_progress" : "validating"
+    } else if (wire === "openai") {
+      job.status = wordFor(provider, polls === 1 ? "running" : "pending")
       job.request_counts = { total: 4, completed: polls === 1 ? 3 : 0, failed: 0 }
     } else {
       job.runStatus = polls === 1 ? "Running" : "Queuing"
@@ -722,17 +684,19 @@ const backwards = (provider: Provider): Mutation => {
   })
 }
 
-/** Result files: the second line replaced by garbage. */
-const resultsRoute: Record<Provider, RegExp> = {
+/** Result files: what each wire downloads results from. */
+const resultsRoute: Record<Wire, RegExp> = {
   ark: /results\.jsonl$/,
-  moonshot: /^\/v1\/files\/[^/]+\/content$/,
+  openai: /^\/v[12]\/files\/[^/]+\/content$/,
   qianfan: /\.jsonl?$/
 }
 
+const isResultDownload = (provider: Provider, request: Seen) =>
+  request.method === "GET" && resultsRoute[wireOf(provider)].test(request.url.split("?")[0]!)
+
+/** Result files: the second line replaced by garbage. */
 const badResultLine = (provider: Provider): Mutation => (request, answer) => {
-  if (request.method !== "GET" || !resultsRoute[provider].test(request.url.split("?")[0]!) || answer.status >= 300) {
-    return undefined
-  }
+  if (!isResultDownload(provider, request) || answer.status >= 300) return undefined
   const text = answer.body.toString("utf8").split("\n")
   if (text.length < 3) return undefined
   text[1] = "{\"custom_id\": \"srv-2\", \"response\": {oops"
@@ -744,7 +708,7 @@ const resumedTooFar = (provider: Provider): Mutation => {
   let cut = false
   let shifted = false
   return (request, answer) => {
-    if (request.method !== "GET" || !resultsRoute[provider].test(request.url.split("?")[0]!)) return undefined
+    if (!isResultDownload(provider, request)) return undefined
     const range = request.headers.range
     if (!cut && range === undefined && answer.status === 200 && answer.body.byteLength > 20) {
       cut = true
@@ -768,148 +732,153 @@ const everyIdOnce = (value: unknown): string | undefined => {
   return JSON.stringify(ids) === JSON.stringify(expected) ? undefined : `results ${JSON.stringify(ids)}`
 }
 
-const serverRows: ReadonlyArray<Row> = Flows.providers.flatMap((p): ReadonlyArray<Row> => [
-  {
-    name: `${p} server: a resumed download that starts past the requested byte`,
-    input: "the first download is cut; the Range answer skips 5 bytes",
-    tag: "accepted",
-    contains: "",
-    run: () => serverRun(p, resumedTooFar(p), "results"),
-    check: everyIdOnce
-  },
-  serverRow(
-    p,
-    "a missing field",
-    `the job without \`${statusField[p]}\``,
-    onStatus(p, (a) => {
-      const body = json(a)
-      if (p === "ark") delete jobOf(p, body).Status
-      else delete jobOf(p, body)[statusField[p]]
-      return withJson(a, body)
-    }),
-    "get",
-    "ResponseDecodeError",
-    p === "ark" ? "Status" : statusField[p]
-  ),
-  serverRow(
-    p,
-    "a wrongly typed field",
-    "a count as a string",
-    onStatus(p, (a) => {
-      const body = json(a)
-      const job = jobOf(p, body)
-      if (p === "ark") job.RequestCounts = { Total: "four" }
-      else if (p === "moonshot") job.request_counts = { total: "four", completed: 0, failed: 0 }
-      else job.progress = { n: 1 }
-      return withJson(a, body)
-    }),
-    "get",
-    "ResponseDecodeError",
-    p === "ark" ? "Total" : p === "moonshot" ? "total" : "progress"
-  ),
-  serverRow(
-    p,
-    "an HTML error page",
-    "502 with text/html",
-    onStatus(p, (a) => withText(a, htmlPage, 502, "text/html")),
-    "get",
-    p === "ark" || p === "moonshot" ? "ServerError" : "ServerError",
-    "502"
-  ),
-  serverRow(
-    p,
-    "an HTML page with 200",
-    "200 with text/html",
-    onStatus(p, (a) => withText(a, htmlPage, 200, "text/html")),
-    "get",
-    "ResponseDecodeError",
-    "not JSON"
-  ),
-  serverRow(
-    p,
-    "a 200 carrying an error envelope",
-    "HTTP 200 + the provider's error body",
-    onStatus(p, (a) => withJson(a, errorEnvelope(p, json(a)))),
-    "get",
-    "ServerError",
-    "busy"
-  ),
-  serverRow(
-    p,
-    "an empty body",
-    "200 with no bytes",
-    onStatus(p, (a) => withText(a, "", 200, "application/json")),
-    "get",
-    "ResponseDecodeError",
-    "undefined"
-  ),
-  serverRow(
-    p,
-    "an unknown status value",
-    `\`${statusField[p]}\` = "Hibernating"`,
-    onStatus(p, (a) => {
-      const body = json(a)
-      setStatus(p, body, "Hibernating")
-      return withJson(a, body)
-    }),
-    "get",
-    p === "ark" ? "accepted" : "ResponseDecodeError",
-    p === "ark" ? "" : "Hibernating"
-  ),
-  serverRow(
-    p,
-    "a job that moves backwards",
-    "Running 3/4, then Queued 0/4, then the real job",
-    backwards(p),
-    "await",
-    "accepted",
-    ""
-  ),
-  serverRow(
-    p,
-    "a malformed result line",
-    "line 2 of the output is cut",
-    badResultLine(p),
-    "results",
-    p === "ark" ? "TosError" : "JsonlError",
-    "line 2"
-  )
-])
-
-// --- requests, through the unified Batch ---------------------------------------------------------------------------
-
-/** The unified `Batch` over `provider`'s service, wired to the emulator. */
-const unifiedLayer = (provider: Provider, target: Flows.Target) => {
-  switch (provider) {
-    case "ark":
-      return ArkBatch.layerBatch.pipe(Layer.provide(Layer.effect(ArkBatch.ArkBatch, Flows.arkService(target, speed))))
-    case "moonshot":
-      return MoonshotBatch.layerBatch.pipe(
-        Layer.provide(Layer.effect(MoonshotBatch.MoonshotBatch, Flows.moonshotService(target, speed)))
-      )
-    case "qianfan":
-      return QianfanBatch.layerBatch.pipe(
-        Layer.provide(Layer.effect(QianfanBatch.QianfanBatch, Flows.qianfanService(target, speed)))
-      )
-  }
+/** An accepted `get`: the status the client made of what it was shown. */
+const statusIs = (expected: Partial<Record<"phase" | "providerStatus", string>>) => (value: unknown) => {
+  const status = value as Batch.BatchStatus
+  const part = status.parts[0]!
+  const wrong = Object.entries(expected).filter(([key, want]) => part[key as "phase" | "providerStatus"] !== want)
+  return wrong.length === 0 ? undefined : `status ${part.phase} (${part.providerStatus})`
 }
 
-const models: Record<Provider, string> = { ark: "doubao-pro-32k", moonshot: "moonshot-v1-8k", qianfan: "ernie-4.0-8k" }
+const serverRows: ReadonlyArray<Row> = Flows.providers.flatMap((p): ReadonlyArray<Row> => {
+  const wire = wireOf(p)
+  return [
+    {
+      name: `${p} server: a resumed download that starts past the requested byte`,
+      input: "the first download is cut; the Range answer skips 5 bytes",
+      tag: "accepted",
+      contains: "",
+      run: () => serverRun(p, resumedTooFar(p), "results"),
+      check: everyIdOnce
+    },
+    {
+      // Only the id identifies a job: without a status word it is in phase `unknown`, not terminal.
+      ...serverRow(
+        p,
+        "a missing field",
+        `the job without \`${statusField[wire]}\``,
+        onStatus(p, (a) => {
+          const body = json(a)
+          if (wire === "ark") delete jobOf(wire, body).Status
+          else delete jobOf(wire, body)[statusField[wire]]
+          return withJson(a, body)
+        }),
+        "get",
+        "accepted",
+        ""
+      ),
+      check: statusIs({ phase: "unknown" })
+    },
+    {
+      // Counts Barge cannot read are left out; the status word still says where the job is. Ark reads its
+      // `RequestCounts` strictly: the whole answer is unreadable.
+      ...serverRow(
+        p,
+        "a wrongly typed field",
+        "a count as a string",
+        onStatus(p, (a) => {
+          const body = json(a)
+          const job = jobOf(wire, body)
+          if (wire === "ark") job.RequestCounts = { Total: "four" }
+          else if (wire === "openai") job.request_counts = { total: "four", completed: 0, failed: 0 }
+          else job.progress = { n: 1 }
+          return withJson(a, body)
+        }),
+        "get",
+        wire === "ark" ? "ResponseDecodeError" : "accepted",
+        wire === "ark" ? "GetBatchInferenceJob" : ""
+      ),
+      check: statusIs({ phase: "completed" })
+    },
+    serverRow(
+      p,
+      "an HTML error page",
+      "502 with text/html",
+      onStatus(p, (a) => withText(a, htmlPage, 502, "text/html")),
+      "get",
+      "ApiError",
+      "502"
+    ),
+    serverRow(
+      p,
+      "an HTML page with 200",
+      "200 with text/html",
+      onStatus(p, (a) => withText(a, htmlPage, 200, "text/html")),
+      "get",
+      "ResponseDecodeError",
+      "not JSON"
+    ),
+    serverRow(
+      p,
+      "a 200 carrying an error envelope",
+      "HTTP 200 + the provider's error body",
+      onStatus(p, (a) => withJson(a, errorEnvelope(wire, json(a)))),
+      "get",
+      "ApiError",
+      "busy"
+    ),
+    serverRow(
+      p,
+      "an empty body",
+      "200 with no bytes",
+      onStatus(p, (a) => withText(a, "", 200, "application/json")),
+      "get",
+      "ResponseDecodeError",
+      "undefined"
+    ),
+    {
+      ...serverRow(
+        p,
+        "an unknown status value",
+        `\`${statusField[wire]}\` = "Hibernating"`,
+        onStatus(p, (a) => {
+          const body = json(a)
+          setStatus(wire, body, "Hibernating")
+          return withJson(a, body)
+        }),
+        "get",
+        "accepted",
+        ""
+      ),
+      // Not terminal, so polling goes on; the word is kept for the user to see.
+      check: statusIs({ phase: "unknown", providerStatus: "Hibernating" })
+    },
+    serverRow(
+      p,
+      "a job that moves backwards",
+      "Running 3/4, then Queued 0/4, then the real job",
+      backwards(p),
+      "await",
+      "accepted",
+      ""
+    ),
+    serverRow(
+      p,
+      "a malformed result line",
+      "line 2 of the output is cut",
+      badResultLine(p),
+      "results",
+      "JsonlError",
+      "line 2"
+    )
+  ]
+})
+
+// --- requests, through the unified Batch ---------------------------------------------------------------------------
 
 /**
  * Submits through the unified `Batch` and fails the row if anything reached the emulator: every row here must be
  * refused before any network call.
  */
-const submitUnified = (provider: Provider, input: Batch.Input<never, never>) =>
+const submitUnified = (provider: Provider, input: Batch.Input<never, never>, options: Batch.SubmitOptions = {}) =>
   onEmulator(
     Effect.gen(function*() {
       const emulator = yield* Emulator.Emulator
-      const target = { urls: emulator.urls, credentials: emulator.credentials }
-      const result = yield* Effect.flatMap(Batch.Batch, (batch) => batch.submit(input, { model: models[provider] }))
-        .pipe(
-          Effect.provide(unifiedLayer(provider, target))
-        )
-      return result
+      return yield* Effect.flatMap(
+        Batch.Batch,
+        (batch) => batch.submit(input, { model: modelOf(provider), ...options })
+      )
+        .pipe(Effect.provide(Flows.layer(provider, emulator, speed, {})))
     }).pipe(beforeAnyRequest)
   )
 
@@ -949,6 +918,18 @@ const lineRow = (provider: Provider, name: string, input: string, line: string, 
   contains,
   run: () => submitUnified(provider, Batch.jsonlBytes(Stream.make(lines(line))))
 })
+
+/**
+ * A window longer than each provider's longest: Ark 28 days, Kimi 7, OpenAI and Qianfan's console 24 hours, Qianfan's
+ * /v2 672 hours.
+ */
+const longestPlusOne: Record<Provider, string> = {
+  ark: "29d",
+  moonshot: "8d",
+  openai: "7d",
+  qianfan: "7d",
+  "qianfan-v2": "29d"
+}
 
 const requestRows: ReadonlyArray<Row> = Flows.providers.flatMap((p): ReadonlyArray<Row> => [
   lineRow(
@@ -1032,63 +1013,80 @@ const requestRows: ReadonlyArray<Row> = Flows.providers.flatMap((p): ReadonlyArr
     openAiLine({}, { messages: "hello" }),
     "line 1: `body.messages` must be a list of messages such as [{\"role\": \"user\", \"content\": \"Hello\"}], " +
       "not the string \"hello\""
-  )
+  ),
+  {
+    name: `${p} request: a completion window it does not take`,
+    input: `\`completionWindow: "${longestPlusOne[p]}"\``,
+    tag: "InputValidationError",
+    contains: `completion window "${longestPlusOne[p]}"`,
+    run: () => submitUnified(p, [inCode(modelOf(p))], { completionWindow: longestPlusOne[p]! })
+  }
 ])
 
-const inCode = (extra: Record<string, unknown>) =>
-  ({ customId: "a", model: "m", messages: [{ role: "user", content: "hi" }], ...extra }) as ChatRequest.ChatRequest
+/** Refusals one provider makes: its fixed parameters, a line for another endpoint than its batches run. */
+const providerRows: ReadonlyArray<Row> = [
+  lineRow(
+    "moonshot",
+    "Kimi's fixed sampling parameters",
+    "`temperature: 0.3` on a Kimi batch",
+    openAiLine({}, { temperature: 0.3, top_p: 0.9 }),
+    "line 1: \"temperature\", \"top_p\" cannot be set in a moonshot batch (the provider fixes them for batch " +
+      "requests): remove them, or submit with fixedParameters: \"drop\""
+  ),
+  lineRow(
+    "qianfan-v2",
+    "a line for another endpoint",
+    "`url: \"/v1/chat/completions\"` on Qianfan's /v2 batches",
+    openAiLine({ url: "/v1/chat/completions" }, {}),
+    "line 1: `url` is \"/v1/chat/completions\" but this batch runs \"/v2/chat/completions\"; change the line's `url` or " +
+      "leave it out"
+  ),
+  lineRow(
+    "openai",
+    "a line for another endpoint",
+    "`url: \"/v2/chat/completions\"` on OpenAI's batches",
+    openAiLine({ url: "/v2/chat/completions" }, {}),
+    "line 1: `url` is \"/v2/chat/completions\" but this batch runs \"/v1/chat/completions\""
+  )
+]
 
-const circular = (): ChatRequest.ChatRequest => {
-  const request: Record<string, unknown> = { ...inCode({}) }
+/** A request built in code for `model` (the provider's documented one). */
+const inCode = (model: string, extra: Record<string, unknown> = {}) =>
+  ({ customId: "a", model, messages: [{ role: "user", content: "hi" }], ...extra }) as ChatRequest.ChatRequest
+
+const circular = (model: string): ChatRequest.ChatRequest => {
+  const request: Record<string, unknown> = { ...inCode(model) }
   request.metadata = { request }
   return request as ChatRequest.ChatRequest
 }
 
-const deepInCode = (): ChatRequest.ChatRequest => {
+const deepInCode = (model: string): ChatRequest.ChatRequest => {
   let metadata: Record<string, unknown> = {}
   for (let i = 0; i < 100_000; i++) metadata = { inner: metadata }
-  return inCode({ metadata })
+  return inCode(model, { metadata })
 }
 
 const inCodeRow = (
   provider: Provider,
   name: string,
   input: string,
-  requests: () => Iterable<ChatRequest.ChatRequest>,
+  requests: (model: string) => Iterable<ChatRequest.ChatRequest>,
   contains: string
 ): Row => ({
   name: `${provider} submit: ${name}`,
   input,
   tag: "InputValidationError",
   contains,
-  run: () => submitUnified(provider, requests())
+  run: () => submitUnified(provider, requests(modelOf(provider)))
 })
 
 /** An iterable whose iterator throws after the first request. */
-const throwingIterable = (): Iterable<ChatRequest.ChatRequest> => ({
+const throwingIterable = (model: string): Iterable<ChatRequest.ChatRequest> => ({
   *[Symbol.iterator]() {
-    yield inCode({})
+    yield inCode(model)
     throw new Error("the database went away")
   }
 })
-
-/**
- * What `submit` checks an in-code input with (`ChatRequest.numbered`, then `collect`), failing as `submit` does.
- * The unified `Batch` reads an `Iterable` with it once the provider rewrite wires it in; until then this row checks
- * the function it will call.
- */
-const checkInCode = (requests: Iterable<ChatRequest.ChatRequest>) =>
-  Effect.flatMap(Stream.runCollect(ChatRequest.numbered(requests)), (numbered) => {
-    const { issues } = ChatRequest.collect(numbered)
-    return issues.length === 0 ? Effect.void : Effect.fail(
-      new InputValidation.InputValidationError({
-        issues: issues.map((issue) => new InputValidation.Issue(issue)),
-        totalIssues: issues.length,
-        lines: numbered.length,
-        bytes: 0
-      })
-    )
-  })
 
 const inCodeRows: ReadonlyArray<Row> = [
   ...Flows.providers.flatMap((p): ReadonlyArray<Row> => [
@@ -1096,14 +1094,14 @@ const inCodeRows: ReadonlyArray<Row> = [
       p,
       "a request nested 100,000 levels deep",
       "`metadata` is 100,000 nested objects",
-      () => [deepInCode()],
+      (model) => [deepInCode(model)],
       "line 1: `metadata.inner.inner.inner.….inner.inner` nests more than 100 levels deep"
     ),
     inCodeRow(
       p,
       "a circular object",
       "`request.metadata.request === request`",
-      () => [circular()],
+      (model) => [circular(model)],
       "line 1: `metadata.request` refers back to an object that contains it (a circular structure), which JSON " +
         "cannot carry"
     ),
@@ -1111,23 +1109,29 @@ const inCodeRows: ReadonlyArray<Row> = [
       p,
       "a BigInt",
       "`seed: 7n`, `metadata: { at: 1n }`",
-      () => [inCode({ seed: 7n }), inCode({ customId: "b", metadata: { at: 1n } })],
+      (model) => [inCode(model, { seed: 7n }), inCode(model, { customId: "b", metadata: { at: 1n } })],
       "line 1: `seed` must be a whole number, not a BigInt (7n); line 2: `metadata.at` is a BigInt (1n), which JSON " +
         "cannot carry; use a number or a string"
-    )
-  ]),
-  {
-    name: "submit: a throwing iterator",
-    input: "an Iterable whose iterator throws at the second request",
-    tag: "InputValidationError",
-    contains:
+    ),
+    inCodeRow(
+      p,
+      "a throwing iterator",
+      "an Iterable whose iterator throws at the second request",
+      throwingIterable,
       "line 2: reading request 2 from the input threw: the database went away; nothing was submitted, fix the " +
-      "code that produces the requests",
-    run: () => checkInCode(throwingIterable())
-  }
+        "code that produces the requests"
+    )
+  ])
 ]
 
-const table: ReadonlyArray<Row> = [...fileRows, ...requestRows, ...inCodeRows, ...configRows, ...serverRows]
+const table: ReadonlyArray<Row> = [
+  ...fileRows,
+  ...requestRows,
+  ...providerRows,
+  ...inCodeRows,
+  ...configRows,
+  ...serverRows
+]
 
 // --- the CLI, as a spawned process --------------------------------------------------------------------------------
 
@@ -1187,8 +1191,7 @@ const cliRow = (
 const completedBatch = (n: number) =>
   Effect.gen(function*() {
     const emulator = yield* Emulator.Emulator
-    const target = { urls: emulator.urls, credentials: emulator.credentials }
-    const requests = Array.from({ length: n }, (_, i) => inCode({ customId: `r-${i}`, model: models.moonshot }))
+    const requests = Array.from({ length: n }, (_, i) => inCode(modelOf("moonshot"), { customId: `r-${i}` }))
     return yield* Effect.flatMap(Batch.Batch, (batch) =>
       Effect.flatMap(
         batch.submit(requests),
@@ -1197,7 +1200,7 @@ const completedBatch = (n: number) =>
             batch.await(submitted.id, { schedule: Schedule.spaced("20 millis") }),
             submitted.id
           )
-      )).pipe(Effect.provide(unifiedLayer("moonshot", target)))
+      )).pipe(Effect.provide(Flows.layer("moonshot", emulator, speed)))
   })
 
 const symlinkLoop = () => {
@@ -1214,7 +1217,7 @@ const cliRows: ReadonlyArray<Row> = [
       "submit",
       "-p",
       "moonshot",
-      tmpFile("deep.jsonl", `${openAiLine({}, { model: models.moonshot, metadata: "RAW" }, nested(100_000))}\n`)
+      tmpFile("deep.jsonl", `${openAiLine({}, { model: modelOf("moonshot"), metadata: "RAW" }, nested(100_000))}\n`)
     ],
     "exit 3",
     "line 1 [InvalidBody]: `body.metadata.0.0.0.….0.0` nests more than 100 levels deep"
@@ -1286,7 +1289,7 @@ const cliRows: ReadonlyArray<Row> = [
     "`barge status moonshot:batch_nope`",
     () => ["status", "moonshot:batch_nope"],
     "exit 7",
-    "moonshot has no batch job batch_nope",
+    "moonshot has no batch moonshot:batch_nope",
     { before: Effect.succeed("") }
   ),
   cliRow(

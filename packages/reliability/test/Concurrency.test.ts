@@ -4,7 +4,7 @@
  * and every request's result appears exactly once.
  */
 import { Providers } from "@barge/cli"
-import type { Registry } from "@barge/core"
+import type { ChatRequest, Registry } from "@barge/core"
 import { Batch } from "@barge/core"
 import { Emulator } from "@barge/emulator"
 import { NodeContext, NodeHttpClient } from "@effect/platform-node"
@@ -17,7 +17,7 @@ import * as path from "node:path"
 
 const tmp = fs.mkdtempSync(path.join(os.tmpdir(), "barge-concurrency-"))
 
-const input = (entry: Registry.Entry, n: number) =>
+const input = (entry: Registry.Entry, n: number): Array<ChatRequest.ChatRequest> =>
   Array.from({ length: n }, (_, i) => ({
     customId: `${entry.name}-${i + 1}`,
     model: entry.model,

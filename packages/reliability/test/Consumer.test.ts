@@ -4,7 +4,8 @@
  * the ranges the packages state, then:
  *
  * - every tarball passes the package checks (`src/packaging.ts`);
- * - a program (`fixtures/consumer/program.ts`) type-checks with `skipLibCheck: false` and runs against the emulator;
+ * - a program (`fixtures/consumer/program.ts`) type-checks with `skipLibCheck: false` and runs a batch on each of the
+ *   five providers against the emulator;
  * - `npx barge --version` runs the installed executable;
  * - `npx barge-emulator` prints its JSON line of URLs, serves a `barge submit` / `watch` / `results` / `status`
  *   round trip whose `--json` output parses (also through `pnpm --silent barge` in the repository), and stops on
@@ -12,6 +13,7 @@
  *
  * `npx --no` everywhere: a missing executable fails instead of fetching some package of that name from the registry.
  */
+import { Emulator } from "@barge/emulator"
 import { afterAll, assert, beforeAll, describe, it } from "@effect/vitest"
 import { spawn } from "node:child_process"
 import * as fs from "node:fs"
@@ -122,7 +124,13 @@ describe("an npm user's first contact", () => {
       await run(process.execPath, [path.join(root, "node_modules/typescript/bin/tsc"), "-p", "."])
       const ran = await run(process.execPath, ["out/program.js"])
       const expected = { succeeded: 11, failed: 1 }
-      assert.deepStrictEqual(JSON.parse(ran.stdout), { ark: expected, moonshot: expected, qianfan: expected })
+      assert.deepStrictEqual(JSON.parse(ran.stdout), {
+        ark: expected,
+        moonshot: expected,
+        openai: expected,
+        qianfan: expected,
+        "qianfan-v2": expected
+      })
     },
     180_000
   )
@@ -154,7 +162,7 @@ describe("an npm user's first contact", () => {
           void exited.then((code) => reject(new Error(`barge-emulator exited ${code}:\n${out}\n${emulatorErr}`)))
         })
         urls = JSON.parse(firstLine) as Record<string, string>
-        assert.deepStrictEqual(Object.keys(urls).sort(), ["ark", "bos", "moonshot", "qianfan", "tos"])
+        assert.deepStrictEqual(Object.keys(urls).sort(), [...Emulator.services].sort())
         const target = ["--emulator-urls", firstLine]
 
         const input = path.join(project, "requests.jsonl")
@@ -203,7 +211,7 @@ describe("an npm user's first contact", () => {
         process.kill(-emulator.pid!, "SIGTERM")
       }
       await exited
-      // Stopped: every one of its five ports refuses connections.
+      // Stopped: every one of its ports refuses connections.
       await Promise.all(Object.values(urls).map(refusing))
     },
     180_000

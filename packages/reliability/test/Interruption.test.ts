@@ -13,47 +13,29 @@ import { totalRequests } from "./support.js"
 
 const poll = Schedule.spaced("10 millis")
 
-interface Ops {
-  readonly await: (id: string, cancelOnInterrupt: boolean) => Effect.Effect<unknown, unknown>
-  readonly watch: (id: string, cancelOnInterrupt: boolean) => Effect.Effect<unknown, unknown>
-  readonly results: (id: string) => Effect.Effect<unknown, unknown>
-  readonly cancelled: (emulator: Emulator.Service, id: string) => Effect.Effect<boolean>
-}
+/** The unified `Batch` over the provider's service (with its test limits: Qianfan's batch spans several tasks). */
+const batchOf = (provider: Flows.Provider, target: Flows.Target) =>
+  Effect.map(Flows.make(provider, target), (flow) => flow.batch)
 
-const ops = (provider: Flows.Provider, target: Flows.Target): Effect.Effect<Ops, never, HttpClient.HttpClient> => {
-  switch (provider) {
-    case "ark":
-      return Effect.map(Flows.arkService(target), (ark): Ops => ({
-        await: (id, cancelOnInterrupt) => ark.await(id, { schedule: poll, cancelOnInterrupt }),
-        watch: (id, cancelOnInterrupt) => Stream.runDrain(ark.watch(id, { schedule: poll, cancelOnInterrupt })),
-        results: (id) => Stream.runDrain(ark.results(id)),
-        cancelled: (emulator, id) =>
-          Effect.map(
-            emulator.state.ark.view(id),
-            (view) => view?.phase === "Terminating" || view?.phase === "Terminated"
-          )
-      }))
-    case "moonshot":
-      return Effect.map(Flows.moonshotService(target), (kimi): Ops => ({
-        await: (id, cancelOnInterrupt) => kimi.await(id, { schedule: poll, cancelOnInterrupt }),
-        watch: (id, cancelOnInterrupt) => Stream.runDrain(kimi.watch(id, { schedule: poll, cancelOnInterrupt })),
-        results: (id) => Stream.runDrain(kimi.results(id)),
-        cancelled: (emulator, id) =>
-          Effect.sync(() => emulator.state.moonshot.batches.get(id)?.plan.cancelRequestedAt !== undefined)
-      }))
-    case "qianfan":
-      return Effect.map(Flows.qianfanService(target), (qianfan): Ops => ({
-        await: (id, cancelOnInterrupt) => qianfan.await(id, { schedule: poll, cancelOnInterrupt }),
-        watch: (id, cancelOnInterrupt) => Stream.runDrain(qianfan.watch(id, { schedule: poll, cancelOnInterrupt })),
-        results: (id) => Stream.runDrain(qianfan.results(id)),
-        cancelled: (emulator, id) =>
-          Effect.sync(() => {
-            const status = emulator.state.qianfan.describe(id)?.runStatus
-            return status === "Stopping" || status === "Stopped"
-          })
-      }))
-  }
-}
+const ops = (provider: Flows.Provider, target: Flows.Target) => ({
+  await: (id: string, cancelOnInterrupt: boolean) =>
+    Effect.flatMap(batchOf(provider, target), (batch) => batch.await(id, { schedule: poll, cancelOnInterrupt })),
+  watch: (id: string, cancelOnInterrupt: boolean) =>
+    Effect.flatMap(
+      batchOf(provider, target),
+      (batch) => Stream.runDrain(batch.watch(id, { schedule: poll, cancelOnInterrupt }))
+    ),
+  results: (id: string) => Effect.flatMap(batchOf(provider, target), (batch) => Stream.runDrain(batch.results(id)))
+})
+
+/** The phase of every job of the batch, as the provider reports it now. */
+const phases = (provider: Flows.Provider, target: Flows.Target, id: string) =>
+  Effect.flatMap(batchOf(provider, target), (batch) => batch.get(id)).pipe(
+    Effect.map((status) => status.parts.map((part) => part.phase)),
+    Effect.provide(NodeHttpClient.layerUndici)
+  )
+
+const cancelling = (phase: string) => phase === "cancelling" || phase === "cancelled"
 
 /** A running job: queued for an emulated hour, so it is still active whenever the test looks. */
 const setup = (provider: Flows.Provider) =>
@@ -68,7 +50,7 @@ const setup = (provider: Flows.Provider) =>
       Effect.flatMap((flow) => flow.submit(requests)),
       Effect.provide(NodeHttpClient.layerUndici)
     )
-    return { emulator, target, id: submitted.jobIds[0]! }
+    return { emulator, target, id: submitted.id, jobIds: submitted.jobIds }
   })
 
 /**
@@ -96,70 +78,49 @@ const socketsClosed = (emulator: Emulator.Service) =>
 
 const run = <A, E>(effect: Effect.Effect<A, E, Scope.Scope>) => Effect.scoped(effect)
 
+/** Rules that make every result download crawl, whichever service serves it. */
+const crawlingDownloads: Emulator.FaultSpec = {
+  rules: [
+    { kind: "slowBody", rate: 1, services: ["tos", "bos"], match: String.raw`^GET /[^/?]+/[^?]+`, delayMs: 4000 },
+    {
+      kind: "slowBody",
+      rate: 1,
+      services: ["moonshot", "openai", "qianfan-v2"],
+      match: String.raw`^GET /v[12]/files/[^/]+/content$`,
+      delayMs: 4000
+    }
+  ],
+  maxConsecutive: 1000
+}
+
 describe("interruption", () => {
   for (const provider of Flows.providers) {
     describe(provider, () => {
-      it.live("interrupting await closes every socket and leaves the job running", () =>
-        run(Effect.gen(function*() {
-          const { emulator, id, target } = yield* setup(provider)
-          const before = totalRequests(yield* emulator.requests)
-          yield* interruptWhen(
-            Effect.flatMap(ops(provider, target), (o) => o.await(id, false)),
-            requestsPast(emulator, before, 3)
-          )
-          assert.isAbove(totalRequests(yield* emulator.requests), before + 2)
-          yield* socketsClosed(emulator)
-          assert.isFalse(
-            yield* Effect.flatMap(ops(provider, target), (o) => o.cancelled(emulator, id)).pipe(
-              Effect.provide(NodeHttpClient.layerUndici)
-            )
-          )
-          assert.deepStrictEqual(Flows.remoteJobs(emulator, provider).includes(id), true)
-        })))
-
-      it.live("interrupting watch closes every socket and leaves the job running", () =>
-        run(Effect.gen(function*() {
-          const { emulator, id, target } = yield* setup(provider)
-          const before = totalRequests(yield* emulator.requests)
-          yield* interruptWhen(
-            Effect.flatMap(ops(provider, target), (o) => o.watch(id, false)),
-            requestsPast(emulator, before, 3)
-          )
-          yield* socketsClosed(emulator)
-          assert.isFalse(
-            yield* Effect.flatMap(ops(provider, target), (o) => o.cancelled(emulator, id)).pipe(
-              Effect.provide(NodeHttpClient.layerUndici)
-            )
-          )
-        })))
+      for (const step of ["await", "watch"] as const) {
+        it.live(`interrupting ${step} closes every socket and leaves the job running`, () =>
+          run(Effect.gen(function*() {
+            const { emulator, id, jobIds, target } = yield* setup(provider)
+            const before = totalRequests(yield* emulator.requests)
+            yield* interruptWhen(ops(provider, target)[step](id, false), requestsPast(emulator, before, 3))
+            assert.isAbove(totalRequests(yield* emulator.requests), before + 2)
+            yield* socketsClosed(emulator)
+            const after = yield* phases(provider, target, id)
+            assert.strictEqual(after.length, jobIds.length)
+            assert.isFalse(after.some(cancelling), `phases after the interruption: ${after.join(", ")}`)
+            const remote = Flows.remoteJobs(emulator, provider)
+            assert.isTrue(jobIds.every((job) => remote.includes(job)), `${jobIds.join(", ")} in ${remote.join(", ")}`)
+          })))
+      }
 
       it.live("interrupting results mid-download closes every socket", () =>
         run(Effect.gen(function*() {
           const { emulator, id, target } = yield* setup(provider)
           yield* emulator.advance("3 hours")
           // Result downloads crawl: the interruption lands while a body is flowing.
-          yield* Effect.orDie(emulator.faults.set({
-            rules: [
-              {
-                kind: "slowBody",
-                rate: 1,
-                services: ["tos", "bos"],
-                match: String.raw`^GET /[^/?]+/[^?]+`,
-                delayMs: 4000
-              },
-              {
-                kind: "slowBody",
-                rate: 1,
-                services: ["moonshot"],
-                match: String.raw`^GET /v1/files/[^/]+/content$`,
-                delayMs: 4000
-              }
-            ],
-            maxConsecutive: 1000
-          }))
+          yield* Effect.orDie(emulator.faults.set(crawlingDownloads))
           // Interrupted once a crawling body is on its way (the fault fires as the answer starts).
           yield* interruptWhen(
-            Effect.flatMap(ops(provider, target), (o) => o.results(id)),
+            ops(provider, target).results(id),
             Effect.map(emulator.faults.counts, (counts) => counts.slowBody >= 1)
           )
           assert.isAtLeast((yield* emulator.faults.counts).slowBody, 1, "a download was in flight")
@@ -171,16 +132,9 @@ describe("interruption", () => {
           run(Effect.gen(function*() {
             const { emulator, id, target } = yield* setup(provider)
             const before = totalRequests(yield* emulator.requests)
-            yield* interruptWhen(
-              Effect.flatMap(ops(provider, target), (o) => step === "await" ? o.await(id, true) : o.watch(id, true)),
-              requestsPast(emulator, before, 3)
-            )
-            assert.isTrue(
-              yield* Effect.flatMap(ops(provider, target), (o) => o.cancelled(emulator, id)).pipe(
-                Effect.provide(NodeHttpClient.layerUndici)
-              ),
-              "the job was cancelled"
-            )
+            yield* interruptWhen(ops(provider, target)[step](id, true), requestsPast(emulator, before, 3))
+            const after = yield* phases(provider, target, id)
+            assert.isTrue(after.every(cancelling), `every job was cancelled: ${after.join(", ")}`)
             yield* socketsClosed(emulator)
           })))
       }

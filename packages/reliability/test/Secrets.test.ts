@@ -7,6 +7,7 @@
  */
 import { BceAuth, SignatureV4 } from "@barge/core"
 import { Emulator } from "@barge/emulator"
+import { HttpClientResponse } from "@effect/platform"
 import { NodeContext, NodeHttpClient } from "@effect/platform-node"
 import { assert, describe, it } from "@effect/vitest"
 import type { Context } from "effect"
@@ -21,6 +22,7 @@ import {
   Logger,
   LogLevel,
   Option,
+  Predicate,
   Redacted,
   Stream,
   Tracer
@@ -34,13 +36,17 @@ import { cli, proxy, type Seen } from "./support.js"
 const canary = {
   volcengine: { accessKeyId: "AKLTsecretcanaryAK", secretAccessKey: "SECRET-CANARY-sk-volc-7731" },
   bce: { accessKeyId: "bce-canary-ak", secretAccessKey: "SECRET-CANARY-sk-bce-5519" },
-  moonshot: { apiKey: "sk-CANARY-moonshot-4242" }
+  moonshot: { apiKey: "sk-CANARY-moonshot-4242" },
+  openai: { apiKey: "sk-CANARY-openai-6161" },
+  qianfan: { apiKey: "bce-v3/ALTAK-canary/SECRETCANARYqianfan8080" }
 } as const
 
 const wrong: Emulator.AcceptedCredentials = {
   volcengine: { accessKeyId: canary.volcengine.accessKeyId, secretAccessKey: "SECRET-CANARY-wrong-volc-1188" },
   bce: { accessKeyId: canary.bce.accessKeyId, secretAccessKey: "SECRET-CANARY-wrong-bce-2299" },
-  moonshot: { apiKey: "sk-CANARY-wrong-moonshot-3377" }
+  moonshot: { apiKey: "sk-CANARY-wrong-moonshot-3377" },
+  openai: { apiKey: "sk-CANARY-wrong-openai-4455" },
+  qianfan: { apiKey: "bce-v3/ALTAK-canary/SECRETCANARYwrongqianfan6677" }
 }
 
 // --- capture -------------------------------------------------------------------------------------------------------
@@ -109,13 +115,28 @@ const tracer = Tracer.make({
   context: (f) => f()
 })
 
+/**
+ * An `http.client` span's exit holds the response. Printed whole, a response reads its body (`Inspectable` shows a
+ * JSON body), and a body already streamed to its end (a JSONL result file served as `application/jsonl`) makes
+ * undici 7.30's `consumeStart` throw outside any promise (nodejs/undici#5614), which takes the process down. So a
+ * response is printed as what carries the request's credentials — the request, the status and the headers — and
+ * not its body, which is the provider's answer.
+ */
+const exitText = (exit: Exit.Exit<unknown, unknown>): string => {
+  if (Exit.isSuccess(exit) && Predicate.hasProperty(exit.value, HttpClientResponse.TypeId)) {
+    const response = exit.value as HttpClientResponse.HttpClientResponse
+    return text({ status: response.status, headers: response.headers, request: response.request })
+  }
+  return text(exit)
+}
+
 const spanText = (span: CapturedSpan): string =>
   [
     span.name,
     text(Object.fromEntries(span.attributes)),
     span.events.join(";"),
     span.status._tag === "Ended" && Exit.isFailure(span.status.exit) ? Cause.pretty(span.status.exit.cause) : "",
-    span.status._tag === "Ended" ? text(span.status.exit) : ""
+    span.status._tag === "Ended" ? exitText(span.status.exit) : ""
   ].join(" | ")
 
 /** Every way a program might print an error. */
@@ -166,16 +187,24 @@ const forbidden = (wire: ReadonlyArray<Seen>): ReadonlyArray<string> => {
     canary.volcengine.secretAccessKey,
     canary.bce.secretAccessKey,
     canary.moonshot.apiKey,
+    canary.openai.apiKey,
+    canary.qianfan.apiKey,
     wrong.volcengine.secretAccessKey,
     wrong.bce.secretAccessKey,
     wrong.moonshot.apiKey,
+    wrong.openai.apiKey,
+    wrong.qianfan.apiKey,
     // A fragment each, to catch a partial leak (e.g. a truncated or split secret).
     "sk-volc-7731",
     "sk-bce-5519",
     "moonshot-4242",
+    "openai-6161",
+    "SECRETCANARYqianfan8080",
     // As a program might encode them.
     Buffer.from(canary.volcengine.secretAccessKey).toString("base64"),
-    Buffer.from(canary.moonshot.apiKey).toString("base64")
+    Buffer.from(canary.moonshot.apiKey).toString("base64"),
+    Buffer.from(canary.openai.apiKey).toString("base64"),
+    Buffer.from(canary.qianfan.apiKey).toString("base64")
   ])
   for (const request of wire) {
     const authorization = request.headers.authorization
@@ -260,31 +289,33 @@ const proxied = (withFaults: boolean) =>
     return { emulator, urls, seen }
   })
 
+/** A job id the provider does not know, in its own form: one of its real ids with the end changed. */
+const unknownJob = (id: string) => `${id.slice(0, -4)}zzzz`
+
 const flowsOf = (provider: Flows.Provider, target: Flows.Target, badTarget: Flows.Target) =>
   Effect.gen(function*() {
     const flow = yield* Flows.make(provider, target)
     const bad = yield* Flows.make(provider, badTarget)
     const requests = Flows.makeRequests(8, `sec-${provider}`, 4)
     const submitted = yield* observe("submit", flow.submit(requests))
+    assert.isTrue(Exit.isSuccess(submitted), `${provider}: the submission went through`)
     if (Exit.isSuccess(submitted)) {
       yield* observe("await", flow.await(submitted.value))
       yield* observe("results", Stream.runCollect(flow.results(submitted.value)))
+      // Failures: an unknown job.
+      const job = unknownJob(submitted.value.jobIds[0]!)
+      yield* observe("unknown job", flow.await({ id: `${provider}:${job}`, jobIds: [job] }))
+      yield* observe("unknown job (own service)", flow.service.get(job))
     }
-    // Failures: wrong secret, an unknown job, bad input.
+    // Failures: wrong secret, bad input.
     yield* observe("wrong secret", bad.submit(requests))
-    yield* observe("unknown job", flow.await({ jobIds: ["bi-20250101000000-zzzzz"] }))
     yield* observe(
       "bad input",
       flow.submit([{ customId: "dup", text: "a", fails: false }, { customId: "dup", text: "b", fails: false }])
     )
     // The services and what they were built from, as a REPL or a debug log would print them.
-    const service = provider === "ark"
-      ? yield* Flows.arkService(target)
-      : provider === "moonshot"
-      ? yield* Flows.moonshotService(target)
-      : yield* Flows.qianfanService(target)
-    captured.push(text(service), text(flow), text(Redacted.make(canary.moonshot.apiKey)))
-    yield* Effect.logInfo("service", service)
+    captured.push(text(flow.service), text(flow.batch), text(flow), text(Redacted.make(canary.moonshot.apiKey)))
+    yield* Effect.logInfo("service", flow.service)
   })
 
 describe("secrets", () => {
@@ -337,7 +368,9 @@ describe("secrets", () => {
         for (const provider of Flows.providers) {
           const target = { urls: remote, credentials: emulator.credentials }
           const requests = Flows.makeRequests(3, `http-${provider}`, 100)
-          const refused = yield* Effect.flip(Effect.flatMap(Flows.make(provider, target), (f) => f.submit(requests)))
+          const refused: unknown = yield* Effect.flip(
+            Effect.flatMap(Flows.make(provider, target), (f) => f.submit(requests))
+          )
           assert.strictEqual((refused as { _tag: string })._tag, "RequestFailed", String(refused))
           assert.strictEqual((refused as { reason: string }).reason, "InsecureEndpoint", String(refused))
           assert.include(String(refused), "allowInsecureHttp")
@@ -355,29 +388,38 @@ describe("secrets", () => {
       Effect.gen(function*() {
         const { emulator, seen, urls } = yield* proxied(false)
         const dir = Fs.mkdtempSync(Path.join(Os.tmpdir(), "barge-secrets-"))
-        const env = (provider: Flows.Provider, credentials: Emulator.AcceptedCredentials): Record<string, string> => {
-          switch (provider) {
-            case "ark":
-              return {
-                VOLC_ACCESSKEY: credentials.volcengine.accessKeyId,
-                VOLC_SECRETKEY: credentials.volcengine.secretAccessKey,
-                ARK_ENDPOINT: urls.ark,
-                TOS_ENDPOINT: urls.tos,
-                ARK_TOS_BUCKET: Flows.bucket
-              }
-            case "moonshot":
-              return { MOONSHOT_API_KEY: credentials.moonshot.apiKey, MOONSHOT_BASE_URL: `${urls.moonshot}/v1` }
-            case "qianfan":
-              return {
-                QIANFAN_ACCESS_KEY: credentials.bce.accessKeyId,
-                QIANFAN_SECRET_KEY: credentials.bce.secretAccessKey,
-                QIANFAN_BOS_BUCKET: Flows.bucket,
-                QIANFAN_ENDPOINT: urls.qianfan,
-                QIANFAN_BOS_ENDPOINT: urls.bos
-              }
-          }
+        // Each provider's real configuration (what a user sets), pointed at the proxies.
+        const env: Record<
+          Flows.Provider,
+          (credentials: Emulator.AcceptedCredentials) => Record<string, string>
+        > = {
+          ark: (credentials) => ({
+            VOLC_ACCESSKEY: credentials.volcengine.accessKeyId,
+            VOLC_SECRETKEY: credentials.volcengine.secretAccessKey,
+            ARK_ENDPOINT: urls.ark,
+            TOS_ENDPOINT: urls.tos,
+            ARK_TOS_BUCKET: Flows.bucket
+          }),
+          moonshot: (credentials) => ({
+            MOONSHOT_API_KEY: credentials.moonshot.apiKey,
+            MOONSHOT_BASE_URL: `${urls.moonshot}/v1`
+          }),
+          openai: (credentials) => ({
+            OPENAI_API_KEY: credentials.openai.apiKey,
+            OPENAI_BASE_URL: `${urls.openai}/v1`
+          }),
+          qianfan: (credentials) => ({
+            QIANFAN_ACCESS_KEY: credentials.bce.accessKeyId,
+            QIANFAN_SECRET_KEY: credentials.bce.secretAccessKey,
+            QIANFAN_BOS_BUCKET: Flows.bucket,
+            QIANFAN_ENDPOINT: urls.qianfan,
+            QIANFAN_BOS_ENDPOINT: urls.bos
+          }),
+          "qianfan-v2": (credentials) => ({
+            QIANFAN_API_KEY: credentials.qianfan.apiKey,
+            QIANFAN_BASE_URL: `${urls["qianfan-v2"]}/v2`
+          })
         }
-        const model = { ark: "doubao-pro-32k", moonshot: "moonshot-v1-8k", qianfan: "ernie-4.0-8k" } as const
         const runs = Flows.providers.flatMap((provider) => {
           const input = Path.join(dir, `${provider}.jsonl`)
           Fs.writeFileSync(
@@ -392,7 +434,7 @@ describe("secrets", () => {
             provider,
             input,
             "--model",
-            model[provider],
+            Flows.entryOf(provider).model,
             "--watch",
             "--poll",
             "20ms",
@@ -400,11 +442,12 @@ describe("secrets", () => {
             Path.join(dir, `${provider}.out.jsonl`)
           ]
           return [
-            cli(submit, env(provider, emulator.credentials)),
-            cli(submit, env(provider, wrong))
+            cli(submit, env[provider]!(emulator.credentials)),
+            cli(submit, env[provider]!(wrong))
           ]
         })
-        const outputs = yield* Effect.all(runs, { concurrency: "unbounded" })
+        // Four at a time: each process loads TypeScript first, and two cores are shared.
+        const outputs = yield* Effect.all(runs, { concurrency: 4 })
         const haystack = outputs.map((o) => `${o.stdout}\n${o.stderr}`)
         // Each provider's good run succeeded and its bad one failed.
         assert.deepStrictEqual(
@@ -414,5 +457,5 @@ describe("secrets", () => {
         )
         assert.deepStrictEqual(leaks(haystack, forbidden(seen)), [])
       }).pipe(Effect.provide(NodeContext.layer))
-    ), { timeout: 60_000 })
+    ), { timeout: 180_000 })
 })

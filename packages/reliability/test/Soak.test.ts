@@ -1,5 +1,6 @@
 import { assert, describe, it } from "@effect/vitest"
 import { Effect } from "effect"
+import * as Flows from "../src/flows.js"
 import * as Soak from "../src/soak.js"
 
 describe("fault-injection soak", () => {
@@ -25,8 +26,10 @@ describe("fault-injection soak", () => {
 
   it("a seed decides provider, profile and size, so a failing run replays", () => {
     assert.deepStrictEqual(Soak.plan(42), Soak.plan(42))
-    const picked = new Set(Array.from({ length: 60 }, (_, i) => `${Soak.plan(i).provider}/${Soak.plan(i).profile}`))
-    // Every provider meets every profile somewhere in 60 seeds.
-    assert.isAtLeast(picked.size, 18)
+    const combinations = Flows.providers.length * Object.keys(Soak.profiles).length
+    const plans = Array.from({ length: combinations }, (_, i) => Soak.plan(1000 + i))
+    // Any run of consecutive seeds as long as there are combinations takes every provider through every profile.
+    const picked = new Set(plans.map((plan) => `${plan.provider}/${plan.profile}`))
+    assert.strictEqual(picked.size, combinations, [...picked].join(" "))
   })
 })
