@@ -75,7 +75,9 @@ type Files = Readonly<Record<Format, { readonly chunks: ReadonlyArray<Uint8Array
 const swaps: Readonly<Record<string, (emulator: Emulator, jobId: string, file: Files[Format]) => void>> = {
   ark: (emulator, jobId, file) => {
     const store = emulator.state.objects.tos
-    const [output, ...more] = store.list("barge", "").filter((o) => o.key.includes(jobId) && o.key.endsWith("results.jsonl"))
+    const [output, ...more] = store.list("barge", "").filter((o) =>
+      o.key.includes(jobId) && o.key.endsWith("results.jsonl")
+    )
     if (output === undefined || more.length > 0) throw new Error(`ark: no single results.jsonl for job ${jobId}`)
     store.putChunks(output.bucket, output.key, file.chunks, "application/jsonl")
   },
@@ -93,7 +95,9 @@ const swaps: Readonly<Record<string, (emulator: Emulator, jobId: string, file: F
       const state = emulator.state[name]
       const results = state.batches.get(batchId)?.results
       const output = results?.outputFileId == null ? undefined : state.files.get(results.outputFileId)
-      if (output === undefined || results?.errorFileId != null) throw new Error(`${name}: ${batchId} has no lone output`)
+      if (output === undefined || results?.errorFileId != null) {
+        throw new Error(`${name}: ${batchId} has no lone output`)
+      }
       state.files.set(output.id, { ...output, bytes: file.bytes, chunks: file.chunks })
     }
   ]))
@@ -137,7 +141,10 @@ export const seed = async (emulator: Emulator, files: Files): Promise<Readonly<R
       return yield* Effect.dieMessage(`${entry.name}: the seed batch did not finish`)
     })
     const [id, jobId] = await Effect.runPromise(
-      program.pipe(Effect.provide(await batchLayer(entry.name, emulator.urls)), Effect.provide(NodeHttpClient.layerUndici))
+      program.pipe(
+        Effect.provide(await batchLayer(entry.name, emulator.urls)),
+        Effect.provide(NodeHttpClient.layerUndici)
+      )
     )
     swap(emulator, jobId, files[format])
     ids[entry.name] = id

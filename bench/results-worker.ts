@@ -30,7 +30,8 @@ import type { Effect } from "effect/Effect"
 import type { Stream } from "effect/Stream"
 import type { Batch } from "../packages/core/src/index.js"
 import { phaseProfiler } from "./phase-profile.js"
-import { batchLayer, fileIds, type Format, preparer, preparers, type Served, seed, type Urls } from "./providers.js"
+import type { preparers } from "./providers.js"
+import { batchLayer, fileIds, type Format, preparer, seed, type Served, type Urls } from "./providers.js"
 import { serveUntilStdinCloses } from "./serving.js"
 
 /** A small seeded generator (mulberry32): the server and the floor make byte-identical lines. */
@@ -461,7 +462,10 @@ export const upload = async (urls: Urls, path: string, phases: ReadonlyArray<Upl
               (plan) => plan.lines
             )
             // A key of its own per run, so nothing uploaded by an earlier run is found and skipped.
-            : Effect.map(service.prepare(input, { metadata: { bench: `${process.pid}-${Date.now()}` } }), (p) => p.lines)
+            : Effect.map(
+              service.prepare(input, { metadata: { bench: `${process.pid}-${Date.now()}` } }),
+              (p) => p.lines
+            )
         )
       )
     )

@@ -7,8 +7,8 @@
 import { createWriteStream, mkdtempSync, rmSync } from "node:fs"
 import { tmpdir } from "node:os"
 import { join } from "node:path"
-import { fmt, type Goal, mib, type Report } from "./report.js"
 import { preparers } from "./providers.js"
+import { fmt, type Goal, mib, type Report } from "./report.js"
 import type * as Worker from "./results-worker.js"
 import { best, growth, type Measured, profile, runMode, serve } from "./results.js"
 

@@ -151,4 +151,3 @@ export * as Registry from "./Registry.js"
  * @since 0.1.0
  */
 export * as Batch from "./Batch.js"
-
