@@ -59,6 +59,16 @@ describe("ChatRequest lines", () => {
     )
   })
 
+  it("a parameter named like an Object method (`constructor`, `toString`, `__proto__`) passes through as given", () => {
+    const named = ChatRequest.fromJsonLine(openAiLine({}, { constructor: 1, toString: "x", hasOwnProperty: [] }), 1)
+    assert.deepStrictEqual(
+      Either.map(named, ChatRequest.parameters),
+      Either.right({ constructor: 1, toString: "x", hasOwnProperty: [] })
+    )
+    // JSON.parse keeps `__proto__` as a key; it is checked, never a crash.
+    assert.strictEqual(line(openAiLine({}).replace("\"body\":{", "\"body\":{\"__proto__\":0,")), "ok")
+  })
+
   it("keeps an OpenAI line's method and url: GET or another endpoint is refused, never rewritten", () => {
     assert.strictEqual(
       line(openAiLine({ method: "GET", url: "/v1/chat/completions" })),
@@ -183,3 +193,4 @@ describe("ChatRequest built in code", () => {
       assert.strictEqual(Either.isLeft(Chunk.unsafeHead(streamed)[1]), true)
     }))
 })
+

@@ -167,7 +167,8 @@ const parameterRules: Readonly<Record<string, Rule>> = {
  * range. `null` is accepted wherever the API accepts it: the parameter at its default. */
 export const checkParameters = (parameters: Readonly<Record<string, unknown>>): FieldProblem | undefined => {
   for (const [name, value] of Object.entries(parameters)) {
-    const rule = parameterRules[name]
+    // Own keys only: a parameter named `__proto__`, `constructor` or `toString` is the user's, not a rule.
+    const rule = Object.prototype.hasOwnProperty.call(parameterRules, name) ? parameterRules[name] : undefined
     if (rule === undefined || value === null || value === undefined) continue
     const problem = rule(value)
     if (problem !== undefined) return { field: name, message: problem }
