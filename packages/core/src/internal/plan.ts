@@ -29,23 +29,40 @@ const maxIssues = 100
 const isJsonlSource = (u: unknown): u is Batch.JsonlSource<unknown, unknown> => Predicate.isTagged(u, "JsonlSource")
 
 /**
- * The input as a re-runnable stream of numbered entries. An `Iterable` that is not an array is read once and kept,
- * so a generator can be read twice like everything else; an iterator that throws is an issue, not a defect.
+ * One input entry: a JSONL line, read as a request only where it is looked at ({@link parse}) — so a line is never
+ * parsed long before it is used, and pass two parses only the lines of the file it writes — or a request built in
+ * code, numbered and checked.
+ */
+export type Entry = Jsonl.Line | Numbered
+
+const isNumbered = (entry: Entry): entry is Numbered => Array.isArray(entry)
+
+/** The entry's 1-based line (or position). */
+export const lineNumberOf = (entry: Entry): number => (isNumbered(entry) ? entry[0] : entry.lineNumber)
+
+/** The entry as a request, or the issue that stops it. */
+export const parse = (
+  entry: Entry,
+  defaultModel: string | undefined
+): Either.Either<ChatRequest.ChatRequest, ChatRequest.LineIssue> =>
+  isNumbered(entry) ? entry[1] : ChatRequest.fromJsonLine(entry.text, entry.lineNumber, defaultModel)
+
+/**
+ * The input as a re-runnable stream of entries (blank lines skipped). An `Iterable` that is not an array is read
+ * once and kept, so a generator can be read twice like everything else; an iterator that throws is an issue, not a
+ * defect.
  */
 export const entries = <E, R>(
   input: Batch.Input<E, R>,
   defaultModel: string | undefined
-): Stream.Stream<Numbered, E, R> => {
+): Stream.Stream<Entry, E, R> => {
   if (isJsonlSource(input)) {
     return (input as Batch.JsonlSource<E, R>).lines.pipe(
       Stream.filter((line) => line.text.trim().length > 0),
-      Stream.map((
-        line
-      ): Numbered => [line.lineNumber, ChatRequest.fromJsonLine(line.text, line.lineNumber, defaultModel)]),
       // Bytes that are not UTF-8 stop the reading, so they are the last issue this input can report.
-      Stream.catchAll((error): Stream.Stream<Numbered, E> =>
+      Stream.catchAll((error): Stream.Stream<Entry, E> =>
         error instanceof Jsonl.JsonlError
-          ? Stream.make<[Numbered]>([
+          ? Stream.make<[Entry]>([
             error.lineNumber,
             Either.left({
               lineNumber: error.lineNumber,
@@ -204,7 +221,9 @@ export const plan = <E, R>(
       return file.global
     }
 
-    const visit = ([lineNumber, parsed]: Numbered) => {
+    const visit = (entry: Entry) => {
+      const lineNumber = lineNumberOf(entry)
+      const parsed = parse(entry, options.submit.model)
       if (Either.isLeft(parsed)) {
         const issue = issueOf(parsed.left)
         report(issue.lineNumber, issue.rule, issue.message)
@@ -379,10 +398,11 @@ export const fileBody = <E, R>(
     return entries(input, options.submit.model).pipe(
       Stream.mapChunksEffect((chunk) => {
         let text = ""
-        for (const [lineNumber, parsed] of chunk) {
+        for (const entry of chunk) {
           const file = plan.fileOf[position++]
           if (file !== global) continue
-          if (Either.isLeft(parsed)) return Effect.fail(inputChanged(`line ${lineNumber} no longer reads`))
+          const parsed = parse(entry, options.submit.model)
+          if (Either.isLeft(parsed)) return Effect.fail(inputChanged(`line ${lineNumberOf(entry)} no longer reads`))
           text += options.provider.encodeLine(withoutFixed(parsed.right, fixed)) + "\n"
         }
         if (text.length === 0) return Effect.succeed(Chunk.empty<Uint8Array>())
