@@ -306,14 +306,12 @@ const read = (
     if (url !== undefined && typeof url !== "string") {
       return Either.left(issue(lineNumber, "InvalidField", `\`url\` must be text, not ${Rules.describe(url)}`))
     }
-    const body = json.body
-    const customId = json.custom_id
-    const asWritten = () => ({ ...body, customId, ...(url === undefined ? {} : { url }) })
+    const line: OpenAiLine = { body: json.body, customId: json.custom_id, url }
     // An own `__proto__` key (JSON.parse makes one) is copied by a spread but set as the prototype by an
     // assignment: the request is built the way it always was.
-    if (hasOwn.call(body, "__proto__")) return checkCandidate(asWritten(), openAi, lineNumber, defaultModel)
-    return checkCandidate(inSchemaOrder(body, customId, url, defaultModel), openAi, lineNumber, defaultModel, {
-      asWritten,
+    if (hasOwn.call(line.body, "__proto__")) return checkCandidate(asWritten(line), openAi, lineNumber, defaultModel)
+    return checkCandidate(inSchemaOrder(line, defaultModel), openAi, lineNumber, defaultModel, {
+      asWritten: line,
       owned
     })
   }
@@ -368,10 +366,10 @@ interface Source {
   /** The user's object the candidate was copied from, where a cycle back to the request is seen. */
   readonly original?: unknown
   /**
-   * The candidate with its keys in the order the line wrote them, when the candidate was built in the schema's
-   * order: the first value JSON cannot carry is named in the line's order.
+   * The OpenAI line the candidate was built from in the schema's order ({@link inSchemaOrder}): the first value
+   * JSON cannot carry is named in the line's order ({@link asWritten}).
    */
-  readonly asWritten?: (() => Record<string, unknown>) | undefined
+  readonly asWritten?: OpenAiLine | undefined
   /** The candidate's values were parsed here and no one else holds them (see {@link reuseChecked}). */
   readonly owned?: boolean | undefined
 }
@@ -432,7 +430,7 @@ const checkCandidate = (
   }
   const original = source.original ?? candidate
   if (!JsonData.isPlain(original)) {
-    const data = JsonData.check(source.asWritten?.() ?? original)
+    const data = JsonData.check(source.asWritten === undefined ? original : asWritten(source.asWritten))
     if (data !== undefined) {
       const where = data.path.length === 0 ? "the request" : `\`${prefix}${JsonData.formatPath(data.path)}\``
       return Either.left(issue(lineNumber, "InvalidBody", `${where} ${data.message}`))
@@ -495,15 +493,27 @@ const messageInSchemaOrder = (message: Record<string, unknown>): Record<string, 
 
 const hasSymbols = (object: object): boolean => Object.getOwnPropertySymbols(object).length > 0
 
+/** What an OpenAI batch line holds of the request (its `method` checked already). */
+interface OpenAiLine {
+  readonly body: Record<string, unknown>
+  readonly customId: unknown
+  readonly url: string | undefined
+}
+
+/** An OpenAI line's request with its keys in the line's order: the body's, then `customId` and `url`. */
+const asWritten = ({ body, customId, url }: OpenAiLine): Record<string, unknown> => ({
+  ...body,
+  customId,
+  ...(url === undefined ? {} : { url })
+})
+
 /**
  * An OpenAI line's request built in the order the schema writes it — `customId`, `model` (or `defaultModel` when
  * the line names none), `messages`, `url`, then the body's other keys in their order — so that, once checked, it
  * can be the request itself ({@link reuseChecked}).
  */
 const inSchemaOrder = (
-  body: Record<string, unknown>,
-  customId: unknown,
-  url: string | undefined,
+  { body, customId, url }: OpenAiLine,
   defaultModel: string | undefined
 ): Record<string, unknown> => {
   const candidate: Record<string, unknown> = {}

@@ -234,16 +234,18 @@ const shuffled = (pairs: fc.Arbitrary<ReadonlyArray<readonly [string, string]>>)
 const text = (value: unknown) => JSON.stringify(value)
 const roles = ["system", "user", "assistant", "tool", "developer", "function"]
 
+type Pair = readonly [string, string]
+
 /** Mostly `usual`, now and then `odd`: enough requests pass to reach the fast path, enough fail to test it. */
 const mostly = <A>(usual: fc.Arbitrary<A>, odd: fc.Arbitrary<A>) =>
   fc.oneof({ weight: 9, arbitrary: usual }, { weight: 1, arbitrary: odd })
 const messageText = shuffled(
   fc.tuple(
-    mostly(
+    mostly<Pair | undefined>(
       fc.constantFrom(...roles).map((role) => ["role", text(role)] as const),
       fc.constantFrom(undefined, ["role", "\"robot\""] as const, ["role", "\"\""] as const)
     ),
-    mostly(
+    mostly<Pair | undefined>(
       fc.oneof(fc.string(), fc.array(fc.record({ type: fc.constant("text"), text: fc.string() }))).map((content) =>
         ["content", text(content)] as const
       ),
@@ -263,7 +265,7 @@ const messageText = shuffled(
 )
 
 const bodyPairs = fc.tuple(
-  mostly(
+  mostly<Pair | undefined>(
     fc.constant(["model", "\"m\""] as const),
     fc.constantFrom(undefined, ["model", "\"\""] as const, ["model", "\" \""] as const, ["model", "3"] as const)
   ),
