@@ -251,7 +251,11 @@ const barge: Form = { idKey: "customId", prefix: "" }
 const openAi: Form = { idKey: "custom_id", prefix: "body." }
 const qianfan: Form = { idKey: "id", prefix: "" }
 
-const isChatCompletions = (url: string): boolean => /\/chat\/completions$/.test(url.split("?")[0]!)
+/** Whether the path of `url` (before any `?`) ends in `/chat/completions`. Once per line: no split, no regex. */
+const isChatCompletions = (url: string): boolean => {
+  const query = url.indexOf("?")
+  return (query < 0 ? url : url.slice(0, query)).endsWith("/chat/completions")
+}
 
 /**
  * Reads one parsed JSONL line as a request. Three forms are accepted, so existing files work unchanged:
