@@ -257,9 +257,8 @@ export const layerConfig = (
  * @since 0.1.0
  * @category layers
  */
-export const layerEmulated: Layer.Layer<ArkBatch, never, HttpClient.HttpClient | Registry.Emulated> = Layer.effect(
-  ArkBatch,
-  Effect.flatMap(Registry.Emulated, (emulated) =>
+export const layerEmulated: Layer.Layer<ArkBatch, never, HttpClient.HttpClient | Registry.Emulated> = Registry
+  .layerEmulated(ArkBatch, (emulated) =>
     make({
       accessKeyId: emulated.credential("volcengine.accessKeyId"),
       secretAccessKey: emulated.credential("volcengine.secretAccessKey"),
@@ -267,7 +266,6 @@ export const layerEmulated: Layer.Layer<ArkBatch, never, HttpClient.HttpClient |
       tosEndpoint: emulated.url("tos"),
       bucket: emulated.bucket
     }))
-)
 
 /**
  * The provider-agnostic `Batch` service backed by `ArkBatch`.
@@ -283,11 +281,11 @@ export const layerBatch: Layer.Layer<Batch.Batch, never, ArkBatch> = Batch.layer
  * @since 0.1.0
  * @category registry
  */
-export const registry: Registry.Entry = {
+export const registry: Registry.Entry = Registry.entry(ArkBatch, {
   name: "ark",
   title: "Volcengine Ark",
   model: "doubao-pro-32k",
   credentials: ["VOLC_ACCESSKEY", "VOLC_SECRETKEY", "ARK_TOS_BUCKET"],
-  layerConfig: Layer.provide(layerBatch, layerConfig()),
-  layerEmulated: Layer.provide(layerBatch, layerEmulated)
-}
+  layerConfig: layerConfig(),
+  layerEmulated
+})

@@ -103,7 +103,33 @@ const before = (a: Identity, b: Identity): boolean => {
 /** A job created longer ago than this (by the local clock) is past any concurrent create of the same input. */
 const settledAfter = 60_000
 
-const locks = new Map<string, { readonly semaphore: Effect.Semaphore; holders: number }>()
+interface Lock {
+  readonly semaphore: Effect.Semaphore
+  holders: number
+  /** The survivor a holder confirmed after its look past `settle`, shared with the holders queued behind it. */
+  settled: string | undefined
+}
+
+const locks = new Map<string, Lock>()
+
+const lockFor = <A, E, R>(key: string, use: (lock: Lock) => Effect.Effect<A, E, R>): Effect.Effect<A, E, R> =>
+  Effect.acquireUseRelease(
+    Effect.sync(() => {
+      let entry = locks.get(key)
+      if (entry === undefined) {
+        entry = { semaphore: Effect.unsafeMakeSemaphore(1), holders: 0, settled: undefined }
+        locks.set(key, entry)
+      }
+      entry.holders++
+      return entry
+    }),
+    (entry) => entry.semaphore.withPermits(1)(use(entry)),
+    (entry) =>
+      Effect.sync(() => {
+        entry.holders--
+        if (entry.holders === 0) locks.delete(key)
+      })
+  )
 
 /**
  * Runs `effect` while holding the process-wide lock for `key`: concurrent callers with one key run one at a time,
@@ -113,23 +139,7 @@ const locks = new Map<string, { readonly semaphore: Effect.Semaphore; holders: n
  * @category locking
  */
 export const withLock = (key: string) => <A, E, R>(effect: Effect.Effect<A, E, R>): Effect.Effect<A, E, R> =>
-  Effect.acquireUseRelease(
-    Effect.sync(() => {
-      let entry = locks.get(key)
-      if (entry === undefined) {
-        entry = { semaphore: Effect.unsafeMakeSemaphore(1), holders: 0 }
-        locks.set(key, entry)
-      }
-      entry.holders++
-      return entry
-    }),
-    (entry) => entry.semaphore.withPermits(1)(effect),
-    (entry) =>
-      Effect.sync(() => {
-        entry.holders--
-        if (entry.holders === 0) locks.delete(key)
-      })
-  )
+  lockFor(key, () => effect)
 
 /**
  * Finds the job carrying the key or creates it, once in this process and converging across processes.
@@ -172,23 +182,28 @@ export const createOnce = <Job, E>(options: Options<Job, E>): Effect.Effect<Outc
       return Effect.as(cancelMine, { job: best, attached: true } as Outcome<Job> | undefined)
     })
 
-  return withLock(options.key)(
+  return lockFor(options.key, (lock) =>
     Effect.gen(function*() {
+      const settled = (outcome: Outcome<Job>) => {
+        lock.settled = options.identify(outcome.job).id
+        return outcome
+      }
       const existing = survivor(yield* findAll, options.identify)
       if (existing !== undefined) {
         // A job created moments ago may be a loser its creator has not cancelled yet, and a better one may not be
-        // listed yet: look again once creates of that moment have settled. An older job is past any race.
+        // listed yet: look again once creates of that moment have settled. An older job is past any race, and so
+        // is the one a holder before this one in the process confirmed after its own look past `settle`.
         const createdAt = options.identify(existing).createdAt
         const now = yield* Clock.currentTimeMillis
         if (createdAt !== undefined && createdAt < now - settledAfter) return { job: existing, attached: true }
+        if (lock.settled === options.identify(existing).id) return { job: existing, attached: true }
         yield* Effect.sleep(settle)
-        return { job: survivor(yield* findAll, options.identify) ?? existing, attached: true }
+        return settled({ job: survivor(yield* findAll, options.identify) ?? existing, attached: true })
       }
       const mine = yield* created
       const first = yield* converge(mine)
       if (first !== undefined) return first
       yield* Effect.sleep(settle)
-      return (yield* converge(mine)) ?? { job: mine.job, attached: !mine.own }
-    })
-  )
+      return settled((yield* converge(mine)) ?? { job: mine.job, attached: !mine.own })
+    }))
 }

@@ -16,9 +16,11 @@
 import type * as HttpClient from "@effect/platform/HttpClient"
 import type * as ConfigError from "effect/ConfigError"
 import * as Context from "effect/Context"
-import type * as Layer from "effect/Layer"
+import * as Effect from "effect/Effect"
+import * as Layer from "effect/Layer"
 import type * as Redacted from "effect/Redacted"
-import type * as Batch from "./Batch.js"
+import * as Batch from "./Batch.js"
+import type * as Provider from "./Provider.js"
 
 /**
  * Where an emulator of the providers listens, and what it accepts: provided by `@barge/emulator`, read by each
@@ -71,3 +73,50 @@ export interface Entry {
  */
 export const hasCredentials = (entry: Entry, env: Readonly<Record<string, string | undefined>>): boolean =>
   entry.credentials.every((name) => (env[name] ?? "").trim().length > 0)
+
+/**
+ * A provider's service pointed at an emulator: built by `make` from the endpoints the emulator provides
+ * ({@link Emulated}) — every provider's `layerEmulated` has this shape.
+ *
+ * @example
+ * ```ts
+ * import { Registry } from "@barge/core"
+ * import { MoonshotBatch } from "@barge/moonshot"
+ *
+ * const emulated = Registry.layerEmulated(MoonshotBatch.MoonshotBatch, (endpoints) =>
+ *   MoonshotBatch.make({ apiKey: endpoints.credential("moonshot.apiKey"), baseUrl: `${endpoints.url("moonshot")}/v1` }))
+ * ```
+ *
+ * @since 0.1.0
+ * @category constructors
+ */
+export const layerEmulated = <I, S, R>(
+  tag: Context.Tag<I, S>,
+  make: (endpoints: Endpoints) => Effect.Effect<S, never, R>
+): Layer.Layer<I, never, R | Emulated> => Layer.effect(tag, Effect.flatMap(Emulated, make))
+
+/**
+ * A provider's {@link Entry} from its service's tag and the two layers of that service: the unified `Batch`
+ * over each.
+ *
+ * @since 0.1.0
+ * @category constructors
+ */
+export const entry = <I, S extends Provider.Service<any, any, any, any, any>>(
+  tag: Context.Tag<I, S>,
+  options: {
+    readonly name: string
+    readonly title: string
+    readonly model: string
+    readonly credentials: ReadonlyArray<string>
+    readonly layerConfig: Layer.Layer<I, ConfigError.ConfigError, HttpClient.HttpClient>
+    readonly layerEmulated: Layer.Layer<I, never, HttpClient.HttpClient | Emulated>
+  }
+): Entry => {
+  const batch = Batch.layer(tag)
+  return {
+    ...options,
+    layerConfig: Layer.provide(batch, options.layerConfig),
+    layerEmulated: Layer.provide(batch, options.layerEmulated)
+  }
+}

@@ -378,6 +378,20 @@ describe("Batch submission is idempotent", () => {
       assert.strictEqual(all.filter((s) => s.attached === 0).length, 1)
     }))
 
+  it.effect("concurrent submits in one process wait for one settle, not one each", () =>
+    Effect.gen(function*() {
+      const mock = yield* Mock.make({ respond: echo })
+      const batch = yield* Batch.fromProvider(Provider.make(mock.provider, { settle: "1 second" }))
+      const fiber = yield* Effect.fork(
+        Effect.all(Array.from({ length: 10 }, () => batch.submit(requests(3))), { concurrency: "unbounded" })
+      )
+      // The creator looks again after one settle; the nine queued behind it take the survivor it confirmed.
+      yield* TestClock.adjust("1 second")
+      const all = yield* Fiber.join(fiber)
+      assert.strictEqual(new Set(all.map((s) => s.id)).size, 1)
+      assert.strictEqual(mock.state().creates, 1)
+    }))
+
   it.effect("prepare and launch are separate steps; a Prepared survives its schema round trip", () =>
     Effect.gen(function*() {
       const { batch, mock } = yield* setup({ limits: { maxLinesPerJob: 2 } })

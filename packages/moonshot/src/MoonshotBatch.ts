@@ -126,12 +126,25 @@ const defined = OpenAiCompatible.define<MoonshotBatch, Options>(MoonshotBatch, {
 })
 
 /**
+ * Builds the service in code from a Kimi API key (a `Redacted`) and a `region` (`cn`, the default, or `global`)
+ * or an explicit `baseUrl` with `/v1`. Needs an `HttpClient`.
+ *
+ * @example
+ * ```ts
+ * import { MoonshotBatch } from "@barge/moonshot"
+ * import { Redacted } from "effect"
+ *
+ * const kimi = MoonshotBatch.make({ apiKey: Redacted.make("sk-…"), region: "global" })
+ * ```
+ *
  * @since 0.1.0
  * @category constructors
  */
 export const make = defined.make
 
 /**
+ * {@link make} as a Layer of `MoonshotBatch`, for keys the program holds itself.
+ *
  * @since 0.1.0
  * @category layers
  */
@@ -147,7 +160,8 @@ export const layer = defined.layer
 export const layerConfig = defined.layerConfig
 
 /**
- * The service pointed at an emulator (`Registry.Emulated`, which `@barge/emulator`'s layers provide).
+ * `MoonshotBatch` on an emulator that speaks Kimi's `/v1` API and refuses what Kimi refuses (a changed
+ * temperature, a window over 7 days) — `Registry.Emulated`, which `@barge/emulator`'s layers provide.
  *
  * @since 0.1.0
  * @category layers
@@ -155,7 +169,7 @@ export const layerConfig = defined.layerConfig
 export const layerEmulated = defined.layerEmulated
 
 /**
- * The provider-agnostic `Batch` service backed by `MoonshotBatch`.
+ * The unified `Batch` service over `MoonshotBatch` (ids `moonshot:…`).
  *
  * @since 0.1.0
  * @category layers
@@ -163,7 +177,7 @@ export const layerEmulated = defined.layerEmulated
 export const layerBatch = defined.layerBatch
 
 /**
- * Moonshot as the tools (the CLI, the demo) list it.
+ * Moonshot as the tools list it: `barge --provider moonshot`, the demo, reading `MOONSHOT_API_KEY`.
  *
  * @since 0.1.0
  * @category registry

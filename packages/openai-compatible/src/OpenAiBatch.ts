@@ -87,12 +87,26 @@ const defined = OpenAiCompatible.define<OpenAiBatch, Options>(OpenAiBatch, {
 })
 
 /**
+ * Builds the service in code from an `apiKey` (a `Redacted`) and, optionally, a `baseUrl` with `/v1` (default
+ * `https://api.openai.com/v1`; a gateway that speaks the same Files and Batches API works too), the transport's
+ * retry and timeout, and the create options. Needs an `HttpClient`.
+ *
  * @since 0.1.0
  * @category constructors
  */
 export const make = defined.make
 
 /**
+ * {@link make} as a Layer of `OpenAiBatch`, for keys a program holds itself (e.g. from a secret store).
+ *
+ * @example
+ * ```ts
+ * import { OpenAiBatch } from "@barge/openai-compatible"
+ * import { Redacted } from "effect"
+ *
+ * const OpenAi = OpenAiBatch.layer({ apiKey: Redacted.make("sk-…") })
+ * ```
+ *
  * @since 0.1.0
  * @category layers
  */
@@ -107,7 +121,8 @@ export const layer = defined.layer
 export const layerConfig = defined.layerConfig
 
 /**
- * The service pointed at an emulator (`Registry.Emulated`, which `@barge/emulator`'s layers provide).
+ * `OpenAiBatch` on an emulator's `/v1/files` and `/v1/batches`, with the key it accepts (`Registry.Emulated`,
+ * which `@barge/emulator`'s layers provide).
  *
  * @since 0.1.0
  * @category layers
@@ -115,7 +130,7 @@ export const layerConfig = defined.layerConfig
 export const layerEmulated = defined.layerEmulated
 
 /**
- * The provider-agnostic `Batch` service backed by `OpenAiBatch`.
+ * The unified `Batch` service over `OpenAiBatch`: ids `openai:…`, the same verbs as every other provider.
  *
  * @since 0.1.0
  * @category layers
@@ -123,7 +138,7 @@ export const layerEmulated = defined.layerEmulated
 export const layerBatch = defined.layerBatch
 
 /**
- * OpenAI as the tools (the CLI, the demo) list it.
+ * OpenAI's entry for the tools: `barge --provider openai`, the demo, `@barge/emulator`'s helpers.
  *
  * @since 0.1.0
  * @category registry

@@ -192,14 +192,11 @@ export const define = <I, O extends Options = Options>(
           } as O)
       )
     )
-  const layerEmulated = Layer.effect(
-    tag,
-    Effect.flatMap(Registry.Emulated, (endpoints) =>
-      make(profile, {
-        apiKey: endpoints.credential(emulated.credential),
-        baseUrl: `${endpoints.url(emulated.service)}${Profile.versionPath(profile)}`
-      }))
-  )
+  const layerEmulated = Registry.layerEmulated(tag, (endpoints) =>
+    make(profile, {
+      apiKey: endpoints.credential(emulated.credential),
+      baseUrl: `${endpoints.url(emulated.service)}${Profile.versionPath(profile)}`
+    }))
   // Not `Batch.layer(tag)`: a tag is invariant in its service, and this service extends the contract's.
   const layerBatch = Batch.layer(tag)
   return {
@@ -208,13 +205,13 @@ export const define = <I, O extends Options = Options>(
     layerConfig,
     layerEmulated,
     layerBatch,
-    registry: {
+    registry: Registry.entry(tag, {
       name: profile.name,
       title: profile.title,
       model: definition.model,
       credentials: [env.apiKey],
-      layerConfig: Layer.provide(layerBatch, layerConfig()),
-      layerEmulated: Layer.provide(layerBatch, layerEmulated)
-    }
+      layerConfig: layerConfig(),
+      layerEmulated
+    })
   }
 }

@@ -252,18 +252,15 @@ export const layerConfig = (
  * @since 0.1.0
  * @category layers
  */
-export const layerEmulated: Layer.Layer<QianfanBatch, never, HttpClient.HttpClient | Registry.Emulated> = Layer
-  .effect(
-    QianfanBatch,
-    Effect.flatMap(Registry.Emulated, (emulated) =>
-      make({
-        accessKeyId: emulated.credential("bce.accessKeyId"),
-        secretAccessKey: emulated.credential("bce.secretAccessKey"),
-        endpoint: emulated.url("qianfan"),
-        bosEndpoint: emulated.url("bos"),
-        bucket: emulated.bucket
-      }))
-  )
+export const layerEmulated: Layer.Layer<QianfanBatch, never, HttpClient.HttpClient | Registry.Emulated> = Registry
+  .layerEmulated(QianfanBatch, (emulated) =>
+    make({
+      accessKeyId: emulated.credential("bce.accessKeyId"),
+      secretAccessKey: emulated.credential("bce.secretAccessKey"),
+      endpoint: emulated.url("qianfan"),
+      bosEndpoint: emulated.url("bos"),
+      bucket: emulated.bucket
+    }))
 
 /**
  * The provider-agnostic `Batch` service (from `@barge/core`) over `QianfanBatch`.
@@ -287,11 +284,11 @@ export const layerBatch: Layer.Layer<Batch.Batch, never, QianfanBatch> = Batch.l
  * @since 0.1.0
  * @category registry
  */
-export const registry: Registry.Entry = {
+export const registry: Registry.Entry = Registry.entry(QianfanBatch, {
   name: "qianfan",
   title: "Baidu Qianfan",
   model: "ernie-4.5-turbo-32k",
   credentials: ["QIANFAN_ACCESS_KEY", "QIANFAN_SECRET_KEY", "QIANFAN_BOS_BUCKET"],
-  layerConfig: Layer.provide(layerBatch, layerConfig()),
-  layerEmulated: Layer.provide(layerBatch, layerEmulated)
-}
+  layerConfig: layerConfig(),
+  layerEmulated
+})

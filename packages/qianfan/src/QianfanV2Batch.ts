@@ -110,12 +110,17 @@ const defined = OpenAiCompatible.define<QianfanV2Batch, Options>(QianfanV2Batch,
 })
 
 /**
+ * Builds the service in code from a Qianfan API key (`bce-v3/…`, a `Redacted`; sent as a bearer token) and,
+ * optionally, a `baseUrl` with `/v2` (default `https://qianfan.baidubce.com/v2`). Needs an `HttpClient`.
+ *
  * @since 0.1.0
  * @category constructors
  */
 export const make = defined.make
 
 /**
+ * {@link make} as a Layer of `QianfanV2Batch`.
+ *
  * @since 0.1.0
  * @category layers
  */
@@ -130,7 +135,7 @@ export const layer = defined.layer
 export const layerConfig = defined.layerConfig
 
 /**
- * The service pointed at an emulator (`Registry.Emulated`, which `@barge/emulator`'s layers provide).
+ * `QianfanV2Batch` on an emulator's `/v2/files` and `/v2/batches` (`Registry.Emulated`).
  *
  * @since 0.1.0
  * @category layers
@@ -138,7 +143,8 @@ export const layerConfig = defined.layerConfig
 export const layerEmulated = defined.layerEmulated
 
 /**
- * The provider-agnostic `Batch` service backed by `QianfanV2Batch`.
+ * The unified `Batch` service over `QianfanV2Batch`, with ids `qianfan-v2:…` — distinct from the console API's
+ * `qianfan:…`, since the two APIs keep separate jobs.
  *
  * @since 0.1.0
  * @category layers
@@ -146,7 +152,7 @@ export const layerEmulated = defined.layerEmulated
 export const layerBatch = defined.layerBatch
 
 /**
- * Qianfan's `/v2` batches as the tools (the CLI, the demo) list them.
+ * Qianfan's `/v2` batches as the tools list them (`barge --provider qianfan-v2`), reading `QIANFAN_API_KEY`.
  *
  * @since 0.1.0
  * @category registry
