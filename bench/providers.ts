@@ -1,156 +1,155 @@
 /**
- * The provider-specific part of the results benchmark, kept in this one file: where each provider's output file
- * sits in the emulator, and today's per-provider `results` path that reads it into `Batch.BatchResult`s.
+ * The provider-specific part of the benchmarks, kept in this one file. Every provider is reached the way a user
+ * reaches it: its registry entry's `layerEmulated` (the CLI's `entries`), i.e. its own service built by
+ * `Provider.make`, pointed at the emulator.
  *
- * - Moonshot: `MoonshotBatch.results(batchId)` end to end (batch lookup, Files API download, its own decoder).
- * - Ark: the TOS download and result decoding `ArkBatch.results` runs (`internal/results.ts`, then the `Batch`
- *   driver's `resultOf`), on a `results.jsonl` object, without the job lookup.
- * - Qianfan: the BOS download and output-line decoding of `QianfanBatch.results`, on one output object, without
- *   the task lookup.
+ * - Results: each provider submits one small batch through its service, the emulator runs it to the end, and its
+ *   output file is then swapped for the generated one (`seed`); `results(id)` reads it through the provider's whole
+ *   path (the job lookup, Files API or object storage, its decoder).
+ * - Watch: 1,000 Moonshot batches are put straight into the emulator's state (`seedJobs`) and watched with the
+ *   lifecycle's `watch`.
+ * - Upload: Ark and Moonshot `prepare` a 100 MB file (`preparers`).
  *
- * When the provider services move onto the shared provider contract, re-point `read` here; nothing else in
- * bench/ names a provider (the upload bench takes Ark's input rules).
+ * Adding a provider to the registry without saying here where its output lands fails `seed` with its name.
  */
 import type { HttpClient } from "@effect/platform/HttpClient"
 import type { Effect } from "effect/Effect"
-import type { Stream } from "effect/Stream"
-import type { Batch } from "../packages/core/src/index.js"
-import type { Service as Emulator } from "../packages/emulator/src/Emulator.js"
+import type { Layer } from "effect/Layer"
+import type { Batch, Provider } from "../packages/core/src/index.js"
+import type { Service as Emulator, Urls } from "../packages/emulator/src/Emulator.js"
 
-/** Where the emulator process serves the files (printed by `serve`). */
-export interface Urls {
-  readonly moonshot: string
-  readonly tos: string
-  readonly bos: string
-}
+export type { Urls }
 
-/** The formats of the generated files. */
+/** The formats of the generated output files. */
 export type Format = "openai" | "qianfan"
 
-/** Bucket and keys the files are stored under. */
-export const places = {
-  bucket: "bench",
-  /** The Moonshot batch whose output file is the OpenAI-format file. */
-  batchId: "batch-bench",
-  /** Files API ids: every file is also served there, for the baselines (same bytes, same emulator process). */
-  fileIds: { openai: "file-bench-output", qianfan: "file-bench-qianfan" } satisfies Record<Format, string>,
-  tosKey: "jobs/cv-bench/output/results.jsonl",
-  bosKey: "output/task-bench/input.jsonl"
-} as const
+/** Where the files are also served through the Files API, for the baselines (same bytes, same emulator process). */
+export const fileIds = { openai: "file-bench-output", qianfan: "file-bench-qianfan" } as const satisfies Record<
+  Format,
+  string
+>
 
-/** Puts the files into the emulator's state: Files API, a completed Moonshot batch, TOS and BOS objects. */
-export const seed = (
-  emulator: Emulator,
-  files: Readonly<Record<Format, { readonly chunks: ReadonlyArray<Uint8Array>; readonly lines: number }>>
-): void => {
-  const state = emulator.state.moonshot
+/** What the emulator process serves: its URLs and, per provider, the batch whose output is the generated file. */
+export interface Served {
+  readonly urls: Urls
+  readonly ids: Readonly<Record<string, string>>
+}
+
+/** The providers in the order the CLI lists them, with the format of their output files. */
+export const formats: Readonly<Record<string, Format>> = {
+  ark: "openai",
+  moonshot: "openai",
+  openai: "openai",
+  qianfan: "qianfan",
+  "qianfan-v2": "openai"
+}
+
+/** The providers of the CLI's registry. */
+const entries = async () => (await import("../packages/cli/src/Providers.js")).entries
+
+/** `Registry.Emulated` for the emulator at `urls` (default credentials), so `layerEmulated` can be built anywhere. */
+const emulated = async (urls: Urls) => {
+  const Layer = await import("effect/Layer")
+  const { Registry } = await import("../packages/core/src/index.js")
+  const { Emulator } = await import("../packages/emulator/src/index.js")
+  return Layer.succeed(Registry.Emulated, Emulator.endpoints({ urls, credentials: Emulator.defaultCredentials }))
+}
+
+/** One provider's unified `Batch` service pointed at the emulator at `urls`; needs an `HttpClient`. */
+export const batchLayer = async (
+  name: string,
+  urls: Urls
+): Promise<Layer<Batch.Batch, never, HttpClient>> => {
+  const Layer = await import("effect/Layer")
+  const entry = (await entries()).find((e) => e.name === name)
+  if (entry === undefined) throw new Error(`no provider "${name}" in the registry`)
+  return Layer.provide(entry.layerEmulated, await emulated(urls))
+}
+
+type Files = Readonly<Record<Format, { readonly chunks: ReadonlyArray<Uint8Array>; readonly bytes: number }>>
+
+/**
+ * Swaps a finished job's output for the generated file, in the emulator's state (the job ran one request; its own
+ * output file is where the provider reads results from).
+ */
+const swaps: Readonly<Record<string, (emulator: Emulator, jobId: string, file: Files[Format]) => void>> = {
+  ark: (emulator, jobId, file) => {
+    const store = emulator.state.objects.tos
+    const [output, ...more] = store.list("barge", "").filter((o) =>
+      o.key.includes(jobId) && o.key.endsWith("results.jsonl")
+    )
+    if (output === undefined || more.length > 0) throw new Error(`ark: no single results.jsonl for job ${jobId}`)
+    store.putChunks(output.bucket, output.key, file.chunks, "application/jsonl")
+  },
+  qianfan: (emulator, taskId, file) => {
+    const task = emulator.state.qianfan.tasks.get(taskId)
+    if (task === undefined) throw new Error(`qianfan: no task ${taskId}`)
+    const store = emulator.state.objects.bos
+    const [output, ...more] = store.list(task.output.bucket, `${task.output.prefix}${task.outputDir}/`)
+    if (output === undefined || more.length > 0) throw new Error(`qianfan: no single output object for ${taskId}`)
+    store.putChunks(output.bucket, output.key, file.chunks, "application/jsonl")
+  },
+  ...Object.fromEntries((["moonshot", "openai", "qianfan-v2"] as const).map((name) => [
+    name,
+    (emulator: Emulator, batchId: string, file: Files[Format]) => {
+      const state = emulator.state[name]
+      const results = state.batches.get(batchId)?.results
+      const output = results?.outputFileId == null ? undefined : state.files.get(results.outputFileId)
+      if (output === undefined || results?.errorFileId != null) {
+        throw new Error(`${name}: ${batchId} has no lone output`)
+      }
+      state.files.set(output.id, { ...output, bytes: file.bytes, chunks: file.chunks })
+    }
+  ]))
+}
+
+/**
+ * Puts the generated files into the emulator: both on the Files API (for the baselines and the core path), and as
+ * the output of one finished batch per provider, run through that provider's own service. Resolves with each
+ * provider's batch id.
+ */
+export const seed = async (emulator: Emulator, files: Files): Promise<Readonly<Record<string, string>>> => {
+  const Effect = await import("effect/Effect")
+  const { NodeHttpClient } = await import("@effect/platform-node")
+  const { Batch } = await import("../packages/core/src/index.js")
+  const moonshot = emulator.state.moonshot
   for (const format of ["openai", "qianfan"] as const) {
-    const { chunks } = files[format]
-    const id = places.fileIds[format]
-    const bytes = chunks.reduce((n, chunk) => n + chunk.byteLength, 0)
-    state.files.set(id, { id, filename: `${format}.jsonl`, purpose: "batch_output", bytes, createdAt: 0, chunks })
+    const id = fileIds[format]
+    const { bytes, chunks } = files[format]
+    moonshot.files.set(id, { id, filename: `${format}.jsonl`, purpose: "batch_output", bytes, createdAt: 0, chunks })
   }
-  const lines = files.openai.lines
-  // A batch that finished long ago, with the file as its output: its counts are read from the plan and
-  // `failedBefore`, so those are the only parts that must match the line count.
-  state.batches.set(places.batchId, {
-    id: places.batchId,
-    endpoint: "/v1/chat/completions",
-    inputFileId: "file-bench-input",
-    completionWindow: "24h",
-    metadata: null,
-    plan: {
-      createdAt: 0,
-      expiresAt: Number.MAX_SAFE_INTEGER,
-      total: lines,
-      invalid: false,
-      cancelRequestedAt: undefined
-    },
-    requests: { length: lines } as never,
-    outcomes: [],
-    failedBefore: new Int32Array(lines + 1),
-    errors: [],
-    results: { outputFileId: places.fileIds.openai, errorFileId: null }
-  })
-  emulator.state.objects.tos.createBucket(places.bucket)
-  emulator.state.objects.tos.putChunks(places.bucket, places.tosKey, files.openai.chunks, "application/jsonl")
-  emulator.state.objects.bos.createBucket(places.bucket)
-  emulator.state.objects.bos.putChunks(places.bucket, places.bosKey, files.qianfan.chunks, "application/jsonl")
-}
-
-/** One provider's results path, as a stream needing only an `HttpClient`. */
-export interface Reader {
-  readonly format: Format
-  readonly read: (urls: Urls) => Promise<Stream<Batch.BatchResult, unknown, HttpClient>>
-}
-
-/** Today's per-provider results paths. */
-export const readers: Readonly<Record<"moonshot" | "ark" | "qianfan", Reader>> = {
-  moonshot: {
-    format: "openai",
-    read: async (urls) => {
-      const Effect = await import("effect/Effect")
-      const Redacted = await import("effect/Redacted")
-      const Stream = await import("effect/Stream")
-      const { MoonshotBatch } = await import("../packages/moonshot/src/index.js")
-      return Stream.unwrap(
-        Effect.map(
-          MoonshotBatch.make({ apiKey: Redacted.make("sk-barge-emulator"), baseUrl: `${urls.moonshot}/v1` }),
-          (client) => client.results(places.batchId)
-        )
+  const ids: Record<string, string> = {}
+  for (const entry of await entries()) {
+    const format = formats[entry.name]
+    const swap = swaps[entry.name]
+    if (format === undefined || swap === undefined) {
+      throw new Error(`bench/providers.ts does not say where ${entry.name}'s output file lands`)
+    }
+    const program = Effect.gen(function*() {
+      const batch = yield* Batch.Batch
+      const submitted = yield* batch.submit([
+        { customId: "bench-1", model: entry.model, messages: [{ role: "user", content: "Summarise the document." }] }
+      ])
+      for (let step = 0; step < 100; step++) {
+        yield* emulator.advance("10 minutes")
+        const status = yield* batch.get(submitted.id)
+        if (Batch.isTerminal(status.phase)) {
+          if (status.phase !== "completed") return yield* Effect.dieMessage(`${entry.name}: ${status.phase}`)
+          return [submitted.id, status.parts[0].jobId] as const
+        }
+      }
+      return yield* Effect.dieMessage(`${entry.name}: the seed batch did not finish`)
+    })
+    const [id, jobId] = await Effect.runPromise(
+      program.pipe(
+        Effect.provide(await batchLayer(entry.name, emulator.urls)),
+        Effect.provide(NodeHttpClient.layerUndici)
       )
-    }
-  },
-  ark: {
-    format: "openai",
-    read: async (urls) => {
-      const Effect = await import("effect/Effect")
-      const Redacted = await import("effect/Redacted")
-      const Stream = await import("effect/Stream")
-      const { Storage } = await import("../packages/ark/src/index.js")
-      const Results = await import("../packages/ark/src/internal/results.js")
-      const { resultOf } = await import("../packages/ark/src/internal/driver.js")
-      const { Emulator } = await import("../packages/emulator/src/index.js")
-      const credentials = Emulator.defaultCredentials.volcengine
-      return Stream.unwrap(Effect.map(
-        Storage.make({
-          endpoint: urls.tos,
-          region: "cn-beijing",
-          bucket: places.bucket,
-          accessKeyId: credentials.accessKeyId,
-          secretAccessKey: Redacted.make(credentials.secretAccessKey)
-        }),
-        (storage) => Stream.map(Results.read(storage, places.tosKey), resultOf)
-      ))
-    }
-  },
-  qianfan: {
-    format: "qianfan",
-    read: async (urls) => {
-      const Effect = await import("effect/Effect")
-      const Redacted = await import("effect/Redacted")
-      const Stream = await import("effect/Stream")
-      const { Jsonl, Signer } = await import("../packages/core/src/index.js")
-      const { QianfanBatch, Storage, Wire } = await import("../packages/qianfan/src/index.js")
-      const { Emulator } = await import("../packages/emulator/src/index.js")
-      const credentials = Emulator.defaultCredentials.bce
-      return Stream.unwrap(Effect.map(
-        Storage.make({
-          endpoint: urls.bos,
-          bucket: places.bucket,
-          signer: Signer.bce({
-            accessKeyId: credentials.accessKeyId,
-            secretAccessKey: Redacted.make(credentials.secretAccessKey)
-          })
-        }),
-        (storage) =>
-          storage.lines(places.bosKey).pipe(
-            Jsonl.decodeLines(Wire.OutputLine, { fast: Wire.fastOutputLine }),
-            Stream.map(QianfanBatch.toResult)
-          )
-      ))
-    }
+    )
+    swap(emulator, jobId, files[format])
+    ids[entry.name] = id
   }
+  return ids
 }
 
 /** The id of watched job `index` (0-based). */
@@ -180,18 +179,16 @@ export const seedJobs = (emulator: Emulator, now: number, totals: ReadonlyArray<
   })
 }
 
-/** Today's way to watch one job until it is terminal, with the provider's default polling; and its status URL. */
+/** Watching one job until it is terminal with the lifecycle's `watch` (default polling); and the bare baseline's. */
 export const watcher = {
-  /** Builds the client once; the function it gives watches one job (`watch`, drained). */
-  watch: async (urls: Urls): Promise<Effect<(id: string) => Effect<void, unknown>, never, HttpClient>> => {
+  /** The provider whose batches are watched. */
+  provider: "moonshot",
+  /** Watches one job with the unified service's `watch`, drained. */
+  watch: async (): Promise<(id: string) => Effect<void, unknown, Batch.Batch>> => {
     const Effect = await import("effect/Effect")
-    const Redacted = await import("effect/Redacted")
     const Stream = await import("effect/Stream")
-    const { MoonshotBatch } = await import("../packages/moonshot/src/index.js")
-    return Effect.map(
-      MoonshotBatch.make({ apiKey: Redacted.make("sk-barge-emulator"), baseUrl: `${urls.moonshot}/v1` }),
-      (moonshot) => (id: string) => Stream.runDrain(moonshot.watch(id))
-    )
+    const { Batch } = await import("../packages/core/src/index.js")
+    return (id) => Effect.flatMap(Batch.Batch, (batch) => Stream.runDrain(batch.watch(id)))
   },
   /** For the bare baseline: the status URL, its headers, and whether a status body is terminal. */
   statusUrl: (urls: Urls, id: string) => `${urls.moonshot}/v1/batches/${id}`,
@@ -200,27 +197,23 @@ export const watcher = {
     ["completed", "failed", "expired", "cancelled"].includes((body as { status?: string }).status ?? "")
 }
 
-/** The upload benchmark's provider: Ark's input rules and its TOS `put`. */
-export const uploads = {
-  rules: async () => (await import("../packages/ark/src/internal/input.js")).rules,
-  /** Builds the TOS client once (with its `HttpClient`); the function it gives streams a file to `input.jsonl`. */
-  put: async (tosUrl: string) => {
-    const Effect = await import("effect/Effect")
-    const Redacted = await import("effect/Redacted")
-    const { Storage } = await import("../packages/ark/src/index.js")
-    const { Emulator } = await import("../packages/emulator/src/index.js")
-    const credentials = Emulator.defaultCredentials.volcengine
-    return (file: Stream<Uint8Array, unknown>, size: number): Effect<unknown, unknown, HttpClient> =>
-      Effect.flatMap(
-        Storage.make({
-          endpoint: tosUrl,
-          region: "cn-beijing",
-          bucket: places.bucket,
-          accessKeyId: credentials.accessKeyId,
-          secretAccessKey: Redacted.make(credentials.secretAccessKey),
-          retry: false
-        }),
-        (storage) => storage.put("input.jsonl", file, { contentLength: size, contentType: "application/jsonl" })
-      )
+/** The providers whose `prepare` the upload benchmark measures. */
+export const preparers = ["ark", "moonshot"] as const
+
+/**
+ * One of {@link preparers}' own services (its tag's, which exposes the contract pass one runs on), pointed at the
+ * emulator at `urls`.
+ */
+export const preparer = async (
+  name: (typeof preparers)[number],
+  urls: Urls
+): Promise<Effect<Provider.Service<any, any, any, any, any>, never, HttpClient>> => {
+  const Effect = await import("effect/Effect")
+  const endpoints = await emulated(urls)
+  if (name === "ark") {
+    const { ArkBatch } = await import("../packages/ark/src/index.js")
+    return ArkBatch.ArkBatch.pipe(Effect.provide(ArkBatch.layerEmulated), Effect.provide(endpoints))
   }
+  const { MoonshotBatch } = await import("../packages/moonshot/src/index.js")
+  return MoonshotBatch.MoonshotBatch.pipe(Effect.provide(MoonshotBatch.layerEmulated), Effect.provide(endpoints))
 }

@@ -30,7 +30,8 @@ import type { Effect } from "effect/Effect"
 import type { Stream } from "effect/Stream"
 import type { Batch } from "../packages/core/src/index.js"
 import { phaseProfiler } from "./phase-profile.js"
-import { type Format, places, readers, seed, uploads, type Urls } from "./providers.js"
+import type { preparers } from "./providers.js"
+import { batchLayer, fileIds, type Format, preparer, seed, type Served, type Urls } from "./providers.js"
 import { serveUntilStdinCloses } from "./serving.js"
 
 /** A small seeded generator (mulberry32): the server and the floor make byte-identical lines. */
@@ -141,19 +142,16 @@ const generate = (format: Format, targetBytes: number) => {
   return { chunks, lines, bytes }
 }
 
-/** What `serve` prints: where the files are served, and their sizes. */
-export interface Served {
-  readonly urls: Urls
+/** What `serve` prints: where the files are served, each provider's batch over them, and their sizes. */
+export interface Serving extends Served {
   readonly files: Readonly<Record<Format, { readonly lines: number; readonly bytes: number }>>
 }
 
-/** The emulator serving the generated files, and how to stop it. */
-export interface Serving extends Served {
-  readonly stop: () => Promise<void>
-}
-
-/** Starts the emulator in this process with both files of about `targetBytes`, placed for every provider. */
-export const startEmulator = async (targetBytes: number): Promise<Serving> => {
+/**
+ * Starts the emulator in this process with both files of about `targetBytes`, each provider's finished batch over
+ * its format's file, and how to stop it.
+ */
+export const startEmulator = async (targetBytes: number): Promise<Serving & { readonly stop: () => Promise<void> }> => {
   const files = { openai: generate("openai", targetBytes), qianfan: generate("qianfan", targetBytes) }
   const Effect = await import("effect/Effect")
   const Exit = await import("effect/Exit")
@@ -161,9 +159,10 @@ export const startEmulator = async (targetBytes: number): Promise<Serving> => {
   const { Emulator } = await import("../packages/emulator/src/index.js")
   const scope = await Effect.runPromise(Scope.make())
   const emulator = await Effect.runPromise(Scope.extend(Emulator.make({}), scope))
-  seed(emulator, files)
+  const ids = await seed(emulator, files)
   return {
-    urls: { moonshot: emulator.urls.moonshot, tos: emulator.urls.tos, bos: emulator.urls.bos },
+    urls: emulator.urls,
+    ids,
     files: {
       openai: { lines: files.openai.lines, bytes: files.openai.bytes },
       qianfan: { lines: files.qianfan.lines, bytes: files.qianfan.bytes }
@@ -253,7 +252,7 @@ const measure = async (run: (sample: () => void) => Promise<number>): Promise<Me
   }
 }
 
-const fileUrl = (urls: Urls, format: Format) => `${urls.moonshot}/v1/files/${places.fileIds[format]}/content`
+const fileUrl = (urls: Urls, format: Format) => `${urls.moonshot}/v1/files/${fileIds[format]}/content`
 const bearer = { authorization: "Bearer sk-barge-emulator" }
 
 /**
@@ -296,7 +295,7 @@ const coreLines = async (urls: Urls) => {
       Download.resumableLines(
         Download.rangeOpener(
           transport,
-          HttpClientRequest.get(`/files/${places.fileIds.openai}/content`),
+          HttpClientRequest.get(`/files/${fileIds.openai}/content`),
           { action: "FileContent" }
         )
       )
@@ -328,11 +327,21 @@ export const core = async (urls: Urls, warm = false) => {
   return measure((sample) => run(count(sample)))
 }
 
-/** One provider's `results` path (bench/providers.ts). */
-export const provider = async (name: keyof typeof readers, urls: Urls) => {
-  const count = await countSucceeded(await readers[name].read(urls))
-  const run = await undiciRuntime()
-  return measure((sample) => run(count(sample)))
+/**
+ * One provider's `results(id)` on the batch whose output is the generated file, through its service pointed at the
+ * emulator (built before the measured phase, as a program builds its layers once).
+ */
+export const provider = async (name: string, served: Served) => {
+  const Layer = await import("effect/Layer")
+  const ManagedRuntime = await import("effect/ManagedRuntime")
+  const { NodeHttpClient } = await import("@effect/platform-node")
+  const { Batch } = await import("../packages/core/src/index.js")
+  const runtime = ManagedRuntime.make(
+    Layer.provideMerge(await batchLayer(name, served.urls), NodeHttpClient.layerUndici)
+  )
+  const batch = await runtime.runPromise(Batch.Batch)
+  const count = await countSucceeded(batch.results(served.ids[name]!))
+  return measure((sample) => runtime.runPromise(count(sample)))
 }
 
 /** A parsed line that counts: a 200 response (OpenAI format) or an output without an error code (Qianfan). */
@@ -417,42 +426,51 @@ export const parse = async (targetBytes: number, format: Format) => {
   })
 }
 
-/** The upload benchmark's phases, each measured on its own (bench/upload.ts runs one phase per process). */
-export type UploadPhase = "validate" | "put" | "usual"
-
 /**
- * The upload benchmark's side: validates the JSONL file at `path` with core `InputValidation` and a provider's
- * rules, streams it to object storage, or does what a usual client does (bench/providers.ts names the provider).
+ * The upload benchmark's phases, each measured on its own (bench/upload.ts runs one phase per process):
+ * `plan:<provider>` is the lifecycle's pass one alone (`internal/plan.ts`: read, check, encode, size, place, hash);
+ * `prepare:<provider>` the whole `prepare` (pass one, then per input file pass two — the input read again — streamed
+ * to the provider's storage); `usual` what a client usually does.
  */
-export const upload = async (tosUrl: string, path: string, phases: ReadonlyArray<UploadPhase>) => {
+export type UploadPhase = `${"plan" | "prepare"}:${(typeof preparers)[number]}` | "usual"
+
+/** The upload benchmark's side: one provider's pass one or `prepare` of the JSONL file at `path`, as users run it. */
+export const upload = async (urls: Urls, path: string, phases: ReadonlyArray<UploadPhase>) => {
   const Effect = await import("effect/Effect")
-  const Stream = await import("effect/Stream")
-  const { createReadStream, statSync } = await import("node:fs")
-  const { InputValidation } = await import("../packages/core/src/index.js")
-  const size = statSync(path).size
-  const file = () =>
-    Stream.fromAsyncIterable(createReadStream(path, { highWaterMark: 1 << 20 }), (e) => e as Error).pipe(
-      Stream.map((chunk) => chunk as Uint8Array)
-    )
-  const rules = await uploads.rules()
-  const put = await uploads.put(tosUrl)
-  const run = await undiciRuntime()
+  const Layer = await import("effect/Layer")
+  const ManagedRuntime = await import("effect/ManagedRuntime")
+  const { NodeFileSystem, NodeHttpClient } = await import("@effect/platform-node")
+  const { Batch } = await import("../packages/core/src/index.js")
+  const Plan = await import("../packages/core/src/internal/plan.js")
+  const runtime = ManagedRuntime.make(Layer.merge(NodeHttpClient.layerUndici, NodeFileSystem.layer))
+  await runtime.runtime()
   const measured: Array<Measured> = []
   for (const phase of phases) {
-    switch (phase) {
-      case "validate":
-        measured.push(
-          await measure(() => Effect.runPromise(Effect.map(InputValidation.validate(rules)(file()), (s) => s.lines)))
-        )
-        break
-      case "put":
-        measured.push(await measure(() => run(Effect.as(put(file(), size), size))))
-        break
-      case "usual":
-        measured.push(await usualValidation(path))
-        break
+    if (phase === "usual") {
+      measured.push(await usualValidation(path))
+      continue
     }
+    const [verb, name] = phase.split(":") as ["plan" | "prepare", (typeof preparers)[number]]
+    const service = await runtime.runPromise(await preparer(name, urls))
+    const input = Batch.jsonlFile(path)
+    measured.push(
+      await measure(() =>
+        runtime.runPromise(
+          verb === "plan"
+            ? Effect.map(
+              Plan.plan(input, { provider: service.contract, limits: service.contract.limits, submit: {} }),
+              (plan) => plan.lines
+            )
+            // A key of its own per run, so nothing uploaded by an earlier run is found and skipped.
+            : Effect.map(
+              service.prepare(input, { metadata: { bench: `${process.pid}-${Date.now()}` } }),
+              (p) => p.lines
+            )
+        )
+      )
+    )
   }
+  await runtime.dispose()
   return measured
 }
 
@@ -492,7 +510,7 @@ if (process.argv[1]?.endsWith("results-worker.ts")) {
       print(await core(urlsArg(a), b === "warm"))
       break
     case "provider":
-      print(await provider(a as keyof typeof readers, urlsArg(b)))
+      print(await provider(a!, JSON.parse(b!) as Served))
       break
     case "tuned":
       print(await tuned(urlsArg(a), b as Format, process.argv[5] === "warm"))
@@ -510,7 +528,7 @@ if (process.argv[1]?.endsWith("results-worker.ts")) {
       print(await parse(Number(a), b as Format))
       break
     case "upload":
-      print(await upload(a!, b!, (process.argv[5] ?? "validate,put,usual").split(",") as Array<UploadPhase>))
+      print(await upload(urlsArg(a), b!, process.argv[5]!.split(",") as Array<UploadPhase>))
       break
     default:
       console.error(`unknown mode ${mode}`)

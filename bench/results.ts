@@ -18,7 +18,7 @@ import { mkdtempSync, readdirSync, rmSync } from "node:fs"
 import { tmpdir } from "node:os"
 import { join } from "node:path"
 import { hotspots } from "./profile.js"
-import type { Format, Urls } from "./providers.js"
+import { type Format, formats, type Served, type Urls } from "./providers.js"
 import { fmt, type Goal, mib, type Report, type Table } from "./report.js"
 import * as Worker from "./results-worker.js"
 import { startServer } from "./serving.js"
@@ -83,7 +83,7 @@ export const runMode = async (
     case "core":
       return [await Worker.core(urls(), b === "warm")]
     case "provider":
-      return [await Worker.provider(a as "moonshot", JSON.parse(b) as Urls)]
+      return [await Worker.provider(a, JSON.parse(b) as Served)]
     case "tuned":
       return [await Worker.tuned(urls(), b as Format, args[3] === "warm")]
     case "lines":
@@ -95,7 +95,7 @@ export const runMode = async (
     case "parse":
       return [await Worker.parse(Number(a), b as Format)]
     case "upload":
-      return Worker.upload(a, b, (args[3] ?? "validate,put,usual").split(",") as Array<Worker.UploadPhase>)
+      return Worker.upload(urls(), b, args[3]!.split(",") as Array<Worker.UploadPhase>)
     default:
       throw new Error(`unknown mode ${mode}`)
   }
@@ -105,11 +105,11 @@ const measure = async (args: ReadonlyArray<string>, flags: ReadonlyArray<string>
   (await runMode(smoke, args, flags)).at(-1)!
 
 /** The emulator with the files, serving (its own process unless `smoke`); resolves once it is serving. */
-export const serve = (bytes: number, smoke: boolean): Promise<Worker.Served & { readonly stop: () => unknown }> =>
+export const serve = (bytes: number, smoke: boolean): Promise<Worker.Serving & { readonly stop: () => unknown }> =>
   smoke ? Worker.startEmulator(bytes) : serveProcess(bytes)
 
 const serveProcess = (bytes: number) =>
-  startServer<Worker.Served>([...nodeArgs(["--max-old-space-size=4096"]), "serve", String(bytes)])
+  startServer<Worker.Serving>([...nodeArgs(["--max-old-space-size=4096"]), "serve", String(bytes)])
 
 export const lineRate = (m: Measured) => (m.error === undefined && m.seconds > 0 ? m.lines / m.seconds : 0)
 export const growth = (m: Measured) => Math.max(0, m.peakRss - m.baseRss)
@@ -182,12 +182,30 @@ export const profile = async (args: ReadonlyArray<string>, what: string): Promis
   }
 }
 
+const titles: Readonly<Record<string, string>> = {
+  ark: "Ark",
+  moonshot: "Moonshot",
+  openai: "OpenAI",
+  qianfan: "Qianfan console",
+  "qianfan-v2": "Qianfan v2"
+}
+const title = (provider: string) => titles[provider] ?? provider
+
+/** Where each provider reads its output from. */
+const where: Readonly<Record<string, string>> = {
+  ark: "job lookup, TOS",
+  moonshot: "batch lookup, Files API",
+  openai: "batch lookup, Files API",
+  qianfan: "task lookup, BOS listing",
+  "qianfan-v2": "batch lookup, Files API"
+}
+
 /** The sides measured per size: worker arguments, the row's name, the file it reads. */
 interface Side {
   readonly key: string
   readonly name: string
   readonly format: Format
-  readonly args: (served: Worker.Served, bytes: number) => ReadonlyArray<string>
+  readonly args: (served: Worker.Serving, bytes: number) => ReadonlyArray<string>
   /** Not a result count: the row shows bytes only. */
   readonly bytesOnly?: boolean
   /** Needs no server (the floor): measured after the emulator process stops, so it does not share the memory. */
@@ -197,7 +215,16 @@ interface Side {
   readonly firstSizeOnly?: boolean
 }
 
-const urlsOf = (served: Worker.Served) => JSON.stringify(served.urls)
+const urlsOf = (served: Worker.Serving) => JSON.stringify(served.urls)
+
+/** Every provider of the registry whose output has this format, through its service's `results(id)`. */
+const providerSides = (of: Format): ReadonlyArray<Side> =>
+  Object.entries(formats).filter(([, format]) => format === of).map(([provider, format]) => ({
+    key: provider,
+    name: `${format === "qianfan" ? "Qianfan file: " : ""}${title(provider)} \`results(id)\` (${where[provider]})`,
+    format,
+    args: (s) => ["provider", provider, JSON.stringify({ urls: s.urls, ids: s.ids } satisfies Served)]
+  }))
 
 const sides: ReadonlyArray<Side> = [
   {
@@ -219,18 +246,7 @@ const sides: ReadonlyArray<Side> = [
     format: "openai",
     args: (s) => ["core", urlsOf(s)]
   },
-  {
-    key: "moonshot",
-    name: "Moonshot `results` (today's provider path)",
-    format: "openai",
-    args: (s) => ["provider", "moonshot", urlsOf(s)]
-  },
-  {
-    key: "ark",
-    name: "Ark `results` (today's provider path, TOS)",
-    format: "openai",
-    args: (s) => ["provider", "ark", urlsOf(s)]
-  },
+  ...providerSides("openai"),
   {
     key: "tuned-warm",
     name: "hand-tuned loop, second pass in the same process (compiled code)",
@@ -278,12 +294,7 @@ const sides: ReadonlyArray<Side> = [
     format: "qianfan",
     args: (s) => ["tuned", urlsOf(s), "qianfan"]
   },
-  {
-    key: "qianfan",
-    name: "Qianfan file: Qianfan `results` (today's provider path, BOS)",
-    format: "qianfan",
-    args: (s) => ["provider", "qianfan", urlsOf(s)]
-  }
+  ...providerSides("qianfan")
 ]
 
 /** The sides timed several times (best of), interleaved so a change in the machine's load hits them alike. */
@@ -293,11 +304,9 @@ const timed = new Set([
   "core",
   "tuned-warm",
   "core-warm",
-  "moonshot",
-  "ark",
   "qianfan-floor",
   "qianfan-tuned",
-  "qianfan"
+  ...Object.keys(formats)
 ])
 
 /** Of several runs, the fastest (its memory figures are the highest seen across the runs: a bound, not a luck). */
@@ -387,9 +396,9 @@ export const run = async (options: { readonly smoke: boolean }): Promise<Report>
       )
     }
     tables.push({
-      title: `Results streaming, ${name}: ${fmt(served.files.openai.lines)} OpenAI-format lines (Moonshot, Ark) and ${
-        fmt(served.files.qianfan.lines)
-      } Qianfan lines, served by the emulator over loopback${repeats > 1 ? ` (timed rows: best of ${repeats})` : ""}`,
+      title: `Results streaming, ${name}: ${fmt(served.files.openai.lines)} OpenAI-format lines (Ark, Moonshot, ` +
+        `OpenAI, Qianfan v2) and ${fmt(served.files.qianfan.lines)} Qianfan console lines, served by the emulator ` +
+        `over loopback${repeats > 1 ? ` (timed rows: best of ${repeats})` : ""}`,
       columns: [
         "case",
         "lines",
@@ -415,9 +424,7 @@ export const run = async (options: { readonly smoke: boolean }): Promise<Report>
     // The goals: the core path against both baselines, and each provider's path the same way.
     const judged: ReadonlyArray<readonly [string, string]> = [
       ["core", "Barge core results path"],
-      ["moonshot", "Moonshot `results`"],
-      ["ark", "Ark `results`"],
-      ["qianfan", "Qianfan `results`"]
+      ...Object.keys(formats).map((provider) => [provider, `${title(provider)} \`results(id)\``] as const)
     ]
     let coreMet = true
     for (const [key, what] of judged) {
@@ -521,12 +528,12 @@ export const run = async (options: { readonly smoke: boolean }): Promise<Report>
       "per element or per chunk (`Stream.runForEach`, `runForEachChunk`) adds its own cost and, through the fiber " +
       "machinery, its own promoted garbage. CPU s = user + system time of the reading process (all threads): less " +
       "sensitive to other load on the machine than the wall time the ratios use.",
-      "The Moonshot, Ark and Qianfan rows are today's provider paths, measured until the provider rewrite (issue 12) " +
-      "points them at the core path: the same core Download and Jsonl, then each provider's own decoding — " +
-      "Moonshot's and Ark's own `Wire.ResultLine` classes, fast paths and `toResult` (Ark converts each line twice: " +
-      "`Job.resultFromWire`, then the driver's `resultOf`), Qianfan's output lines rebuilt into chat completions " +
-      "(an object spread per line). Their shortfalls against the core path's row are that decoding; Moonshot's also " +
-      "includes the batch lookup before the download.",
+      "Each provider's row is its service's `results(id)` as a user runs it (the registry entry's `layerEmulated`, " +
+      "i.e. the provider's own service built by `Provider.make`): the job lookup, then its output read from the " +
+      "Files API (Moonshot, OpenAI, Qianfan v2), TOS (Ark) or every object of a BOS listing (Qianfan's console), " +
+      "each decoded by its provider's decoder. The emulator ran one real batch per provider, whose output file was " +
+      "then swapped for the generated one. The core row reads the same OpenAI-format file from the Files API with " +
+      "core alone (no provider, no lookup).",
       ...notes,
       ...profileNotes
     ]

@@ -12,7 +12,7 @@
  */
 import { phaseProfiler } from "./phase-profile.js"
 import type { Urls } from "./providers.js"
-import { jobId, seedJobs, watcher } from "./providers.js"
+import { batchLayer, jobId, seedJobs, watcher } from "./providers.js"
 import { serveUntilStdinCloses } from "./serving.js"
 
 /** A small seeded generator (mulberry32), so every run watches the same jobs. */
@@ -39,7 +39,7 @@ export const startJobs = async (count: number, timeScale = 1) => {
   const emulator = await Effect.runPromise(Scope.extend(Emulator.make({ timeScale }), scope))
   seedJobs(emulator, await Effect.runPromise(emulator.now), jobTotals(count))
   return {
-    urls: { moonshot: emulator.urls.moonshot, tos: emulator.urls.tos, bos: emulator.urls.bos } satisfies Urls,
+    urls: emulator.urls,
     stop: () => Effect.runPromise(Scope.close(scope, Exit.void))
   }
 }
@@ -103,7 +103,7 @@ const watched = async (
   }
 }
 
-/** Barge: every job watched at once with the provider's `watch` (default adaptive polling). */
+/** Barge: every job watched at once with the lifecycle's `watch` (default adaptive polling). */
 export const watch = async (urls: Urls, count: number): Promise<Watched> => {
   const Effect = await import("effect/Effect")
   const Layer = await import("effect/Layer")
@@ -116,8 +116,9 @@ export const watch = async (urls: Urls, count: number): Promise<Watched> => {
     HttpClient.HttpClient,
     Effect.map(HttpClient.HttpClient, (client) => HttpClient.tapRequest(client, () => Effect.sync(() => onRequest())))
   ).pipe(Layer.provide(NodeHttpClient.layerUndici))
-  const runtime = ManagedRuntime.make(counting)
-  const watchOne = await runtime.runPromise(await watcher.watch(urls))
+  const runtime = ManagedRuntime.make(Layer.provide(await batchLayer(watcher.provider, urls), counting))
+  await runtime.runtime()
+  const watchOne = await watcher.watch()
   try {
     return await watched(count, (counted) => {
       onRequest = counted

@@ -140,7 +140,8 @@ export const run = async (options: { readonly smoke: boolean }): Promise<Report>
   const notes = [
     `${fmt(count)} Moonshot batches of 20–600 requests each (1–30 s of running at the emulator's 50 ms per request, ` +
     "after 2 s queued; 1 s finalizing), created together; the emulator runs in its own process. Barge watches each " +
-    "with `MoonshotBatch.watch` (core `Polling.watch`, default adaptive schedule) in one `Effect.forEach` " +
+    "with the unified `Batch.watch` (the lifecycle's `watch` on Moonshot's registry entry: core `Polling.watch`, " +
+    "default adaptive schedule, each poll a `batchStatus` and a `Batch.Progress`) in one `Effect.forEach` " +
     "(unbounded concurrency), over undici (`NodeHttpClient.layerUndici`); status requests are counted by a " +
     "`HttpClient.tapRequest`. The bare loop polls every " +
     `${fmt(interval / 1000, 1)} s (Barge's mean interval this run). Heap per tracked job = heap used ${

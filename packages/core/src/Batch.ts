@@ -655,7 +655,10 @@ export class Batch extends Context.Tag("@barge/core/Batch")<Batch, Service>() {}
  */
 export const jsonlFile = (path: string): JsonlSource<PlatformError.PlatformError, FileSystem.FileSystem> => ({
   _tag: "JsonlSource",
-  lines: Stream.unwrap(Effect.map(FileSystem.FileSystem, (fs) => Jsonl.lines(fs.stream(path))))
+  // 1 MiB reads, not the platform's 64 KiB: a sixteenth of the chunks through the stream, for the same memory bound.
+  lines: Stream.unwrap(
+    Effect.map(FileSystem.FileSystem, (fs) => Jsonl.lines(fs.stream(path, { chunkSize: FileSystem.MiB(1) })))
+  )
 })
 
 /**

@@ -80,6 +80,8 @@ export type ChatRequest = typeof ChatRequest.Type
 
 const reserved = new Set(["customId", "model", "messages", "url"])
 
+const hasOwn = Object.prototype.hasOwnProperty
+
 const defaultUrl = "/v1/chat/completions"
 
 /**
@@ -90,8 +92,9 @@ const defaultUrl = "/v1/chat/completions"
  */
 export const parameters = (request: ChatRequest): Record<string, unknown> => {
   const out: Record<string, unknown> = {}
-  for (const [key, value] of Object.entries(request)) {
-    if (!reserved.has(key)) out[key] = value
+  // `for…in` with an own-key test visits what `Object.entries` does, without building the pairs (once per line).
+  for (const key in request) {
+    if (hasOwn.call(request, key) && !reserved.has(key)) out[key] = request[key]
   }
   return out
 }
@@ -102,11 +105,14 @@ export const parameters = (request: ChatRequest): Record<string, unknown> => {
  * @since 0.1.0
  * @category accessors
  */
-export const toChatBody = (request: ChatRequest): Record<string, unknown> => ({
-  model: request.model,
-  messages: request.messages,
-  ...parameters(request)
-})
+export const toChatBody = (request: ChatRequest): Record<string, unknown> => {
+  const body: Record<string, unknown> = { model: request.model, messages: request.messages }
+  for (const key in request) {
+    // `__proto__` as in a spread of `parameters`, whose assignment made it a prototype, not a key.
+    if (hasOwn.call(request, key) && !reserved.has(key) && key !== "__proto__") body[key] = request[key]
+  }
+  return body
+}
 
 /**
  * The OpenAI batch line for this request (`{ custom_id, method, url, body }`), the most common JSONL form and the
@@ -245,7 +251,11 @@ const barge: Form = { idKey: "customId", prefix: "" }
 const openAi: Form = { idKey: "custom_id", prefix: "body." }
 const qianfan: Form = { idKey: "id", prefix: "" }
 
-const isChatCompletions = (url: string): boolean => /\/chat\/completions$/.test(url.split("?")[0]!)
+/** Whether the path of `url` (before any `?`) ends in `/chat/completions`. Once per line: no split, no regex. */
+const isChatCompletions = (url: string): boolean => {
+  const query = url.indexOf("?")
+  return (query < 0 ? url : url.slice(0, query)).endsWith("/chat/completions")
+}
 
 /**
  * Reads one parsed JSONL line as a request. Three forms are accepted, so existing files work unchanged:
@@ -264,6 +274,14 @@ export const fromJson = (
   json: unknown,
   lineNumber: number,
   defaultModel?: string
+): Either.Either<ChatRequest, LineIssue> => read(json, lineNumber, defaultModel, false)
+
+/** `owned`: `json` was parsed here and no one else holds it, so its objects may become the request's own. */
+const read = (
+  json: unknown,
+  lineNumber: number,
+  defaultModel: string | undefined,
+  owned: boolean
 ): Either.Either<ChatRequest, LineIssue> => {
   if (!Predicate.isRecord(json)) {
     return Either.left(issue(lineNumber, "NotAnObject", `the line must be a JSON object, not ${Rules.describe(json)}`))
@@ -292,12 +310,14 @@ export const fromJson = (
     if (url !== undefined && typeof url !== "string") {
       return Either.left(issue(lineNumber, "InvalidField", `\`url\` must be text, not ${Rules.describe(url)}`))
     }
-    return checkCandidate(
-      { ...json.body, customId: json.custom_id, ...(url === undefined ? {} : { url }) },
-      openAi,
-      lineNumber,
-      defaultModel
-    )
+    const line: OpenAiLine = { body: json.body, customId: json.custom_id, url }
+    // An own `__proto__` key (JSON.parse makes one) is copied by a spread but set as the prototype by an
+    // assignment: the request is built the way it always was.
+    if (hasOwn.call(line.body, "__proto__")) return checkCandidate(asWritten(line), openAi, lineNumber, defaultModel)
+    return checkCandidate(inSchemaOrder(line, defaultModel), openAi, lineNumber, defaultModel, {
+      asWritten: line,
+      owned
+    })
   }
   if ("query" in json) {
     if (typeof json.query !== "string" || json.query.length === 0) {
@@ -330,7 +350,7 @@ export const check = (
 ): Either.Either<ChatRequest, LineIssue> => {
   try {
     return Predicate.isRecord(request)
-      ? checkCandidate({ ...request }, barge, lineNumber, defaultModel, request)
+      ? checkCandidate({ ...request }, barge, lineNumber, defaultModel, { original: request })
       : Either.left(issue(lineNumber, "NotAnObject", `the request must be an object, not ${Rules.describe(request)}`))
   } catch (error) {
     return Either.left(issue(lineNumber, "InvalidBody", `reading the request threw: ${errorText(error)}`))
@@ -345,13 +365,25 @@ const errorText = (error: unknown): string => {
   }
 }
 
-/** `original`: the user's object the candidate was copied from, where a cycle back to the request is seen. */
+/** Where a candidate came from, beyond its own keys. */
+interface Source {
+  /** The user's object the candidate was copied from, where a cycle back to the request is seen. */
+  readonly original?: unknown
+  /**
+   * The OpenAI line the candidate was built from in the schema's order ({@link inSchemaOrder}): the first value
+   * JSON cannot carry is named in the line's order ({@link asWritten}).
+   */
+  readonly asWritten?: OpenAiLine | undefined
+  /** The candidate's values were parsed here and no one else holds them (see {@link reuseChecked}). */
+  readonly owned?: boolean | undefined
+}
+
 const checkCandidate = (
   candidate: Record<string, unknown>,
   form: Form,
   lineNumber: number,
   defaultModel: string | undefined,
-  original: unknown = candidate
+  source: Source = {}
 ): Either.Either<ChatRequest, LineIssue> => {
   const { idKey, prefix } = form
   const id = candidate.customId
@@ -400,15 +432,133 @@ const checkCandidate = (
   if (parameter !== undefined) {
     return Either.left(issue(lineNumber, "InvalidParameter", `\`${prefix}${parameter.field}\` ${parameter.message}`))
   }
-  const data = JsonData.check(original)
-  if (data !== undefined) {
-    const where = data.path.length === 0 ? "the request" : `\`${prefix}${JsonData.formatPath(data.path)}\``
-    return Either.left(issue(lineNumber, "InvalidBody", `${where} ${data.message}`))
+  const original = source.original ?? candidate
+  if (!JsonData.isPlain(original)) {
+    const data = JsonData.check(source.asWritten === undefined ? original : asWritten(source.asWritten))
+    if (data !== undefined) {
+      const where = data.path.length === 0 ? "the request" : `\`${prefix}${JsonData.formatPath(data.path)}\``
+      return Either.left(issue(lineNumber, "InvalidBody", `${where} ${data.message}`))
+    }
   }
+  const decoded = source.owned === true && source.asWritten !== undefined
+    ? reuseChecked(candidate)
+    : decodeChecked(candidate)
+  if (decoded !== undefined) return Either.right(decoded)
   return Either.mapLeft(
     decodeRequest(candidate),
     (error) => issue(lineNumber, "InvalidBody", `the request is invalid: ${firstMessage(error)}`)
   )
+}
+
+/** Keys {@link ChatRequest} names; the others are its extra parameters. */
+const named: Readonly<Record<string, true>> = { customId: true, model: true, messages: true, url: true }
+
+/**
+ * What `decodeRequest` (the schema, preserving extra keys) gives for a candidate that passed every check of
+ * {@link checkCandidate}, built directly: the schema cannot fail on such a candidate, and interpreting it was most
+ * of the cost of checking a line. The same object the schema builds, key order included — the named keys
+ * (`customId`, `model`, `messages`, `url`; a message's `role`, `content`) first, the others after them in their
+ * order — so encoded lines, and the submission's hash, are unchanged. A candidate or message with symbol keys
+ * (only code builds those) goes through the schema. Checked against the schema on generated requests in the tests.
+ */
+const decodeChecked = (candidate: Record<string, unknown>): ChatRequest | undefined => {
+  const input = candidate.messages as ReadonlyArray<Record<string, unknown>>
+  if (hasSymbols(candidate)) return undefined
+  const messages: Array<Record<string, unknown>> = []
+  for (let i = 0; i < input.length; i++) {
+    const message = input[i]!
+    if (hasSymbols(message)) return undefined
+    messages.push(messageInSchemaOrder(message))
+  }
+  const out: Record<string, unknown> = {}
+  out.customId = candidate.customId
+  out.model = candidate.model
+  out.messages = messages
+  if (hasOwn.call(candidate, "url")) out.url = candidate.url
+  for (const key of Object.keys(candidate)) {
+    if (named[key] !== true) out[key] = candidate[key]
+  }
+  return out as ChatRequest
+}
+
+/** A message as the schema decodes it: `role`, `content` (an array copied), then the other keys in their order. */
+const messageInSchemaOrder = (message: Record<string, unknown>): Record<string, unknown> => {
+  const out: Record<string, unknown> = {}
+  out.role = message.role
+  if (hasOwn.call(message, "content")) {
+    const content = message.content
+    out.content = Array.isArray(content) ? content.slice() : content
+  }
+  for (const key of Object.keys(message)) {
+    if (key !== "role" && key !== "content") out[key] = message[key]
+  }
+  return out
+}
+
+const hasSymbols = (object: object): boolean => Object.getOwnPropertySymbols(object).length > 0
+
+/** What an OpenAI batch line holds of the request (its `method` checked already). */
+interface OpenAiLine {
+  readonly body: Record<string, unknown>
+  readonly customId: unknown
+  readonly url: string | undefined
+}
+
+/** An OpenAI line's request with its keys in the line's order: the body's, then `customId` and `url`. */
+const asWritten = ({ body, customId, url }: OpenAiLine): Record<string, unknown> => ({
+  ...body,
+  customId,
+  ...(url === undefined ? {} : { url })
+})
+
+/**
+ * An OpenAI line's request built in the order the schema writes it — `customId`, `model` (or `defaultModel` when
+ * the line names none), `messages`, `url`, then the body's other keys in their order — so that, once checked, it
+ * can be the request itself ({@link reuseChecked}).
+ */
+const inSchemaOrder = (
+  { body, customId, url }: OpenAiLine,
+  defaultModel: string | undefined
+): Record<string, unknown> => {
+  const candidate: Record<string, unknown> = {}
+  candidate.customId = customId
+  const model = body.model === undefined ? defaultModel : body.model
+  if (model !== undefined || hasOwn.call(body, "model")) candidate.model = model
+  if (hasOwn.call(body, "messages")) candidate.messages = body.messages
+  if (url !== undefined) candidate.url = url
+  for (const key in body) {
+    if (hasOwn.call(body, key) && named[key] !== true) candidate[key] = body[key]
+  }
+  return candidate
+}
+
+/**
+ * {@link decodeChecked} for a candidate of {@link inSchemaOrder} whose values were parsed from the line here: it
+ * already is the object the schema would build, but for messages whose keys are not in the schema's order
+ * (`role`, then `content`), which are rebuilt.
+ */
+const reuseChecked = (candidate: Record<string, unknown>): ChatRequest => {
+  const messages = candidate.messages as Array<Record<string, unknown>>
+  let copy: Array<Record<string, unknown>> | undefined
+  for (let i = 0; i < messages.length; i++) {
+    const message = messages[i]!
+    if (inMessageOrder(message)) continue
+    copy ??= messages.slice()
+    copy[i] = messageInSchemaOrder(message)
+  }
+  if (copy !== undefined) candidate.messages = copy
+  return candidate as ChatRequest
+}
+
+/** Whether a parsed message's keys start with `role`, then `content` when it has one, and it has no `__proto__`. */
+const inMessageOrder = (message: Record<string, unknown>): boolean => {
+  const hasContent = hasOwn.call(message, "content")
+  let index = 0
+  for (const key in message) {
+    if (index === 0 ? key !== "role" : key !== "content") return false
+    if (++index === (hasContent ? 2 : 1)) break
+  }
+  return !hasOwn.call(message, "__proto__")
 }
 
 /**
@@ -504,7 +654,7 @@ export const fromJsonLine = (
   } catch (error) {
     return Either.left(issue(lineNumber, "InvalidJson", `not valid JSON (${(error as Error).message})`))
   }
-  return fromJson(json, lineNumber, defaultModel)
+  return read(json, lineNumber, defaultModel, true)
 }
 
 /**

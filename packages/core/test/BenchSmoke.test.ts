@@ -1,5 +1,6 @@
 import { assert, describe, it } from "@effect/vitest"
 import * as polling from "../../../bench/polling.js"
+import { formats, preparers } from "../../../bench/providers.js"
 import * as results from "../../../bench/results.js"
 import * as signing from "../../../bench/signing.js"
 import * as upload from "../../../bench/upload.js"
@@ -30,18 +31,22 @@ describe.concurrent("bench smoke modes", () => {
   it("results reads the same files through the core path, every provider, the baselines and the floor", async () => {
     const report = await results.run({ smoke: true })
     const rows = report.tables[0]!.rows
-    assert.strictEqual(rows.length, 13)
+    const providers = Object.keys(formats)
+    // Ten baseline and core rows, and one `results(id)` row per provider of the registry.
+    assert.strictEqual(rows.length, 10 + providers.length)
+    assert.strictEqual(rows.filter((row) => String(row[0]).includes("`results(id)`")).length, providers.length)
     for (const row of rows) assert.strictEqual(row.at(-1), "ok", JSON.stringify(row))
     // Every side counted every line of its file (a mismatch would add a note).
     assert.isFalse(report.notes.some((note) => note.includes("counted")), report.notes.join("\n"))
     // One goal per judged path: the core path and each provider's.
-    assert.strictEqual(report.goals.length, 4)
+    assert.strictEqual(report.goals.length, 1 + providers.length)
   }, 60_000)
 
-  it("upload validates and puts the input", async () => {
+  it("upload runs pass one and prepare on each provider's service, and the usual approach", async () => {
     const report = await upload.run({ smoke: true })
     const rows = report.tables[0]!.rows
-    assert.strictEqual(rows.length, 3)
+    // Per provider: pass one and `prepare`; and the usual approach.
+    assert.strictEqual(rows.length, 2 * preparers.length + 1)
     for (const row of rows) assert.strictEqual(row.at(-1), "ok", JSON.stringify(row))
   }, 60_000)
 

@@ -1,6 +1,6 @@
 import { ChatRequest } from "@barge/core"
 import { assert, describe, it } from "@effect/vitest"
-import { Chunk, Effect, Either, Stream } from "effect"
+import { Chunk, Effect, Either, FastCheck as fc, Schema, Stream } from "effect"
 
 const message = { role: "user", content: "hi" }
 const openAiLine = (fields: Record<string, unknown>, body: Record<string, unknown> = {}) =>
@@ -57,6 +57,16 @@ describe("ChatRequest lines", () => {
       Either.map(fine, ChatRequest.parameters),
       Either.right({ temperature: 0, top_p: 1, max_tokens: 1, seed: -3, presence_penalty: null, thinking: "x" })
     )
+  })
+
+  it("a parameter named like an Object method (`constructor`, `toString`, `__proto__`) passes through as given", () => {
+    const named = ChatRequest.fromJsonLine(openAiLine({}, { constructor: 1, toString: "x", hasOwnProperty: [] }), 1)
+    assert.deepStrictEqual(
+      Either.map(named, ChatRequest.parameters),
+      Either.right({ constructor: 1, toString: "x", hasOwnProperty: [] })
+    )
+    // JSON.parse keeps `__proto__` as a key; it is checked, never a crash.
+    assert.strictEqual(line(openAiLine({}).replace("\"body\":{", "\"body\":{\"__proto__\":0,")), "ok")
   })
 
   it("keeps an OpenAI line's method and url: GET or another endpoint is refused, never rewritten", () => {
@@ -182,4 +192,170 @@ describe("ChatRequest built in code", () => {
       const streamed = yield* Stream.runCollect(ChatRequest.numbered(Stream.make(blankId)))
       assert.strictEqual(Either.isLeft(Chunk.unsafeHead(streamed)[1]), true)
     }))
+})
+
+/**
+ * The reference the fast paths of `fromJsonLine`, `fromJson` and `check` must equal: the candidate built as a
+ * spread of what the user wrote, the default model filled in, decoded by the `ChatRequest` schema (extra keys
+ * preserved).
+ */
+const decodeReference = Schema.decodeUnknownEither(ChatRequest.ChatRequest, {
+  errors: "all",
+  onExcessProperty: "preserve"
+})
+const reference = (candidate: Record<string, unknown>, defaultModel: string | undefined) => {
+  if (candidate.model === undefined && defaultModel !== undefined) candidate.model = defaultModel
+  return decodeReference(candidate)
+}
+
+/** A value down to its prototypes and the order of its keys (symbols included), for an exact comparison. */
+const anatomy = (value: unknown): unknown => {
+  if (Array.isArray(value)) return ["array", ...value.map(anatomy)]
+  if (typeof value !== "object" || value === null) return value
+  const prototype = Object.getPrototypeOf(value)
+  return [
+    prototype === Object.prototype ? "object" : prototype === null ? "null-prototype" : anatomy(prototype),
+    ...Reflect.ownKeys(value).map((key) => [String(key), anatomy((value as Record<PropertyKey, unknown>)[key])])
+  ]
+}
+
+/** An object written as its `[key, value]` pairs in this order, as JSON text (a `__proto__` key kept as a key). */
+const objectText = (pairs: ReadonlyArray<readonly [string, string]>): string =>
+  `{${pairs.map(([key, text]) => `${JSON.stringify(key)}:${text}`).join(",")}}`
+
+/** Pairs in a generated order, without repeated keys (the first kept). */
+const shuffled = (pairs: fc.Arbitrary<ReadonlyArray<readonly [string, string]>>) =>
+  pairs.chain((list) =>
+    fc.shuffledSubarray([...new Map(list).entries()], { minLength: new Map(list).size }).map((entries) =>
+      objectText(entries)
+    )
+  )
+
+const text = (value: unknown) => JSON.stringify(value)
+const roles = ["system", "user", "assistant", "tool", "developer", "function"]
+
+type Pair = readonly [string, string]
+
+/** Mostly `usual`, now and then `odd`: enough requests pass to reach the fast path, enough fail to test it. */
+const mostly = <A>(usual: fc.Arbitrary<A>, odd: fc.Arbitrary<A>) =>
+  fc.oneof({ weight: 9, arbitrary: usual }, { weight: 1, arbitrary: odd })
+const messageText = shuffled(
+  fc.tuple(
+    mostly<Pair | undefined>(
+      fc.constantFrom(...roles).map((role) => ["role", text(role)] as const),
+      fc.constantFrom(undefined, ["role", "\"robot\""] as const, ["role", "\"\""] as const)
+    ),
+    mostly<Pair | undefined>(
+      fc.oneof(fc.string(), fc.array(fc.record({ type: fc.constant("text"), text: fc.string() }))).map((content) =>
+        ["content", text(content)] as const
+      ),
+      fc.constantFrom(undefined, ["content", "null"] as const, ["content", "3"] as const)
+    ),
+    fc.array(
+      fc.tuple(fc.constantFrom("name", "tool_calls", "__proto__", "tool_call_id", "x"), fc.jsonValue().map(text)),
+      { maxLength: 3 }
+    ),
+    fc.boolean()
+  ).map(([role, content, extras, toolCalls]) => [
+    ...(role === undefined ? [] : [role]),
+    ...(content === undefined ? [] : [content]),
+    ...(toolCalls ? [["tool_calls", text([{ id: "c", type: "function" }])] as const] : []),
+    ...extras
+  ])
+)
+
+const bodyPairs = fc.tuple(
+  mostly<Pair | undefined>(
+    fc.constant(["model", "\"m\""] as const),
+    fc.constantFrom(undefined, ["model", "\"\""] as const, ["model", "\" \""] as const, ["model", "3"] as const)
+  ),
+  fc.oneof(
+    { weight: 8, arbitrary: fc.array(messageText, { minLength: 1, maxLength: 3 }).map((m) => `[${m.join(",")}]`) },
+    { weight: 1, arbitrary: fc.constantFrom("[]", "\"hi\"", "null") }
+  ).map((messages) => ["messages", messages] as const),
+  fc.array(
+    fc.oneof(
+      fc.tuple(fc.constantFrom("temperature", "top_p"), mostly(fc.constantFrom("0", "0.5", "1"), fc.constant("3"))),
+      fc.tuple(fc.constantFrom("max_tokens", "n", "seed"), mostly(fc.constantFrom("1", "2"), fc.constant("1.5"))),
+      fc.tuple(
+        fc.constantFrom("metadata", "thinking", "__proto__", "constructor", "toString", "response_format", "0", "b"),
+        fc.jsonValue({ maxDepth: 3 }).map(text)
+      )
+    ),
+    { maxLength: 4 }
+  )
+).map(([model, messages, extras]) => [...(model === undefined ? [] : [model]), messages, ...extras])
+
+const openAiLineText = fc.tuple(
+  shuffled(bodyPairs),
+  mostly(fc.constant("\"a\""), fc.constantFrom("\"\"", "\" \"", "7")),
+  fc.constantFrom(undefined, "/v1/chat/completions", "/v2/chat/completions", "/v1/embeddings")
+).map(([body, id, url]) =>
+  objectText([
+    ["custom_id", id],
+    ["method", "\"POST\""],
+    ...(url === undefined ? [] : [["url", text(url)] as const]),
+    ["body", body]
+  ])
+)
+
+const bargeLineText = shuffled(
+  fc.tuple(bodyPairs, mostly(fc.constant("\"a\""), fc.constantFrom("\"\"", "7"))).map((
+    [pairs, id]
+  ) => [["customId", id] as const, ...pairs])
+)
+
+/** `parsed` is exactly `expected` (the schema's decoding), or both are refused. */
+const agrees = (
+  parsed: Either.Either<ChatRequest.ChatRequest, ChatRequest.LineIssue>,
+  expected: Either.Either<ChatRequest.ChatRequest, unknown>
+) => {
+  if (Either.isLeft(parsed)) return
+  // Everything before the decoding is unchanged, so a request accepted must be the schema's, key order included.
+  assert.isTrue(Either.isRight(expected), `the schema refuses what the fast path accepted: ${text(parsed.right)}`)
+  const want = Either.getOrThrow(expected)
+  assert.deepStrictEqual(anatomy(parsed.right), anatomy(want))
+  assert.strictEqual(ChatRequest.toOpenAiLine(parsed.right), ChatRequest.toOpenAiLine(want))
+  assert.deepStrictEqual(anatomy(ChatRequest.toChatBody(parsed.right)), anatomy(ChatRequest.toChatBody(want)))
+}
+
+describe("ChatRequest: the fast paths against the schema", () => {
+  it("an OpenAI batch line gives exactly the schema's request, on generated lines", () => {
+    let accepted = 0
+    fc.assert(
+      fc.property(openAiLineText, fc.constantFrom(undefined, "default-model"), (line, defaultModel) => {
+        const json = JSON.parse(line)
+        const expected = () =>
+          reference(
+            { ...json.body, customId: json.custom_id, ...(json.url === undefined ? {} : { url: json.url }) },
+            defaultModel
+          )
+        const parsed = ChatRequest.fromJsonLine(line, 1, defaultModel)
+        if (Either.isRight(parsed)) accepted++
+        agrees(parsed, expected())
+        // The same line parsed elsewhere (its objects not the request's own) gives the same request.
+        agrees(ChatRequest.fromJson(JSON.parse(line), 1, defaultModel), expected())
+      }),
+      { numRuns: 2000 }
+    )
+    // The generator reaches the fast path, not only refusals.
+    assert.isAbove(accepted, 200)
+  })
+
+  it("Barge's own line and a request built in code give exactly the schema's request", () => {
+    let accepted = 0
+    fc.assert(
+      fc.property(bargeLineText, fc.constantFrom(undefined, "default-model"), fc.boolean(), (line, model, symbol) => {
+        const parsed = ChatRequest.fromJsonLine(line, 1, model)
+        if (Either.isRight(parsed)) accepted++
+        agrees(parsed, reference({ ...JSON.parse(line) }, model))
+        // In code: keys set as properties (a `__proto__` key included), and a symbol key now and then.
+        const request: Record<PropertyKey, unknown> = Object.fromEntries(Object.entries(JSON.parse(line)))
+        if (symbol) request[Symbol.for("tag")] = "t"
+        agrees(ChatRequest.check(request as ChatRequest.ChatRequest, 1, model), reference({ ...request }, model))
+      }),
+      { numRuns: 2000 }
+    )
+    assert.isAbove(accepted, 200)
+  })
 })

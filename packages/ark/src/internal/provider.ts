@@ -130,6 +130,8 @@ export const status = (job: Job.Job): Batch.JobStatus => {
   })
 }
 
+const noMessages: ReadonlyArray<string> = []
+
 /** Ark's data, shared by the real provider and the Mock. */
 export const data = (versions: Readonly<Record<string, string>>) => ({
   name: "ark",
@@ -138,8 +140,11 @@ export const data = (versions: Readonly<Record<string, string>>) => ({
   endpoint: "/v1/chat/completions",
   // Ark's input lines carry no url: a line naming Ark's own chat path means the same request.
   acceptedEndpoints: ["/api/v3/chat/completions"],
-  check: (request: ChatRequest.ChatRequest): ReadonlyArray<string> =>
-    Either.match(modelOf(request.model, versions), { onLeft: (message) => [message], onRight: () => [] }),
+  check: (request: ChatRequest.ChatRequest): ReadonlyArray<string> => {
+    // Once per line: no callbacks built per call.
+    const model = modelOf(request.model, versions)
+    return Either.isLeft(model) ? [model.left] : noMessages
+  },
   encodeLine,
   status
 })

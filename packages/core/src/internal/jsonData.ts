@@ -103,6 +103,47 @@ export const check = (value: unknown, depthLimit = maxDepth): Problem | undefine
   return undefined
 }
 
+/**
+ * Whether {@link check} finds nothing, decided without building a path: a plain recursive walk that allocates
+ * nothing, for the common request that is fine (the full check runs only when this says no, to name the problem).
+ * Recursion is bounded by `depthLimit`, and a cycle is deeper than any limit, so it cannot overflow the stack.
+ * `for…in` also visits enumerable keys a polluted `Object.prototype` would add: stricter, never laxer, than
+ * `Object.entries`.
+ */
+export const isPlain = (value: unknown, depthLimit = maxDepth): boolean => plainAt(value, 0, depthLimit, false)
+
+const plainAt = (value: unknown, depth: number, depthLimit: number, inArray: boolean): boolean => {
+  switch (typeof value) {
+    case "string":
+    case "boolean":
+      return true
+    case "number":
+      return Number.isFinite(value)
+    case "undefined":
+      return !inArray
+    case "object":
+      break
+    default:
+      return false
+  }
+  if (value === null) return true
+  if (depth >= depthLimit) return false
+  if (Array.isArray(value)) {
+    const array = value as ReadonlyArray<unknown>
+    for (let i = 0; i < array.length; i++) {
+      if (!(i in array) || !plainAt(array[i], depth + 1, depthLimit, true)) return false
+    }
+    return true
+  }
+  const prototype = Object.getPrototypeOf(value)
+  if (prototype !== Object.prototype && prototype !== null) return false
+  const object = value as Record<string, unknown>
+  for (const key in object) {
+    if (!plainAt(object[key], depth + 1, depthLimit, false)) return false
+  }
+  return true
+}
+
 /** A path as a user reads it: `messages.0.content`, shortened in the middle when it is long. */
 export const formatPath = (path: ReadonlyArray<string | number>): string =>
   path.length <= 8 ? path.join(".") : `${path.slice(0, 4).join(".")}.….${path.slice(-2).join(".")}`

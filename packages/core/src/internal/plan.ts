@@ -29,23 +29,40 @@ const maxIssues = 100
 const isJsonlSource = (u: unknown): u is Batch.JsonlSource<unknown, unknown> => Predicate.isTagged(u, "JsonlSource")
 
 /**
- * The input as a re-runnable stream of numbered entries. An `Iterable` that is not an array is read once and kept,
- * so a generator can be read twice like everything else; an iterator that throws is an issue, not a defect.
+ * One input entry: a JSONL line, read as a request only where it is looked at ({@link parse}) — so a line is never
+ * parsed long before it is used, and pass two parses only the lines of the file it writes — or a request built in
+ * code, numbered and checked.
+ */
+export type Entry = Jsonl.Line | Numbered
+
+const isNumbered = (entry: Entry): entry is Numbered => Array.isArray(entry)
+
+/** The entry's 1-based line (or position). */
+export const lineNumberOf = (entry: Entry): number => (isNumbered(entry) ? entry[0] : entry.lineNumber)
+
+/** The entry as a request, or the issue that stops it. */
+export const parse = (
+  entry: Entry,
+  defaultModel: string | undefined
+): Either.Either<ChatRequest.ChatRequest, ChatRequest.LineIssue> =>
+  isNumbered(entry) ? entry[1] : ChatRequest.fromJsonLine(entry.text, entry.lineNumber, defaultModel)
+
+/**
+ * The input as a re-runnable stream of entries (blank lines skipped). An `Iterable` that is not an array is read
+ * once and kept, so a generator can be read twice like everything else; an iterator that throws is an issue, not a
+ * defect.
  */
 export const entries = <E, R>(
   input: Batch.Input<E, R>,
   defaultModel: string | undefined
-): Stream.Stream<Numbered, E, R> => {
+): Stream.Stream<Entry, E, R> => {
   if (isJsonlSource(input)) {
     return (input as Batch.JsonlSource<E, R>).lines.pipe(
       Stream.filter((line) => line.text.trim().length > 0),
-      Stream.map((
-        line
-      ): Numbered => [line.lineNumber, ChatRequest.fromJsonLine(line.text, line.lineNumber, defaultModel)]),
       // Bytes that are not UTF-8 stop the reading, so they are the last issue this input can report.
-      Stream.catchAll((error): Stream.Stream<Numbered, E> =>
+      Stream.catchAll((error): Stream.Stream<Entry, E> =>
         error instanceof Jsonl.JsonlError
-          ? Stream.make<[Numbered]>([
+          ? Stream.make<[Entry]>([
             error.lineNumber,
             Either.left({
               lineNumber: error.lineNumber,
@@ -165,8 +182,11 @@ export const plan = <E, R>(
     let lines = 0
     let bytes = 0
 
-    const place = (request: ChatRequest.ChatRequest, size: number): number => {
-      const partKey = partKeyOf(request)
+    const endpoints = [provider.endpoint, ...(provider.acceptedEndpoints ?? [])]
+    // Each line is encoded to UTF-8 once, here: its size, and the bytes the submission's hash reads.
+    const scratch = new LineBuffer()
+
+    const place = (request: ChatRequest.ChatRequest, partKey: string, size: number): number => {
       let part = open.get(partKey)
       let file = part?.files[part.files.length - 1]
       const fitsPart = part !== undefined && part.lines < limits.maxLinesPerJob &&
@@ -189,7 +209,7 @@ export const plan = <E, R>(
         if (file !== undefined && part.files.length >= maxFiles) {
           // The part is full of files: start another part for this key.
           open.delete(partKey)
-          return place(request, size)
+          return place(request, partKey, size)
         }
         file = { global: files++, lines: 0, bytes: 0 }
         part.files.push(file)
@@ -201,7 +221,9 @@ export const plan = <E, R>(
       return file.global
     }
 
-    const visit = ([lineNumber, parsed]: Numbered) => {
+    const visit = (entry: Entry) => {
+      const lineNumber = lineNumberOf(entry)
+      const parsed = parse(entry, options.submit.model)
       if (Either.isLeft(parsed)) {
         const issue = issueOf(parsed.left)
         report(issue.lineNumber, issue.rule, issue.message)
@@ -221,7 +243,7 @@ export const plan = <E, R>(
       }
       firstSeen.set(request.customId, lineNumber)
       let ok = true
-      const present = fixed.filter((name) => name in request)
+      const present = fixed.length === 0 ? fixed : fixed.filter((name) => name in request)
       if (present.length > 0) {
         if (drop) {
           for (const parameter of present) {
@@ -247,10 +269,7 @@ export const plan = <E, R>(
           )
         }
       }
-      const endpoint = ChatRequest.checkEndpoint(request.url, [
-        provider.endpoint,
-        ...(provider.acceptedEndpoints ?? [])
-      ])
+      const endpoint = ChatRequest.checkEndpoint(request.url, endpoints)
       if (endpoint !== undefined) {
         ok = false
         report(lineNumber, "InvalidField", endpoint)
@@ -264,7 +283,9 @@ export const plan = <E, R>(
         return
       }
       const line = provider.encodeLine(request)
-      const size = Buffer.byteLength(line, "utf8") + 1
+      const partKey = partKeyOf(request)
+      const encoded = scratch.encode(partKey, line)
+      const size = encoded.length - scratch.lineStart
       lines++
       bytes += size
       if (size > maxFileBytes) {
@@ -276,11 +297,9 @@ export const plan = <E, R>(
         fileOf.push(-1)
         return
       }
-      hash.update(partKeyOf(request))
-      hash.update("\u0000")
-      hash.update(line)
-      hash.update("\n")
-      fileOf.push(place(request, size))
+      // The part key, a NUL, the line and its newline.
+      hash.update(encoded)
+      fileOf.push(place(request, partKey, size))
     }
 
     return entries(input, options.submit.model).pipe(
@@ -313,6 +332,31 @@ export const plan = <E, R>(
       })
     )
   })
+
+/**
+ * `partKey`, a NUL, `line` and a newline as UTF-8, in one buffer reused from line to line (grown when a line needs
+ * more): one encoding gives both the line's size and the bytes hashed.
+ */
+class LineBuffer {
+  private bytes = new Uint8Array(64 * 1024)
+  /** Where the line starts in the last {@link encode}d bytes. */
+  lineStart = 0
+
+  encode(partKey: string, line: string): Uint8Array {
+    // UTF-8 takes at most 3 bytes per UTF-16 unit; a NUL and a newline more.
+    const most = 3 * (partKey.length + line.length) + 2
+    if (this.bytes.length < most) this.bytes = new Uint8Array(Math.max(most, 2 * this.bytes.length))
+    const bytes = this.bytes
+    let at = encoder.encodeInto(partKey, bytes).written
+    bytes[at++] = 0
+    this.lineStart = at
+    at += encoder.encodeInto(line, bytes.subarray(at)).written
+    bytes[at++] = 0x0a
+    return bytes.subarray(0, at)
+  }
+}
+
+const encoder = new TextEncoder()
 
 const sortedEntries = (record: Readonly<Record<string, string>>) =>
   Object.entries(record).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0))
@@ -354,10 +398,11 @@ export const fileBody = <E, R>(
     return entries(input, options.submit.model).pipe(
       Stream.mapChunksEffect((chunk) => {
         let text = ""
-        for (const [lineNumber, parsed] of chunk) {
+        for (const entry of chunk) {
           const file = plan.fileOf[position++]
           if (file !== global) continue
-          if (Either.isLeft(parsed)) return Effect.fail(inputChanged(`line ${lineNumber} no longer reads`))
+          const parsed = parse(entry, options.submit.model)
+          if (Either.isLeft(parsed)) return Effect.fail(inputChanged(`line ${lineNumberOf(entry)} no longer reads`))
           text += options.provider.encodeLine(withoutFixed(parsed.right, fixed)) + "\n"
         }
         if (text.length === 0) return Effect.succeed(Chunk.empty<Uint8Array>())

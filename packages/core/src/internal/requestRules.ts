@@ -58,17 +58,18 @@ export const checkMessages = (messages: unknown): FieldProblem | undefined => {
   if (messages.length === 0) {
     return { field: "messages", message: `is empty: a request needs at least one message, such as ${example}` }
   }
-  for (const [i, message] of (messages as ReadonlyArray<unknown>).entries()) {
-    const at = `messages.${i}`
+  // An index loop, not `entries()`: once per message of every line, and `at` only built for a problem.
+  for (let i = 0; i < messages.length; i++) {
+    const message: unknown = messages[i]
     if (!Predicate.isRecord(message)) {
       return {
-        field: at,
+        field: `messages.${i}`,
         message: `must be a message object such as {"role": "user", "content": "Hello"}, not ${describe(message)}`
       }
     }
     if (typeof message.role !== "string" || !chatRoles.includes(message.role)) {
       return {
-        field: `${at}.role`,
+        field: `messages.${i}.role`,
         message: `is ${describe(message.role)}; use one of ${chatRoles.join(", ")}`
       }
     }
@@ -76,13 +77,16 @@ export const checkMessages = (messages: unknown): FieldProblem | undefined => {
     if (content === undefined || content === null) {
       if (message.role === "assistant" && callsTools(message)) continue
       return {
-        field: `${at}.content`,
+        field: `messages.${i}.content`,
         message: `is ${describe(content)}: give the message its text (only an assistant message with \`tool_calls\` ` +
           `may go without)`
       }
     }
     if (typeof content !== "string" && !Array.isArray(content)) {
-      return { field: `${at}.content`, message: `must be text or a list of content parts, not ${describe(content)}` }
+      return {
+        field: `messages.${i}.content`,
+        message: `must be text or a list of content parts, not ${describe(content)}`
+      }
     }
   }
   return undefined
@@ -141,6 +145,8 @@ const noStream: Rule = (value) =>
     ? "is true, but a batch does not stream its answers; remove it"
     : `must be true or false, not ${describe(value)}`
 
+const hasOwn = Object.prototype.hasOwnProperty
+
 /** The Chat Completions parameters checked, with their documented types and ranges; others pass through as given. */
 const parameterRules: Readonly<Record<string, Rule>> = {
   temperature: number(0, 2),
@@ -166,8 +172,12 @@ const parameterRules: Readonly<Record<string, Rule>> = {
 /** The first parameter (of `parameters`, the request's keys besides id, model and messages) out of its type or
  * range. `null` is accepted wherever the API accepts it: the parameter at its default. */
 export const checkParameters = (parameters: Readonly<Record<string, unknown>>): FieldProblem | undefined => {
-  for (const [name, value] of Object.entries(parameters)) {
-    const rule = parameterRules[name]
+  // `for…in` over own keys visits what `Object.entries` does, in its order, without building the pairs.
+  for (const name in parameters) {
+    if (!hasOwn.call(parameters, name)) continue
+    const value = parameters[name]
+    // Own keys only: a parameter named `__proto__`, `constructor` or `toString` is the user's, not a rule.
+    const rule = hasOwn.call(parameterRules, name) ? parameterRules[name] : undefined
     if (rule === undefined || value === null || value === undefined) continue
     const problem = rule(value)
     if (problem !== undefined) return { field: name, message: problem }
