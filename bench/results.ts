@@ -493,6 +493,29 @@ export const run = async (options: { readonly smoke: boolean }): Promise<Report>
         )
       }
     }
+    // Why a provider's row trails the core path: the reader's own CPU against the core path's, and the rest of its
+    // wall time, which it spends waiting for the emulator's object store or Files API to serve the bytes.
+    const coreRow = get("core")
+    const perProvider = Object.keys(formats).flatMap((provider) => {
+      const measured = get(provider)
+      if (measured.error !== undefined || coreRow.error !== undefined || measured.seconds <= 0) return []
+      const cpu = measured.cpuSeconds ?? 0
+      return [
+        `${title(provider)} ${fmt(measured.seconds, 2)} s wall / ${fmt(cpu, 2)} s CPU (${
+          fmt(cpu / Math.max(coreRow.cpuSeconds ?? 0, 1e-9), 2)
+        }× the core path's CPU)`
+      ]
+    })
+    if (perProvider.length > 0) {
+      notes.push(
+        `${name}, each provider's \`results(id)\` against the core path (${fmt(coreRow.seconds, 2)} s wall / ${
+          fmt(coreRow.cpuSeconds ?? 0, 2)
+        } s CPU): ${perProvider.join("; ")}. Where the reader's CPU is close to the core path's, the rest of the ` +
+          "wall time is spent waiting for the emulator (another process on the same two cores) to find and serve " +
+          "the output (TOS and BOS with signature checks, a BOS listing on Qianfan's console). The OpenAI-format " +
+          "providers decode with the core row's code; Qianfan's console has its own line format and decoder."
+      )
+    }
     const [coreWarm, tunedWarm] = [m.get("core-warm"), m.get("tuned-warm")]
     if (
       coreWarm !== undefined && tunedWarm !== undefined && coreWarm.error === undefined && tunedWarm.error === undefined
