@@ -49,6 +49,7 @@ export interface Options<Job, E> {
   readonly find: Stream.Stream<Job, E>
   /** Sends one create. */
   readonly create: Effect.Effect<Job, E>
+  /** What convergence needs to know of a job: its id, creation time and whether it is cancelled or finished. */
   readonly identify: (job: Job) => Identity
   /** Cancels this process's own job when another survives. */
   readonly cancel: (job: Job) => Effect.Effect<unknown, E>
