@@ -88,7 +88,10 @@ export const make = <Job, Options, Filter>(
   const batchStatus = (id: string): Effect.Effect<Batch.BatchStatus, Batch.BatchError> =>
     parts(id).pipe(
       Effect.flatMap((jobIds) =>
-        Effect.forEach(jobIds, (jobId) => Effect.flatMap(provider.get(jobId), jobStatus), { concurrency: 4 })
+        // One job (most batches) is read in this fiber: a concurrent forEach forks even for a single element.
+        Effect.forEach(jobIds, (jobId) => Effect.flatMap(provider.get(jobId), jobStatus), {
+          concurrency: jobIds.length > 1 ? 4 : 1
+        })
       ),
       Effect.map((statuses) => Batch.aggregate(name, statuses as unknown as Arr.NonEmptyReadonlyArray<Batch.JobStatus>))
     )
