@@ -9,9 +9,8 @@
  */
 import { ArkBatch } from "@barge/ark"
 import { Emulator } from "@barge/emulator"
-import type { HttpClient, HttpServerError } from "@effect/platform"
-import { NodeHttpClient } from "@effect/platform-node"
-import { Config, type ConfigError, Effect, Layer, Option, Schedule, Stream } from "effect"
+import { Config, Effect } from "effect"
+import { main, realOrEmulated, watchAndPrint } from "./support/run.js"
 
 const questions = [
   "Why is the sky blue?",
@@ -36,57 +35,11 @@ const program = Effect.gen(function*() {
   )
   console.log(`${submitted.attached > 0 ? "attached to" : "created"} ${submitted.id}`)
 
-  const done = yield* ark.watch(submitted.id, { schedule: Schedule.spaced("250 millis") }).pipe(
-    Stream.tap((p) =>
-      Effect.sync(() => {
-        const c = p.status.counts
-        console.log(
-          `  ${p.status.providerStatus.padEnd(11)} ${c.completed + c.failed}/${c.total} done (${c.failed} failed)`
-        )
-      })
-    ),
-    Stream.runLast,
-    Effect.map(Option.getOrThrow)
-  )
-
-  let succeeded = 0
-  yield* ark.results(submitted.id).pipe(
-    Stream.runForEach((result) =>
-      Effect.sync(() => {
-        if (result._tag === "Succeeded") {
-          succeeded++
-          console.log(`  ✓ ${result.customId}: ${result.response.choices[0]?.message.content ?? ""}`)
-        } else {
-          console.log(`  ✗ ${result.customId}: ${result.error.code}: ${result.error.message}`)
-        }
-      })
-    )
-  )
+  const done = yield* watchAndPrint(ark, submitted.id)
   // Ark's own verbs sit beside the shared ones: the job itself, by its Ark id.
   const job = yield* ark.get(done.status.parts[0].jobId)
   const output = job.outputDir === undefined ? "" : `; output in tos://${job.outputDir.bucket}/${job.outputDir.key}`
-  console.log(`summary: ${done.status.phase}, ${succeeded} of ${questions.length} succeeded${output}`)
+  console.log(`summary: ${done.status.phase}, ${done.succeeded} of ${questions.length} succeeded${output}`)
 })
 
-/** Ark when credentials are configured, else the embedded emulator (time runs 4× faster there). */
-const Ark = Layer.unwrapEffect(
-  Effect.map(Config.option(Config.redacted("VOLC_ACCESSKEY")), (key): Layer.Layer<
-    ArkBatch.ArkBatch,
-    ConfigError.ConfigError | Emulator.InvalidOptions | HttpServerError.ServeError,
-    HttpClient.HttpClient
-  > =>
-    Option.isSome(key)
-      ? ArkBatch.layerConfig()
-      : ArkBatch.layerEmulated.pipe(
-        Layer.tap(() => Effect.sync(() => console.log("no VOLC_ACCESSKEY: using the embedded emulator"))),
-        Layer.provide(Emulator.layer({ timeScale: 4 }))
-      ))
-)
-
-program.pipe(
-  Effect.provide(Ark.pipe(Layer.provide(NodeHttpClient.layerUndici))),
-  Effect.runPromise
-).catch((error) => {
-  console.error(String(error))
-  process.exit(1)
-})
+main(program.pipe(Effect.provide(realOrEmulated("VOLC_ACCESSKEY", ArkBatch))))

@@ -7,9 +7,8 @@
  */
 import { Emulator } from "@barge/emulator"
 import { MoonshotBatch } from "@barge/moonshot"
-import type { HttpClient, HttpServerError } from "@effect/platform"
-import { NodeHttpClient } from "@effect/platform-node"
-import { Config, type ConfigError, Effect, Layer, Option, Schedule, Stream } from "effect"
+import { Config, Effect } from "effect"
+import { main, realOrEmulated, watchAndPrint } from "./support/run.js"
 
 const questions = [
   "What is the capital of France?",
@@ -30,54 +29,8 @@ const program = Effect.gen(function*() {
   )
   console.log(`submitted ${submitted.id} (${kimi.profile.baseUrl})`)
 
-  const done = yield* kimi.watch(submitted.id, { schedule: Schedule.spaced("250 millis") }).pipe(
-    Stream.tap((p) =>
-      Effect.sync(() => {
-        const c = p.status.counts
-        console.log(
-          `  ${p.status.providerStatus.padEnd(11)} ${c.completed + c.failed}/${c.total} done (${c.failed} failed)`
-        )
-      })
-    ),
-    Stream.runLast,
-    Effect.map(Option.getOrThrow)
-  )
-
-  let succeeded = 0
-  yield* kimi.results(submitted.id).pipe(
-    Stream.runForEach((result) =>
-      Effect.sync(() => {
-        if (result._tag === "Succeeded") {
-          succeeded++
-          console.log(`  ✓ ${result.customId}: ${result.response.choices[0]?.message.content ?? ""}`)
-        } else {
-          console.log(`  ✗ ${result.customId}: ${result.error.code}: ${result.error.message}`)
-        }
-      })
-    )
-  )
-  console.log(`summary: ${done.status.phase}, ${succeeded} of ${questions.length} succeeded`)
+  const done = yield* watchAndPrint(kimi, submitted.id)
+  console.log(`summary: ${done.status.phase}, ${done.succeeded} of ${questions.length} succeeded`)
 })
 
-/** Moonshot when a key is configured, else the embedded emulator (time runs 4× faster there). */
-const Moonshot = Layer.unwrapEffect(
-  Effect.map(Config.option(Config.redacted("MOONSHOT_API_KEY")), (key): Layer.Layer<
-    MoonshotBatch.MoonshotBatch,
-    ConfigError.ConfigError | Emulator.InvalidOptions | HttpServerError.ServeError,
-    HttpClient.HttpClient
-  > =>
-    Option.isSome(key)
-      ? MoonshotBatch.layerConfig()
-      : MoonshotBatch.layerEmulated.pipe(
-        Layer.tap(() => Effect.sync(() => console.log("no MOONSHOT_API_KEY: using the embedded emulator"))),
-        Layer.provide(Emulator.layer({ timeScale: 4 }))
-      ))
-)
-
-program.pipe(
-  Effect.provide(Moonshot.pipe(Layer.provide(NodeHttpClient.layerUndici))),
-  Effect.runPromise
-).catch((error) => {
-  console.error(String(error))
-  process.exit(1)
-})
+main(program.pipe(Effect.provide(realOrEmulated("MOONSHOT_API_KEY", MoonshotBatch))))

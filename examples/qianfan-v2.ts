@@ -8,9 +8,8 @@
  */
 import { Emulator } from "@barge/emulator"
 import { QianfanV2Batch } from "@barge/qianfan"
-import type { HttpClient, HttpServerError } from "@effect/platform"
-import { NodeHttpClient } from "@effect/platform-node"
-import { Config, type ConfigError, Effect, Layer, Option, Schedule, Stream } from "effect"
+import { Config, Effect } from "effect"
+import { main, realOrEmulated, watchAndPrint } from "./support/run.js"
 
 const questions = [
   "What is the capital of France?",
@@ -34,54 +33,8 @@ const program = Effect.gen(function*() {
   )
   console.log(`submitted ${submitted.id} (${qianfan.profile.baseUrl})`)
 
-  const done = yield* qianfan.watch(submitted.id, { schedule: Schedule.spaced("250 millis") }).pipe(
-    Stream.tap((p) =>
-      Effect.sync(() => {
-        const c = p.status.counts
-        console.log(
-          `  ${p.status.providerStatus.padEnd(11)} ${c.completed + c.failed}/${c.total} done (${c.failed} failed)`
-        )
-      })
-    ),
-    Stream.runLast,
-    Effect.map(Option.getOrThrow)
-  )
-
-  let succeeded = 0
-  yield* qianfan.results(submitted.id).pipe(
-    Stream.runForEach((result) =>
-      Effect.sync(() => {
-        if (result._tag === "Succeeded") {
-          succeeded++
-          console.log(`  ✓ ${result.customId}: ${result.response.choices[0]?.message.content ?? ""}`)
-        } else {
-          console.log(`  ✗ ${result.customId}: ${result.error.code}: ${result.error.message}`)
-        }
-      })
-    )
-  )
-  console.log(`summary: ${done.status.phase}, ${succeeded} of ${questions.length} succeeded`)
+  const done = yield* watchAndPrint(qianfan, submitted.id)
+  console.log(`summary: ${done.status.phase}, ${done.succeeded} of ${questions.length} succeeded`)
 })
 
-/** Qianfan when a key is configured, else the embedded emulator (time runs 4× faster there). */
-const Qianfan = Layer.unwrapEffect(
-  Effect.map(Config.option(Config.redacted("QIANFAN_API_KEY")), (key): Layer.Layer<
-    QianfanV2Batch.QianfanV2Batch,
-    ConfigError.ConfigError | Emulator.InvalidOptions | HttpServerError.ServeError,
-    HttpClient.HttpClient
-  > =>
-    Option.isSome(key)
-      ? QianfanV2Batch.layerConfig()
-      : QianfanV2Batch.layerEmulated.pipe(
-        Layer.tap(() => Effect.sync(() => console.log("no QIANFAN_API_KEY: using the embedded emulator"))),
-        Layer.provide(Emulator.layer({ timeScale: 4 }))
-      ))
-)
-
-program.pipe(
-  Effect.provide(Qianfan.pipe(Layer.provide(NodeHttpClient.layerUndici))),
-  Effect.runPromise
-).catch((error) => {
-  console.error(String(error))
-  process.exit(1)
-})
+main(program.pipe(Effect.provide(realOrEmulated("QIANFAN_API_KEY", QianfanV2Batch))))
