@@ -11,6 +11,7 @@ import * as fs from "node:fs"
 import * as os from "node:os"
 import * as path from "node:path"
 import { Cli, Providers } from "../src/index.js"
+import { barge } from "./support/barge.js"
 
 const tmp = fs.mkdtempSync(path.join(os.tmpdir(), "barge-cli-"))
 
@@ -29,19 +30,6 @@ const openAiLines = (n: number, model: string) =>
     custom_id: `c-${i + 1}`,
     body: { model, messages: [{ role: "user", content: `question ${i + 1}${i === 2 ? " [[barge:fail]]" : ""}` }] }
   }))
-
-const barge = (args: ReadonlyArray<string>, tty = false) =>
-  Effect.gen(function*() {
-    let stdout = ""
-    let stderr = ""
-    const output: Cli.Output = {
-      out: (text) => void (stdout += text),
-      err: (text) => void (stderr += text),
-      isTty: () => tty
-    }
-    const code = yield* Cli.run(args).pipe(Effect.provideService(Cli.CurrentOutput, output))
-    return { code, stdout, stderr }
-  })
 
 const withUrls = Effect.map(Emulator.Emulator, (e) => ["--emulator-urls", JSON.stringify(e.urls), "--poll", "50ms"])
 

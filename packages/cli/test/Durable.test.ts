@@ -13,6 +13,7 @@ import * as fs from "node:fs"
 import * as os from "node:os"
 import * as path from "node:path"
 import { Cli, Providers } from "../src/index.js"
+import { barge } from "./support/barge.js"
 
 const tmp = fs.mkdtempSync(path.join(os.tmpdir(), "barge-cli-durable-"))
 const db = path.join(tmp, "barge.db")
@@ -40,19 +41,6 @@ const spawnWorker = (args: ReadonlyArray<string>) =>
     }),
     (worker) => Effect.sync(worker.kill)
   )
-
-const barge = (args: ReadonlyArray<string>) =>
-  Effect.gen(function*() {
-    let stdout = ""
-    let stderr = ""
-    const output: Cli.Output = {
-      out: (text) => void (stdout += text),
-      err: (text) => void (stderr += text),
-      isTty: () => false
-    }
-    const code = yield* Cli.run(args).pipe(Effect.provideService(Cli.CurrentOutput, output))
-    return { code, stdout, stderr }
-  })
 
 const input = (name: string, n: number) => {
   const file = path.join(tmp, name)
